@@ -1,0 +1,18 @@
+"""``mailer`` command line: a thin layer; each command calls one domain function.
+
+Each area registers its commands on ``main`` in its own module below.
+"""
+
+from __future__ import annotations
+
+from .base import main
+
+# Importing registers the commands.
+from . import compose as _compose  # noqa: F401,E402  render, preview
+from . import send as _send  # noqa: F401,E402  send, schedule, unschedule, newsletters, pause, resume
+from . import inbox as _inbox  # noqa: F401,E402  poll, inspect, reactions
+from . import subscribers as _subscribers  # noqa: F401,E402  subscribers ...
+from . import web as _web  # noqa: F401,E402  serve, users
+from . import demo as _demo  # noqa: F401,E402  demo
+
+__all__ = ["main"]

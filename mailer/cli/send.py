@@ -1,0 +1,5 @@
+"""CLI commands for send (registered on mailer.cli.base.main)."""
+
+from __future__ import annotations
+
+from .base import get_runtime, main  # noqa: F401

@@ -1,0 +1,318 @@
+"""config.toml -> frozen dataclasses; environment overrides; secrets from the environment.
+
+Lookup order for the file: ``--config PATH``, ``$MAILER_CONFIG``, ``./config.toml``, then the
+embedded default that ships beside the package. Every key can be overridden as
+``MAILER_<SECTION>__<KEY>``. Secrets never come from the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str = "data/mailer.db"
+
+
+@dataclass(frozen=True)
+class ContentConfig:
+    newsletters_dir: str = "newsletters"
+    templates_dir: str = "templates"
+    output_dir: str = "data/rendered"
+    language: str = "nl"
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    security: str = "none"
+    username: str = ""
+    timeout: float = 30.0
+    connections: int = 2
+    rate_per_second: float = 0.0
+    rate_per_hour: int = 0
+    daily_quota: int = 0
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str = "127.0.0.1"
+    port: int = 1143
+    security: str = "none"
+    username: str = "demouser"
+    mailbox: str = "INBOX"
+    processed_folder: str = ""
+    poll_interval: int = 60
+    max_message_bytes: int = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SenderConfig:
+    from_name: str = "Nieuwsbrief"
+    from_address: str = "nieuwsbrief@example.org"
+    reply_address: str = "reacties@example.org"
+    bounce_address: str = "bounces@example.org"
+    list_id: str = "Nieuwsbrief <nieuwsbrief.example.org>"
+    organisation: str = ""
+
+    @property
+    def domain(self) -> str:
+        return self.from_address.rpartition("@")[2]
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    timezone: str = "Europe/Amsterdam"
+    grace_hours: float = 24.0
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True)
+class DkimConfig:
+    enabled: bool = False
+    selector: str = "mail"
+    domain: str = ""
+    key_path: str = ""
+
+
+@dataclass(frozen=True)
+class BouncesConfig:
+    soft_bounce_limit: int = 3
+
+
+SECTIONS: dict[str, type] = {
+    "database": DatabaseConfig,
+    "content": ContentConfig,
+    "smtp": SmtpConfig,
+    "imap": ImapConfig,
+    "sender": SenderConfig,
+    "schedule": ScheduleConfig,
+    "web": WebConfig,
+    "dkim": DkimConfig,
+    "bounces": BouncesConfig,
+}
+
+# Environment variables that hold secrets. They are deliberately not config keys.
+SECRET_ENV = {
+    "smtp_password": "MAILER_SMTP_PASSWORD",
+    "imap_password": "MAILER_IMAP_PASSWORD",
+    "secret_key": "MAILER_SECRET_KEY",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    content: ContentConfig = field(default_factory=ContentConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    imap: ImapConfig = field(default_factory=ImapConfig)
+    sender: SenderConfig = field(default_factory=SenderConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    dkim: DkimConfig = field(default_factory=DkimConfig)
+    bounces: BouncesConfig = field(default_factory=BouncesConfig)
+    # Folder that relative paths are resolved against (the config file's folder).
+    base_dir: Path = field(default=PROJECT_ROOT)
+    source: str = "defaults"
+
+    def path(self, value: str) -> Path:
+        """Resolve a path from the config against the config file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def database_path(self) -> Path:
+        return self.path(self.database.path)
+
+    @property
+    def newsletters_dir(self) -> Path:
+        return self.path(self.content.newsletters_dir)
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.path(self.content.templates_dir)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.path(self.content.output_dir)
+
+    @property
+    def smtp_password(self) -> str:
+        return os.environ.get(SECRET_ENV["smtp_password"], "")
+
+    @property
+    def imap_password(self) -> str:
+        return os.environ.get(SECRET_ENV["imap_password"], "")
+
+    def secret_key(self) -> bytes:
+        """The signing key for tokens: ``$MAILER_SECRET_KEY``, else a key file beside the database.
+
+        The key file is created once (mode 0600) so that a fresh install works without edits;
+        production sets the environment variable.
+        """
+        env = os.environ.get(SECRET_ENV["secret_key"])
+        if env:
+            return env.encode()
+        key_file = self.database_path.parent / "secret.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+        return key_file.read_text().strip().encode()
+
+    def replace(self, **sections: Any) -> "Config":
+        """A copy with whole sections or single keys replaced: ``replace(smtp={"port": 2525})``."""
+        changes: dict[str, Any] = {}
+        for name, value in sections.items():
+            if isinstance(value, dict):
+                changes[name] = dataclasses.replace(getattr(self, name), **value)
+            else:
+                changes[name] = value
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(section: str, key: str, raw: Any, typ: Any, origin: str) -> Any:
+    name = f"[{section}] {key}"
+    try:
+        if typ is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if typ is int:
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return int(raw)
+        if typ is float:
+            return float(raw)
+        if typ is str:
+            if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+                raise ValueError(raw)
+            return str(raw)
+    except (TypeError, ValueError):
+        pass
+    else:
+        return raw
+    raise ConfigError(
+        f"{name} in {origin} must be a {typ.__name__}, got {raw!r}: fix the value"
+    )
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(choices)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read config.toml (see module docstring for the lookup), apply ``MAILER_*`` overrides, validate."""
+    env = os.environ if environ is None else environ
+    if path is None:
+        path = env.get("MAILER_CONFIG") or None
+    if path is None:
+        local = Path.cwd() / "config.toml"
+        path = local if local.exists() else DEFAULT_CONFIG
+    cfg_path = Path(path).expanduser().resolve()
+    if not cfg_path.exists():
+        raise ConfigError(f"config file {cfg_path} does not exist: pass --config with an existing file")
+    try:
+        data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{cfg_path} is not valid TOML ({exc}): fix the syntax at that spot") from None
+    origin = str(cfg_path)
+
+    values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    for section, body in data.items():
+        if section not in SECTIONS:
+            raise ConfigError(
+                f"unknown section [{section}] in {origin}: {_suggest(section, list(SECTIONS))}"
+            )
+        if not isinstance(body, dict):
+            raise ConfigError(f"[{section}] in {origin} must be a table of keys")
+        for key, raw in body.items():
+            _check_key(section, key, origin)
+            values[section][key] = raw
+
+    prefix = "MAILER_"
+    for var, raw in env.items():
+        if not var.startswith(prefix) or "__" not in var:
+            continue
+        section, _, key = var[len(prefix):].lower().partition("__")
+        _check_key(section, key, f"environment variable {var}")
+        values[section][key] = raw
+
+    built: dict[str, Any] = {}
+    for section, cls in SECTIONS.items():
+        hints = get_type_hints(cls)
+        kwargs = {}
+        for key, raw in values[section].items():
+            kwargs[key] = _coerce(section, key, raw, hints[key], origin)
+        built[section] = cls(**kwargs)
+    cfg = Config(**built, base_dir=cfg_path.parent, source=origin)
+    _validate(cfg)
+    return cfg
+
+
+def _check_key(section: str, key: str, origin: str) -> None:
+    if section not in SECTIONS:
+        raise ConfigError(f"unknown section [{section}] in {origin}: {_suggest(section, list(SECTIONS))}")
+    known = [f.name for f in fields(SECTIONS[section])]
+    if key in ("password", "secret_key", "key"):
+        raise ConfigError(
+            f"[{section}] {key} in {origin}: secrets do not belong in config; "
+            f"set {SECRET_ENV.get(section + '_password', 'MAILER_SECRET_KEY')} in the environment instead"
+        )
+    if key not in known:
+        raise ConfigError(f"unknown key '{key}' in [{section}] ({origin}): {_suggest(key, known)}")
+
+
+def _validate(cfg: Config) -> None:
+    for name in ("smtp", "imap"):
+        sec = getattr(cfg, name)
+        if sec.security not in ("none", "starttls", "tls"):
+            raise ConfigError(
+                f"[{name}] security must be none, starttls or tls, got {sec.security!r}: fix it in {cfg.source}"
+            )
+        if not 0 < sec.port < 65536:
+            raise ConfigError(f"[{name}] port {sec.port} is out of range: use 1-65535")
+    try:
+        ZoneInfo(cfg.schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"[schedule] timezone {cfg.schedule.timezone!r} is not a known time zone: use e.g. Europe/Amsterdam"
+        ) from None
+    if cfg.content.language not in ("nl", "en"):
+        raise ConfigError(f"[content] language must be nl or en, got {cfg.content.language!r}")
+    for key in ("from_address", "reply_address", "bounce_address"):
+        if "@" not in getattr(cfg.sender, key):
+            raise ConfigError(f"[sender] {key} must be an email address: fix it in {cfg.source}")

@@ -1,0 +1,26 @@
+"""The web app factory: public pages (sign-up, unsubscribe) and the team's reactions inbox."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..runtime import Runtime
+
+
+def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
+    """Build the Flask app for ``mailer serve``; ``runtime`` gives config and database."""
+    app = Flask(__name__, template_folder=str(runtime.config.templates_dir / "web"))
+    app.config["TESTING"] = testing
+    app.config["SECRET_KEY"] = runtime.key
+    app.extensions["mailer_runtime"] = runtime
+
+    from subscribers.web import bp as public_bp
+    from .team import bp as team_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(team_bp, url_prefix="/team")
+    return app
+
+
+def get_runtime_for_app(app: Flask) -> Runtime:
+    return app.extensions["mailer_runtime"]
