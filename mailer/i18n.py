@@ -1,0 +1,46 @@
+"""Message catalogues: English msgids in code and templates, Dutch (default) and English text.
+
+Catalogues live as ``templates/i18n/<lang>/LC_MESSAGES/<domain>.po``, one domain per area
+(``email``, ``public``, ``team``, ``cli``). They are read with Babel and compiled in memory on
+first use, so no build step is needed and a fresh clone works as is.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from .config import PROJECT_ROOT
+
+I18N_DIR = PROJECT_ROOT / "templates" / "i18n"
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+
+
+@lru_cache(maxsize=None)
+def translations(language: str, domain: str, i18n_dir: Path = I18N_DIR) -> NullTranslations:
+    """The catalogue for ``language`` and ``domain``; English msgids pass through when missing."""
+    po = i18n_dir / language / "LC_MESSAGES" / f"{domain}.po"
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=language, domain=domain)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(fp=buf, domain=domain)
+
+
+def gettext(language: str, domain: str, message: str, **params: object) -> str:
+    text = translations(language, domain).gettext(message)
+    return text % params if params else text
+
+
+def install(env, language: str, domain: str) -> None:  # env: jinja2.Environment with ext i18n
+    """Install the catalogue into a Jinja2 environment created with ``extensions=['jinja2.ext.i18n']``."""
+    env.install_gettext_translations(translations(language, domain), newstyle=True)
