@@ -91,6 +91,8 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     base_url: str = "http://127.0.0.1:8080"
+    signup_limit: int = 5             # sign-up posts per client address per window (0 = no limit)
+    signup_window: int = 3600         # seconds
 
 
 @dataclass(frozen=True)
