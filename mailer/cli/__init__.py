@@ -14,5 +14,6 @@ from . import inbox as _inbox  # noqa: F401,E402  poll, inspect, reactions
 from . import subscribers as _subscribers  # noqa: F401,E402  subscribers ...
 from . import web as _web  # noqa: F401,E402  serve, users
 from . import demo as _demo  # noqa: F401,E402  demo
+from . import service as _service  # noqa: F401,E402  serve
 
 __all__ = ["main"]

@@ -1,5 +1,123 @@
-"""CLI commands for demo (registered on mailer.cli.base.main)."""
+"""``mailer demo``: the whole loop on embedded local servers."""
 
 from __future__ import annotations
 
-from .base import get_runtime, main  # noqa: F401
+import os
+import socket
+import threading
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..config import load_config
+from .base import main
+
+ATTRIBUTION_LABELS = {
+    "token": "ondertekend antwoordadres",
+    "in-reply-to": "In-Reply-To",
+    "references": "References",
+    "subject": "onderwerpregel",
+    "latest-issue": "laatste nummer van afzender",
+    "quoted-section": "geciteerde sectie",
+    "similar-text": "vergelijkbare tekst",
+    "manual": "met de hand",
+    "none": "niet toegewezen",
+}
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@main.command()
+@click.option("--serve", is_flag=True, help="Afterwards keep the web UI (and the local servers) running.")
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default="mailer-demo", show_default=True,
+              help="Folder for the demo's database and rendered HTML (emptied first).")
+@click.pass_context
+def demo(ctx: click.Context, serve: bool, folder: str) -> None:
+    """Run the whole loop on local servers: send a sample issue, receive replies, file them.
+
+    Nothing is needed but this package: SMTP (aiosmtpd) and IMAP (pymap) run in-process on
+    loopback, the data go into one SQLite file in ./mailer-demo.
+
+    \b
+    Example:
+      mailer demo
+      mailer demo --serve      # then open the printed address and log in
+    """
+    from ..demo import run_demo
+
+    lazy = ctx.find_root().obj
+    base = load_config(lazy.config_path if lazy else None)
+    console = Console(highlight=False)
+    web_port = None
+    if serve:
+        web_port = base.web.port if _port_free(base.web.port) else _free_port()
+    result, servers, cfg = run_demo(base, Path(folder).resolve(), echo=console.print, keep_servers=serve,
+                                    web_port=web_port)
+    _print_summary(console, result)
+    if serve:
+        _serve_demo(console, cfg, servers)
+
+
+def _free_port() -> int:
+    from ..localservers import free_port
+
+    return free_port()
+
+
+def _print_summary(console: Console, result) -> None:
+    table = Table(title="Reacties per nieuwsbrief en thema")
+    for col in ("nieuwsbrief", "thema", "soort", "aantal", "toegewezen via"):
+        table.add_column(col)
+    for row in result.summary:
+        methods = ", ".join(
+            f"{ATTRIBUTION_LABELS.get(m, m)} ({n})" for m, n in sorted(row["attribution"].items())
+        )
+        table.add_row(row["newsletter"] or "(geen)", row["theme"] or "(geen thema)", row["kind"],
+                      str(row["count"]), methods)
+    console.print(table)
+    console.print(f"Database:        {result.database}")
+    console.print(f"Nieuwsbrief:     {result.rendered_html}  (open in een browser)")
+    console.print(f"Klaar in {result.seconds:.1f} s. Bekijk de reacties met: "
+                  f"mailer --config {result.folder / 'config.toml'} reactions list")
+
+
+def _serve_demo(console: Console, cfg, servers) -> None:
+    from ..runtime import Runtime
+    from ..web import create_app
+    from ..web.auth import create_user
+    from ..web.server import ServerThread
+
+    rt = Runtime(cfg)
+    password = "demo-" + os.urandom(4).hex()
+    create_user(rt.db, "demo", password)
+    app = create_app(rt)
+    scheduler = None
+    try:
+        from ..schedule import start_scheduler
+
+        scheduler = start_scheduler(rt)
+    except ImportError:
+        pass
+    srv = ServerThread(app, cfg.web.host, cfg.web.port).start()
+    console.print(f"\nWebinterface: {srv.url}/team   gebruiker: demo   wachtwoord: {password}")
+    console.print(f"Aanmelden als lezer: {srv.url}/aanmelden   (Ctrl-C om te stoppen)")
+    stop = threading.Event()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.stop()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        for server in servers or ():
+            server.stop()

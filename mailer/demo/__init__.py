@@ -1,0 +1,166 @@
+"""``mailer demo``: the whole loop on local servers, with no network and no edits.
+
+Starts aiosmtpd and pymap in-process on loopback, loads the sample subscribers, renders and
+sends the first sample newsletter, lets sample readers reply (several mail clients, Dutch and
+English, an out-of-office and a bounce), polls the inbox, files every message and reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imapclient import IMAPClient
+
+from ..config import Config
+from ..localservers import LocalImapServer, LocalSmtpServer
+from ..runtime import Runtime
+from . import replies
+
+DEMO_USER = "demouser"
+DEMO_PASSWORD = "demopass"
+SAMPLE_SUBSCRIBERS = Path(__file__).resolve().parents[2] / "subscribers" / "sample.csv"
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    database: Path
+    rendered_html: Path
+    newsletter_slug: str
+    sent: int
+    replies_delivered: int
+    summary: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def demo_config(base: Config, folder: Path, smtp_port: int, imap_port: int, web_port: int | None = None) -> Config:
+    """The user's config with everything pointed at the demo folder and the local servers."""
+    port = web_port or base.web.port
+    return base.replace(
+        web={"host": "127.0.0.1", "port": port, "base_url": f"http://127.0.0.1:{port}"},
+        database={"path": str(folder / "mailer.db")},
+        content={"output_dir": str(folder / "rendered")},
+        smtp={"host": "127.0.0.1", "port": smtp_port, "security": "none", "username": "",
+              "rate_per_second": 0.0, "rate_per_hour": 0, "daily_quota": 0},
+        imap={"host": "127.0.0.1", "port": imap_port, "security": "none", "username": DEMO_USER,
+              "mailbox": "INBOX", "processed_folder": ""},
+        dkim={"enabled": False},
+    )
+
+
+def load_sample_subscribers(rt: Runtime, path: Path = SAMPLE_SUBSCRIBERS) -> int:
+    """Add the sample subscribers as confirmed (they stand for people who confirmed earlier)."""
+    from subscribers import store
+
+    count = 0
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            address = row.get("email") or row.get("Email") or ""
+            if not address.strip():
+                continue
+            store.add(rt.db, address, row.get("name", ""), status="active", source="demo sample", method="import")
+            count += 1
+    return count
+
+
+def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = False, web_port: int | None = None):
+    """Run the loop; returns (DemoResult, servers) where servers is (smtp, imap) when kept running."""
+    from .. import newsletters as nl_store
+    from ..compose.parse import list_newsletters
+    from ..inbox.poll import poll_once
+    from ..inbox.store import reaction_summary
+    from ..send.sender import send_newsletter
+
+    started = time.monotonic()
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    smtp = LocalSmtpServer().start()
+    imap = LocalImapServer(user=DEMO_USER, password=DEMO_PASSWORD).start()
+    try:
+        os.environ["MAILER_IMAP_PASSWORD"] = DEMO_PASSWORD
+        cfg = demo_config(base, folder, smtp.port, imap.port, web_port)
+        rt = Runtime(cfg)
+        _write_config(cfg, folder / "config.toml")
+        echo(f"SMTP-server (aiosmtpd) op 127.0.0.1:{smtp.port}, IMAP-server (pymap) op 127.0.0.1:{imap.port}")
+
+        n_subs = load_sample_subscribers(rt)
+        echo(f"{n_subs} voorbeeldabonnees geladen")
+
+        issues = list_newsletters(cfg.newsletters_dir, cfg.schedule.tz)
+        if not issues:
+            raise RuntimeError(f"no sample newsletters in {cfg.newsletters_dir}")
+        issue = issues[0]
+        for other in issues:
+            nl_store.sync(rt.db, other)
+        report = send_newsletter(rt, issue.slug)
+        echo(f"Nieuwsbrief '{issue.slug}' verstuurd naar {report.sent} abonnees "
+             f"({len(smtp.messages)} berichten ontvangen door de SMTP-server)")
+
+        # The issue exactly as the first reader got it, for a person to open.
+        first = smtp.messages[0]
+        html_path = cfg.output_dir / f"{issue.slug}.html"
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        html_path.write_bytes(_html_of(first.data))
+
+        # Readers answer.
+        received = [replies.Received.from_bytes(m.data, m.mail_from) for m in smtp.messages]
+        own = cfg.sender.reply_address
+        builders = [
+            lambda r: replies.gmail_nl(r),
+            lambda r: replies.outlook_theme_nl(r),
+            lambda r: replies.apple_mail_en(r),
+            lambda r: replies.thunderbird_inline_nl(r, own),
+            lambda r: replies.fresh_mail_nl(r, own),
+            lambda r: replies.out_of_office_nl(r),
+            lambda r: replies.bounce_dsn(r),
+        ]
+        messages = [build(received[i % len(received)]) for i, build in enumerate(builders)]
+        messages.append(replies.forwarded_colleague_nl(received[0], own))
+        with IMAPClient("127.0.0.1", port=imap.port, ssl=False) as client:
+            client.login(DEMO_USER, DEMO_PASSWORD)
+            for raw in messages:
+                client.append(cfg.imap.mailbox, raw)
+        echo(f"{len(messages)} berichten van lezers afgeleverd in de IMAP-inbox")
+
+        poll = poll_once(rt)
+        echo(f"Inbox opgehaald: {poll.filed} berichten gearchiveerd")
+        result = DemoResult(
+            folder=folder, database=cfg.database_path, rendered_html=html_path, newsletter_slug=issue.slug,
+            sent=report.sent, replies_delivered=len(messages), summary=reaction_summary(rt.db),
+            seconds=time.monotonic() - started,
+        )
+        rt.close()
+        if keep_servers:
+            return result, (smtp, imap), cfg
+        return result, None, cfg
+    finally:
+        if not keep_servers:
+            smtp.stop()
+            imap.stop()
+
+
+def _write_config(cfg: Config, path: Path) -> None:
+    """A config.toml for the demo folder, so ``mailer --config mailer-demo/config.toml ...`` reads its data."""
+    path.write_text(
+        "# Written by 'mailer demo': the demo's database and content. The local servers stop with the demo.\n"
+        f'[database]\npath = "{cfg.database_path}"\n\n'
+        f'[content]\nnewsletters_dir = "{cfg.newsletters_dir}"\ntemplates_dir = "{cfg.templates_dir}"\n'
+        f'output_dir = "{cfg.output_dir}"\n\n'
+        f'[web]\nport = {cfg.web.port}\nbase_url = "{cfg.web.base_url}"\n',
+        encoding="utf-8",
+    )
+
+
+def _html_of(data: bytes) -> bytes:
+    import email
+    import email.policy
+
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    part = msg.get_body(("html",))
+    return part.get_content().encode("utf-8") if part is not None else b""
