@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -40,6 +41,26 @@ def _row(r: dict) -> Subscriber:
         themes=tuple(json.loads(r["themes"] or "[]")), source=r["source"], soft_bounces=r["soft_bounces"],
         created_at=r["created_at"], confirmed_at=r["confirmed_at"], unsubscribed_at=r["unsubscribed_at"],
     )
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction (BEGIN IMMEDIATE ... COMMIT), or a no-op inside an open one.
+
+    The connection runs in autocommit mode (``isolation_level=None``), where ``with db.conn:``
+    does not open a transaction; this does.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def normalise_email(address: str) -> str:
@@ -107,7 +128,7 @@ def add(db: sqlite_utils.Database, address: str, name: str = "", *, status: str 
     if status == "active" and is_suppressed(db, email):
         raise InvalidInput(f"{email} is on the suppression list (unsubscribed or bounced): they must sign up again themselves")
     now = utcnow()
-    with db.conn:
+    with transaction(db):
         cur = db.execute(
             "INSERT INTO subscribers (email, name, status, language, themes, source, created_at, confirmed_at, updated_at)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -138,7 +159,7 @@ def set_status(db: sqlite_utils.Database, subscriber_id: int, status: str, *, me
         raise ValueError(status)
     sub = get(db, subscriber_id)
     now = utcnow()
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE subscribers SET status=?, updated_at=?, unsubscribed_at=CASE WHEN ? IN"
             " ('unsubscribed','bounced','complained') THEN ? ELSE unsubscribed_at END WHERE id=?",
@@ -151,3 +172,118 @@ def set_status(db: sqlite_utils.Database, subscriber_id: int, status: str, *, me
 
 def count_by_status(db: sqlite_utils.Database) -> dict[str, int]:
     return {r["status"]: r["n"] for r in db.query("SELECT status, COUNT(*) AS n FROM subscribers GROUP BY status")}
+
+
+def unsuppress(db: sqlite_utils.Database, address: str) -> bool:
+    """Lift the suppression of ``address`` (only after a fresh, confirmed opt-in). True if one was lifted."""
+    cur = db.execute("DELETE FROM suppressions WHERE email_sha256 = ?", [email_hash(address)])
+    return cur.rowcount > 0
+
+
+def suppression_reason(db: sqlite_utils.Database, address: str) -> str | None:
+    row = db.execute("SELECT reason FROM suppressions WHERE email_sha256 = ?", [email_hash(address)]).fetchone()
+    return row[0] if row else None
+
+
+def suppressed_hashes(db: sqlite_utils.Database) -> set[str]:
+    """Every suppressed address hash, for bulk checks (imports)."""
+    return {r[0] for r in db.execute("SELECT email_sha256 FROM suppressions")}
+
+
+def existing_emails(db: sqlite_utils.Database) -> set[str]:
+    return {r[0] for r in db.execute("SELECT email FROM subscribers WHERE email IS NOT NULL")}
+
+
+def create_pending(db: sqlite_utils.Database, email: str, name: str, themes: tuple[str, ...], language: str,
+                   source: str = "form") -> int:
+    """Insert a not-yet-confirmed subscriber (double opt-in); ``email`` must be normalised."""
+    now = utcnow()
+    cur = db.execute(
+        "INSERT INTO subscribers (email, name, status, language, themes, source, created_at, updated_at)"
+        " VALUES (?,?,'pending',?,?,?,?,?)",
+        [email, name.strip(), language, json.dumps(list(themes)), source, now, now],
+    )
+    return int(cur.lastrowid)
+
+
+def activate(db: sqlite_utils.Database, subscriber_id: int, *, name: str | None = None,
+             themes: tuple[str, ...] | None = None, language: str | None = None) -> None:
+    """pending/unsubscribed -> active, stamping the confirmation time; optionally the signed-up details."""
+    now = utcnow()
+    db.execute(
+        "UPDATE subscribers SET status='active', confirmed_at=?, unsubscribed_at=NULL, soft_bounces=0,"
+        " name=COALESCE(?, name), themes=COALESCE(?, themes), language=COALESCE(?, language), updated_at=?"
+        " WHERE id=?",
+        [now, name, json.dumps(list(themes)) if themes is not None else None, language, now, subscriber_id],
+    )
+
+
+def update_profile(db: sqlite_utils.Database, subscriber_id: int, *, name: str, themes: tuple[str, ...],
+                   language: str | None = None) -> None:
+    db.execute(
+        "UPDATE subscribers SET name=?, themes=?, language=COALESCE(?, language), updated_at=? WHERE id=?",
+        [name.strip(), json.dumps(list(themes)), language, utcnow(), subscriber_id],
+    )
+
+
+def query(db: sqlite_utils.Database, *, status: str | None = None, theme: str | None = None,
+          limit: int | None = None) -> list[Subscriber]:
+    """Subscribers filtered by status and/or theme interest, in id order."""
+    where, params = _filters(status, theme)
+    sql = f"SELECT * FROM subscribers{where} ORDER BY id"
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_row(r) for r in db.query(sql, params)]
+
+
+def iter_filtered(db: sqlite_utils.Database, *, status: str | None = None, theme: str | None = None,
+                  batch: int = 2000) -> Iterator[Subscriber]:
+    """Like ``query`` but streamed, for exports of any size."""
+    where, params = _filters(status, theme)
+    last = 0
+    joiner = " AND " if where else " WHERE "
+    while True:
+        rows = list(db.query(f"SELECT * FROM subscribers{where}{joiner}id > ? ORDER BY id LIMIT ?",
+                             [*params, last, batch]))
+        if not rows:
+            return
+        for r in rows:
+            yield _row(r)
+        last = rows[-1]["id"]
+
+
+def count(db: sqlite_utils.Database, *, status: str | None = None, theme: str | None = None) -> int:
+    where, params = _filters(status, theme)
+    return int(db.execute(f"SELECT COUNT(*) FROM subscribers{where}", params).fetchone()[0])
+
+
+def _filters(status: str | None, theme: str | None) -> tuple[str, list]:
+    clauses: list[str] = []
+    params: list = []
+    if status:
+        if status not in STATUSES:
+            raise InvalidInput(f"unknown status '{status}': use one of {', '.join(STATUSES)}")
+        clauses.append("status = ?")
+        params.append(status)
+    if theme:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(subscribers.themes) WHERE json_each.value = ?)")
+        params.append(theme)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def theme_choices(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """(slug, name) of every known theme, for the sign-up and preferences forms."""
+    return [(r[0], r[1]) for r in db.execute("SELECT slug, name FROM themes ORDER BY name")]
+
+
+def mark_status(db: sqlite_utils.Database, subscriber_id: int, status: str) -> None:
+    """Set the status only (no suppression, no log): callers do those in the same transaction."""
+    if status not in STATUSES:
+        raise ValueError(status)
+    now = utcnow()
+    db.execute(
+        "UPDATE subscribers SET status=?, updated_at=?, unsubscribed_at=CASE WHEN ? IN"
+        " ('unsubscribed','bounced','complained') THEN ? ELSE unsubscribed_at END WHERE id=?",
+        [status, now, status, now, subscriber_id],
+    )

@@ -1,0 +1,120 @@
+"""Double opt-in: a sign-up creates a pending subscriber and mails a signed, expiring link;
+only the confirmation makes them active (and only then lifts an earlier suppression).
+
+The outcome of ``signup`` is deliberately not shown to the person filling in the form: the page
+answers the same whether or not the address was known, and the mailbox owner learns the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from mailer import tokens
+from mailer.config import Config
+from mailer.errors import NotFound, TokenError
+
+from . import consent, mailing, store
+from .store import Subscriber
+
+MAX_NAME = 200
+OFF_LIST = ("unsubscribed", "bounced", "complained")
+
+
+@dataclass(frozen=True)
+class SignupOutcome:
+    subscriber_id: int
+    # "confirmation-sent" (new, pending or returning) | "already-active"
+    result: str
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class ConfirmOutcome:
+    subscriber: Subscriber
+    already: bool            # the link was used before; nothing changed
+    resubscribed: bool       # they had been off the list (suppression lifted)
+
+
+def clean_themes(db: sqlite_utils.Database, themes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Only slugs of known themes, each once, in the order given."""
+    known = {slug for slug, _ in store.theme_choices(db)}
+    out: list[str] = []
+    for t in themes:
+        t = t.strip()
+        if t in known and t not in out:
+            out.append(t)
+    return tuple(out)
+
+
+def signup(db: sqlite_utils.Database, cfg: Config, key: bytes, address: str, name: str = "",
+           themes: list[str] | tuple[str, ...] = (), language: str = "nl", client_ip: str = "",
+           *, send: bool = True, now: float | None = None) -> SignupOutcome:
+    """Record a sign-up request and mail the address. Raises ``InvalidInput`` for a malformed
+    address and ``SmtpUnavailable`` when the mail cannot be sent."""
+    email = store.normalise_email(address)
+    name = " ".join(name.split())[:MAX_NAME]
+    wanted = clean_themes(db, themes)
+    existing = store.find_by_email(db, email)
+    if existing is not None and existing.status == "active":
+        mail = mailing.already_subscribed(cfg, key, existing.id, email, existing.name or name, language)
+        message_id = mailing.send(cfg, mail) if send else None
+        return SignupOutcome(existing.id, "already-active", message_id)
+
+    detail = consent.signup_detail(name, wanted, language)
+    with store.transaction(db):
+        if existing is None:
+            subscriber_id = store.create_pending(db, email, name, wanted, language)
+        else:  # pending (asked again) or off the list (returning): confirmation decides
+            subscriber_id = existing.id
+        store.log_consent(db, subscriber_id, consent.SIGNUP, method=consent.FORM, source="form",
+                          detail=detail, client_ip=client_ip)
+    mail = mailing.confirmation(cfg, key, subscriber_id, email, name, language, now=now)
+    message_id = mailing.send(cfg, mail) if send else None
+    return SignupOutcome(subscriber_id, "confirmation-sent", message_id)
+
+
+def read_confirm_token(key: bytes, token: str, now: float | None = None) -> int:
+    """The subscriber id in a confirmation token. Raises ``TokenError`` (invalid|forged|expired)."""
+    (subscriber_id,) = tokens.read_expiring(key, tokens.CONFIRM, token, 1, now=now)
+    return subscriber_id
+
+
+def check_confirmable(db: sqlite_utils.Database, key: bytes, token: str, now: float | None = None) -> Subscriber:
+    """The subscriber a confirmation link is for, if it can still be used (no changes made)."""
+    subscriber_id = read_confirm_token(key, token, now)
+    try:
+        sub = store.get(db, subscriber_id)
+    except NotFound:
+        raise TokenError("this link belongs to a subscription that no longer exists", reason="gone") from None
+    if sub.status == "forgotten" or sub.email is None:
+        raise TokenError("this link belongs to a subscription that no longer exists", reason="gone")
+    if sub.status != "active" and consent.open_signup_request(db, sub.id) is None:
+        # Signed and in date, but overtaken by an unsubscribe: it must not re-subscribe anyone.
+        raise TokenError("this confirmation link is no longer valid", reason="expired")
+    return sub
+
+
+def confirm(db: sqlite_utils.Database, key: bytes, token: str, client_ip: str = "",
+            now: float | None = None) -> ConfirmOutcome:
+    """Confirm a sign-up: pending or off-list -> active, lifting the suppression, logged."""
+    sub = check_confirmable(db, key, token, now)
+    if sub.status == "active":
+        return ConfirmOutcome(sub, already=True, resubscribed=False)
+    request = consent.open_signup_request(db, sub.id)
+    assert request is not None  # check_confirmable guarantees it
+    assert sub.email is not None
+    returning = sub.status in OFF_LIST or store.is_suppressed(db, sub.email)
+    with store.transaction(db):
+        lifted = store.unsuppress(db, sub.email)
+        store.activate(db, sub.id, name=request.name or sub.name, themes=request.themes,
+                       language=request.language)
+        store.log_consent(
+            db, sub.id, consent.RESUBSCRIBE if returning else consent.CONFIRM, method=consent.LINK,
+            source="form",
+            detail=f"confirms sign-up #{request.entry_id} of {request.created_at}"
+                   + ("; suppression lifted" if lifted else ""),
+            client_ip=client_ip,
+        )
+    return ConfirmOutcome(store.get(db, sub.id), already=False, resubscribed=returning)
