@@ -1,0 +1,185 @@
+"""One IMAP session (IMAPClient): connect, log in, list new UIDs, fetch, mark processed.
+
+Fetching uses ``BODY.PEEK[]`` so the server never sets ``\\Seen`` by itself: a message is marked
+(or moved to ``[imap] processed_folder``) only by ``mark_processed``, which the poller calls after
+the database commit. Nothing here ever deletes or expunges.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from ..config import ImapConfig
+from ..errors import ImapUnavailable
+
+# Errors that mean "the connection is gone or unusable": the poller reconnects with back-off.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (OSError, IMAPClientError, ssl.SSLError, EOFError)
+
+
+@dataclass(frozen=True)
+class MailboxStatus:
+    uidvalidity: int
+    exists: int
+
+
+@dataclass(frozen=True)
+class Fetched:
+    uid: int
+    raw: bytes
+    size: int          # RFC822.SIZE as the server reports it
+    too_large: bool    # only the header was fetched
+
+
+class ImapSession:
+    """``with ImapSession(cfg.imap, password) as s: s.select(); s.uids_after(n) ...``"""
+
+    def __init__(self, cfg: ImapConfig, password: str, *, timeout: float = 30.0) -> None:
+        self.cfg = cfg
+        self.password = password
+        self.timeout = timeout
+        self.client: IMAPClient | None = None
+        self.mailbox = cfg.mailbox
+
+    @property
+    def where(self) -> str:
+        return f"{self.cfg.host}:{self.cfg.port}"
+
+    def connect(self) -> "ImapSession":
+        cfg = self.cfg
+        try:
+            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "tls", timeout=self.timeout)
+            if cfg.security == "starttls":
+                client.starttls()
+        except CONNECTION_ERRORS as exc:
+            raise ImapUnavailable(
+                f"cannot reach the IMAP server {self.where} ({_short(exc)}): check [imap] host, port and security"
+                " and that the server is running"
+            ) from None
+        # pymap (and others) answer every command about 44 ms late without TCP_NODELAY (TOOLCHAIN).
+        try:
+            client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
+        try:
+            client.login(cfg.username, self.password)
+        except LoginError:
+            _quiet_logout(client)
+            raise ImapUnavailable(
+                f"the IMAP server {self.where} refused the login of '{cfg.username}': check [imap] username and"
+                " the MAILER_IMAP_PASSWORD environment variable"
+            ) from None
+        except CONNECTION_ERRORS as exc:
+            _quiet_logout(client)
+            raise ImapUnavailable(
+                f"the IMAP server {self.where} dropped the login of '{cfg.username}' ({_short(exc)}):"
+                " check [imap] security and try again"
+            ) from None
+        self.client = client
+        return self
+
+    def __enter__(self) -> "ImapSession":
+        return self.connect() if self.client is None else self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.client is not None:
+            _quiet_logout(self.client)
+            self.client = None
+
+    @property
+    def c(self) -> IMAPClient:
+        if self.client is None:
+            raise ImapUnavailable(f"not connected to the IMAP server {self.where}")
+        return self.client
+
+    def capabilities(self) -> set[str]:
+        return {c.decode().upper() if isinstance(c, bytes) else str(c).upper() for c in self.c.capabilities()}
+
+    def select(self) -> MailboxStatus:
+        try:
+            info = self.c.select_folder(self.mailbox)
+        except IMAPClientError as exc:
+            if "does not exist" in str(exc).lower() or "nonexistent" in str(exc).lower() or "no such" in str(exc).lower():
+                raise ImapUnavailable(
+                    f"the mailbox '{self.mailbox}' does not exist on {self.where}: check [imap] mailbox"
+                ) from None
+            raise
+        return MailboxStatus(int(info.get(b"UIDVALIDITY", 0)), int(info.get(b"EXISTS", 0)))
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        """UIDs above ``last_uid`` in ascending order ('n:*' also returns the highest UID: filtered)."""
+        uids = self.c.search(["UID", f"{last_uid + 1}:*"])
+        return sorted(u for u in uids if u > last_uid)
+
+    def fetch(self, uids: Sequence[int], max_bytes: int) -> list[Fetched]:
+        """Fetch ``uids`` (one batch) without setting \\Seen; over ``max_bytes`` only the header."""
+        if not uids:
+            return []
+        sizes = {uid: int(d.get(b"RFC822.SIZE", 0)) for uid, d in self.c.fetch(uids, ["RFC822.SIZE"]).items()}
+        small = [u for u in uids if sizes.get(u, 0) <= max_bytes and u in sizes]
+        large = [u for u in uids if sizes.get(u, 0) > max_bytes]
+        out: dict[int, Fetched] = {}
+        if small:
+            for uid, d in self.c.fetch(small, ["BODY.PEEK[]"]).items():
+                raw = d.get(b"BODY[]")
+                if raw is not None:
+                    out[uid] = Fetched(uid, bytes(raw), sizes[uid], False)
+        if large:
+            for uid, d in self.c.fetch(large, ["BODY.PEEK[HEADER]"]).items():
+                raw = d.get(b"BODY[HEADER]") or b""
+                out[uid] = Fetched(uid, bytes(raw), sizes[uid], True)
+        return [out[u] for u in uids if u in out]
+
+    def mark_processed(self, uids: Iterable[int]) -> None:
+        """Flag \\Seen, or move to ``processed_folder`` (created when missing). Never deletes."""
+        uids = list(uids)
+        if not uids:
+            return
+        folder = self.cfg.processed_folder
+        if not folder:
+            self.c.add_flags(uids, [b"\\Seen"], silent=True)
+            return
+        if not self.c.folder_exists(folder):
+            self.c.create_folder(folder)
+        self.c.add_flags(uids, [b"\\Seen"], silent=True)
+        if "MOVE" in self.capabilities():
+            self.c.move(uids, folder)
+        else:  # without MOVE: copy and leave the original flagged \Seen (no expunge: nothing is deleted)
+            self.c.copy(uids, folder)
+
+    # -- IDLE ------------------------------------------------------------------------------------
+    def supports_idle(self) -> bool:
+        return "IDLE" in self.capabilities()
+
+    def idle_start(self) -> None:
+        self.c.idle()
+
+    def idle_check(self, timeout: float) -> list[object]:
+        return list(self.c.idle_check(timeout=timeout))
+
+    def idle_done(self) -> None:
+        self.c.idle_done()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _quiet_logout(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - the connection may already be gone
+        try:
+            client.shutdown()
+        except Exception:  # noqa: BLE001
+            pass

@@ -1,0 +1,336 @@
+"""Filing: raw bytes stored and committed first, then parsed, attributed and filed as a reaction.
+
+Per message (and per batch, for speed, with the same order of commits):
+1. the raw bytes go into raw_messages (deduplicated by SHA-256, then by Message-ID) - COMMIT;
+2. parse, attribute, side effects (a bounce marks its delivery and subscriber; a mail to the
+   unsubscribe address unsubscribes) - each side effect commits on its own;
+3. the reactions row, its attachments, notes and 'filed' event - COMMIT.
+A crash between 1 and 3 leaves a raw message without a reaction; filing the same bytes again
+resumes it instead of calling it a duplicate. Anything that raises in step 2 files the message
+as kind 'other' with the error, and never blocks the messages behind it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from email import policy
+from email.parser import BytesHeaderParser
+from email.utils import parseaddr
+
+from .. import tokens
+from ..db import utcnow
+from ..errors import MailerError, TokenError
+from ..runtime import Runtime
+from . import parse as parser
+from . import store
+from .attribute import Attribution, Attributor
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message to file. ``too_large`` is the real size when only the header was fetched."""
+
+    raw: bytes
+    source: str
+    uidvalidity: int | None = None
+    uid: int | None = None
+    too_large: int | None = None
+
+
+@dataclass(frozen=True)
+class FiledReaction:
+    reaction_id: int
+    raw_message_id: int
+    kind: str
+    newsletter: str | None
+    theme: str | None
+    attribution: str
+    theme_attribution: str
+    confidence: float
+    token_status: str
+    error: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    raw_message_id: int
+    reaction_id: int | None
+    reason: str  # sha256 | message-id
+
+
+Result = FiledReaction | Duplicate
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What parsing and attribution make of one message (``mailer inspect`` shows this)."""
+
+    parsed: parser.ParsedMessage
+    attribution: Attribution
+    error: str = ""
+    notes: tuple[str, ...] = ()
+    unsubscribe_address: str | None = None
+    bounce_delivery_id: int | None = None
+
+    def as_json(self) -> dict[str, object]:
+        p, a = self.parsed, self.attribution
+        return {
+            "kind": p.kind, "from": p.from_address, "from_name": p.from_name, "subject": p.subject,
+            "message_id": p.message_id, "date": p.date.isoformat() if p.date else None,
+            "reply_text": p.reply_text, "bounced_addresses": list(p.bounced_addresses),
+            "bounce_type": p.bounce_type, "auto_reply_reason": p.auto_reply_reason,
+            "newsletter": a.newsletter_slug, "theme": a.theme_slug, "attribution": a.method,
+            "theme_attribution": a.theme_method, "confidence": a.confidence,
+            "theme_confidence": a.theme_confidence, "token_status": a.token_status,
+            "other_sender": a.other_sender, "subscriber_id": a.subscriber_id, "delivery_id": a.delivery_id,
+            "attachments": [{"filename": x.filename, "content_type": x.content_type, "size": x.size}
+                            for x in p.attachments],
+            "unsubscribe": self.unsubscribe_address is not None,
+            "errors": list(p.errors) + ([self.error] if self.error else []),
+            "notes": list(self.notes) + list(a.notes),
+        }
+
+
+def header_message_id(raw: bytes) -> str | None:
+    """The Message-ID from the header block only, without <> (None if absent or unreadable)."""
+    try:
+        end = raw.find(b"\r\n\r\n")
+        end = raw.find(b"\n\n") if end < 0 else end
+        head = raw[: end if end >= 0 else 256 * 1024]
+        value = BytesHeaderParser(policy=policy.compat32).parsebytes(head).get("Message-ID")
+        mid = str(value or "").strip().strip("<>").strip()
+        return mid[:500] or None
+    except Exception:  # noqa: BLE001 - a header we cannot read simply gives no Message-ID
+        return None
+
+
+class Filer:
+    """Files messages into one runtime's database; keeps attribution caches across a poll."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.db = rt.db
+        self.cfg = rt.config
+        self.attributor = Attributor(self.db, rt.key)
+        s = self.cfg.sender
+        self.own_addresses = tuple(a.lower() for a in (s.from_address, s.reply_address, s.bounce_address))
+
+    # -- analysis (no writes) -----------------------------------------------------------------------
+    def parse(self, raw: bytes) -> parser.ParsedMessage:
+        return parser.parse_message(raw, max_bytes=self.cfg.imap.max_message_bytes,
+                                    own_addresses=self.own_addresses)
+
+    def analyse(self, raw: bytes) -> Analysis:
+        """Parse and attribute; never raises (a failure gives kind 'other' with the error)."""
+        try:
+            parsed = self.parse(raw)
+        except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; if it does, we file anyway
+            return Analysis(_fallback(raw), Attribution(), error=f"parser failed: {type(exc).__name__}: {exc}"[:500])
+        try:
+            unsub = self._unsubscribe_address(parsed)
+            if unsub is not None:
+                return Analysis(replace(parsed, kind="other"), Attribution(), unsubscribe_address=unsub,
+                                notes=("Afmelding per e-mail",))
+            if parsed.kind == "bounce":
+                return self._analyse_bounce(parsed)
+            return Analysis(parsed, self.attributor.attribute(parsed))
+        except Exception as exc:  # noqa: BLE001
+            return Analysis(replace(parsed, kind="other"), Attribution(),
+                            error=f"attribution failed: {type(exc).__name__}: {exc}"[:500])
+
+    def _unsubscribe_address(self, parsed: parser.ParsedMessage) -> str | None:
+        for address in parsed.recipients:
+            tag = tokens.tag_of(address)
+            if tag and tag.startswith(tokens.UNSUBSCRIBE + "-"):
+                return address
+        return None
+
+    def _analyse_bounce(self, parsed: parser.ParsedMessage) -> Analysis:
+        delivery: store.DeliveryRef | None = None
+        method, token_status, notes = "none", "absent", []
+        for address in parsed.recipients:
+            try:
+                delivery_id = tokens.read_bounce_address(self.rt.key, address)
+            except TokenError as exc:
+                if exc.reason != "absent":
+                    token_status = "forged"
+                    notes.append(f"bounce token in {address} is {exc.reason}")
+                continue
+            delivery = store.delivery_by_id(self.db, delivery_id)
+            if delivery is not None:
+                method, token_status = "token", "valid"
+                break
+        if delivery is None and parsed.bounced_message_id:
+            delivery = store.delivery_by_message_id(self.db, parsed.bounced_message_id)
+            method = "references" if delivery is not None else method
+        if delivery is None:
+            for address in parsed.bounced_addresses:
+                delivery = store.latest_delivery_any_state(self.db, address)
+                if delivery is not None:
+                    method = "latest-issue"
+                    break
+        if delivery is None:
+            return Analysis(parsed, Attribution(token_status=token_status, notes=tuple(notes)))
+        attribution = Attribution(
+            newsletter_id=delivery.newsletter_id, newsletter_slug=self.attributor.slug(delivery.newsletter_id),
+            subscriber_id=delivery.subscriber_id, delivery_id=delivery.id, method=method,
+            confidence={"token": 1.0, "references": 0.9, "latest-issue": 0.5}.get(method, 0.0),
+            token_status=token_status, notes=tuple(notes),
+        )
+        return Analysis(parsed, attribution, bounce_delivery_id=delivery.id)
+
+    # -- side effects (each commits on its own, outside the filing transactions) ------------------
+    def apply_side_effects(self, an: Analysis) -> list[str]:
+        """Unsubscribe / bounce consequences; returns notes for the team. Raises on failure."""
+        notes: list[str] = []
+        if an.unsubscribe_address is not None:
+            from subscribers.unsubscribe import unsubscribe_by_address
+
+            try:
+                changed = unsubscribe_by_address(self.db, self.rt.key, an.unsubscribe_address,
+                                                 detail=f"mail from {an.parsed.from_address}")
+                notes.append("Afgemeld via e-mail" if changed else "Afmelding per e-mail: was al afgemeld")
+            except TokenError as exc:
+                notes.append(f"Afmeldadres ongeldig ({exc.reason}): niemand afgemeld")
+        if an.parsed.kind == "bounce":
+            notes += self._bounce(an)
+        return notes
+
+    def _bounce(self, an: Analysis) -> list[str]:
+        from subscribers import store as subscribers
+
+        p, notes = an.parsed, []
+        detail = f"{p.bounce_type or 'unknown'} bounce {p.bounce_status}".strip()
+        if an.bounce_delivery_id is not None:
+            store.mark_delivery_bounced(self.db, an.bounce_delivery_id, detail)
+        targets: list[int] = []
+        if an.attribution.subscriber_id is not None:
+            targets.append(an.attribution.subscriber_id)
+        else:
+            for address in p.bounced_addresses:
+                sub = store.subscriber_by_email(self.db, address)
+                if sub is not None and sub[0] not in targets:
+                    targets.append(sub[0])
+        for sid in targets:
+            ref = store.subscriber_ref(self.db, sid)
+            if ref is None or ref[2] not in ("active", "pending"):
+                continue
+            if p.bounce_type == "hard":
+                subscribers.set_status(self.db, sid, "bounced", method="bounce", detail=detail)
+                notes.append(f"abonnee {sid} uitgeschreven na harde bounce")
+            elif p.bounce_type == "soft":
+                count = store.add_soft_bounce(self.db, sid)
+                if count >= self.cfg.bounces.soft_bounce_limit:
+                    subscribers.set_status(self.db, sid, "bounced", method="bounce",
+                                           detail=f"{count} soft bounces")
+                    notes.append(f"abonnee {sid} uitgeschreven na {count} zachte bounces")
+        return notes
+
+    # -- filing -----------------------------------------------------------------------------------
+    def file_batch(self, items: Sequence[Incoming]) -> list[Result]:
+        """File messages in three commits per batch; results in the order of ``items``."""
+        results: list[Result | None] = [None] * len(items)
+        todo: list[tuple[int, int, str, bytes]] = []  # (index, raw id, received_at, raw bytes)
+        now = utcnow()
+        with store.transaction(self.db):
+            for i, item in enumerate(items):
+                sha = hashlib.sha256(item.raw).hexdigest()
+                mid = header_message_id(item.raw)
+                found = store.find_raw(self.db, sha, mid)
+                if found is not None:
+                    ref, reason = found
+                    if ref.reaction_id is not None or any(t[1] == ref.id for t in todo):
+                        results[i] = Duplicate(ref.id, ref.reaction_id, reason)
+                    else:  # stored before a crash but never filed: file it now
+                        todo.append((i, ref.id, store.raw_received_at(self.db, ref.id), store.raw_data(self.db, ref.id)))
+                    continue
+                note = ""
+                if item.too_large is not None:
+                    note = (f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes}):"
+                            " only the header was kept")
+                raw_id = store.insert_raw(self.db, item.raw, sha256=sha, message_id=mid, source=item.source,
+                                          uidvalidity=item.uidvalidity, uid=item.uid, received_at=now, note=note)
+                todo.append((i, raw_id, now, item.raw))
+
+        records: list[tuple[int, store.ReactionRecord, Analysis]] = []
+        for i, raw_id, received_at, raw in todo:
+            item = items[i]
+            if item.too_large is not None:
+                an = Analysis(replace(self._headers_only(raw), kind="other"), Attribution(),
+                              error=f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes})")
+            else:
+                an = self.analyse(raw)
+            notes: list[str] = list(an.notes)
+            error = an.error
+            try:
+                notes += self.apply_side_effects(an)
+            except (MailerError, Exception) as exc:  # noqa: BLE001 - filed with the error, never lost
+                error = (error + "; " if error else "") + f"side effect failed: {type(exc).__name__}: {exc}"
+            records.append((i, self._record(raw_id, received_at, an, error, notes), an))
+
+        with store.transaction(self.db):
+            for i, rec, an in records:
+                reaction_id = store.insert_reaction(self.db, rec)
+                for body in rec.notes:
+                    store.insert_note(self.db, reaction_id, "inbox", body)
+                a = an.attribution
+                results[i] = FiledReaction(
+                    reaction_id=reaction_id, raw_message_id=rec.raw_message_id, kind=rec.kind,
+                    newsletter=a.newsletter_slug, theme=a.theme_slug, attribution=a.method,
+                    theme_attribution=a.theme_method, confidence=a.confidence, token_status=a.token_status,
+                    error=rec.error, notes=tuple(json.loads(rec.event_detail or "{}").get("notes", [])),
+                )
+        return [r for r in results if r is not None]
+
+    def _headers_only(self, raw: bytes) -> parser.ParsedMessage:
+        try:
+            return self.parse(raw)
+        except Exception:  # noqa: BLE001
+            return _fallback(raw)
+
+    def _record(self, raw_id: int, received_at: str, an: Analysis, error: str, notes: list[str]) -> store.ReactionRecord:
+        p, a = an.parsed, an.attribution
+        errors = "; ".join(x for x in [*p.errors, error] if x)
+        detail = {"attribution": a.method, "theme_attribution": a.theme_method, "notes": [*a.notes, *notes]}
+        return store.ReactionRecord(
+            raw_message_id=raw_id, message_id=p.message_id, kind=p.kind, received_at=received_at,
+            from_address=p.from_address, from_name=p.from_name, subject=p.subject,
+            sent_date=p.date.isoformat(timespec="seconds") if p.date else None,
+            newsletter_id=a.newsletter_id, theme_slug=a.theme_slug, subscriber_id=a.subscriber_id,
+            delivery_id=a.delivery_id, attribution=a.method, theme_attribution=a.theme_method,
+            confidence=a.confidence, theme_confidence=a.theme_confidence, token_status=a.token_status,
+            other_sender=a.other_sender, reply_text=p.reply_text, full_text=p.full_text, html_body=p.html_body,
+            bounced_addresses=p.bounced_addresses, bounce_type=p.bounce_type, error=errors[:2000],
+            parse_error=errors[:2000], event_detail=json.dumps(detail, ensure_ascii=False),
+            attachments=tuple(store.AttachmentRecord(x.filename, x.content_type, x.size, x.sha256, x.data)
+                              for x in p.attachments),
+            notes=tuple(notes),
+        )
+
+
+def _fallback(raw: bytes) -> parser.ParsedMessage:
+    """Kind 'other' with whatever From/Subject/Message-ID a plain header read gives."""
+    try:
+        end = raw.find(b"\r\n\r\n")
+        end = raw.find(b"\n\n") if end < 0 else end
+        h = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[: end if end >= 0 else 256 * 1024])
+        name, address = parseaddr(str(h.get("From", "")))
+        return parser.ParsedMessage(kind="other", message_id=header_message_id(raw), from_address=address.lower(),
+                                    from_name=name, subject=str(h.get("Subject", ""))[:500], size=len(raw))
+    except Exception:  # noqa: BLE001
+        return parser.ParsedMessage(kind="other", size=len(raw))
+
+
+def file_message(rt: Runtime, raw: bytes, *, source: str, uidvalidity: int | None = None,
+                 uid: int | None = None) -> Result:
+    """File one message (see the module docstring). Returns the filed reaction or the duplicate."""
+    return Filer(rt).file_batch([Incoming(raw, source, uidvalidity, uid)])[0]
+
+
+def analyse(rt: Runtime, raw: bytes) -> Analysis:
+    """How a message would be classified and attributed against the current database; stores nothing."""
+    return Filer(rt).analyse(raw)

@@ -1,0 +1,171 @@
+"""The poller: new messages by UID, filed, then marked on the server only after the commit.
+
+``inbox_state`` remembers (UIDVALIDITY, last UID) per mailbox. A changed UIDVALIDITY refetches
+the whole mailbox; deduplication (SHA-256, Message-ID) makes that harmless. Per batch: fetch
+(BODY.PEEK, so nothing is flagged by reading), file (raw first, see pipeline), commit, flag or
+move, then advance last_uid. A crash anywhere in between refetches the batch and files nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import ImapUnavailable
+from ..runtime import Runtime
+from . import store
+from .fetch import CONNECTION_ERRORS, ImapSession
+from .pipeline import Duplicate, FiledReaction, Filer, Incoming
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 250
+IDLE_CHECK_SECONDS = 1.0          # how often the IDLE wait looks at the stop event
+IDLE_RENEW_SECONDS = 25 * 60      # RFC 2177: re-issue IDLE before 29 minutes
+MAX_BACKOFF_SECONDS = 300.0
+
+
+@dataclass
+class PollReport:
+    fetched: int = 0
+    filed: int = 0
+    duplicates: int = 0
+    errors: int = 0          # messages filed with an error (kept as 'other' or with a failed side effect)
+    too_large: int = 0
+    uidvalidity_changed: bool = False
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "PollReport") -> None:
+        self.fetched += other.fetched
+        self.filed += other.filed
+        self.duplicates += other.duplicates
+        self.errors += other.errors
+        self.too_large += other.too_large
+        self.uidvalidity_changed |= other.uidvalidity_changed
+        for k, v in other.by_kind.items():
+            self.by_kind[k] = self.by_kind.get(k, 0) + v
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_kind.items()))
+        return (f"{self.fetched} opgehaald, {self.filed} nieuw gearchiveerd ({kinds or '-'}), "
+                f"{self.duplicates} al eerder gearchiveerd, {self.errors} met fouten")
+
+
+def open_session(rt: Runtime) -> ImapSession:
+    return ImapSession(rt.config.imap, rt.config.imap_password).connect()
+
+
+def poll_session(rt: Runtime, session: ImapSession, *, batch_size: int = BATCH_SIZE) -> PollReport:
+    """File everything new in the configured mailbox over an open session."""
+    cfg = rt.config.imap
+    db = rt.db
+    report = PollReport()
+    status = session.select()
+    state = store.get_inbox_state(db, cfg.mailbox)
+    last_uid = 0
+    if state is not None and state.uidvalidity == status.uidvalidity:
+        last_uid = state.last_uid
+    elif state is not None:
+        report.uidvalidity_changed = True
+        log.warning("UIDVALIDITY of %s changed (%s -> %s): refetching all", cfg.mailbox, state.uidvalidity,
+                    status.uidvalidity)
+    if state is None or report.uidvalidity_changed:
+        store.set_inbox_state(db, cfg.mailbox, status.uidvalidity, 0)
+    uids = session.uids_after(last_uid)
+    if not uids:
+        return report
+    filer = Filer(rt)
+    source = f"imap:{cfg.mailbox}"
+    for start in range(0, len(uids), batch_size):
+        batch = uids[start:start + batch_size]
+        fetched = session.fetch(batch, cfg.max_message_bytes)
+        items = [Incoming(f.raw, source, status.uidvalidity, f.uid, f.size if f.too_large else None)
+                 for f in fetched]
+        results = filer.file_batch(items)          # commits; raises if the database fails
+        session.mark_processed(f.uid for f in fetched)   # only after the commit
+        store.set_inbox_state(db, cfg.mailbox, status.uidvalidity, batch[-1])
+        report.fetched += len(fetched)
+        report.too_large += sum(1 for f in fetched if f.too_large)
+        for r in results:
+            if isinstance(r, Duplicate):
+                report.duplicates += 1
+            elif isinstance(r, FiledReaction):
+                report.filed += 1
+                report.by_kind[r.kind] = report.by_kind.get(r.kind, 0) + 1
+                if r.error:
+                    report.errors += 1
+    return report
+
+
+def poll_once(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> PollReport:
+    """Connect, file everything new, disconnect. Raises ``ImapUnavailable`` with a one-line cause."""
+    session = open_session(rt)
+    try:
+        return poll_session(rt, session, batch_size=batch_size)
+    except ImapUnavailable:
+        raise
+    except CONNECTION_ERRORS as exc:
+        raise ImapUnavailable(
+            f"the connection to the IMAP server {session.where} broke off ({type(exc).__name__}: {exc}):"
+            " nothing was lost; run 'mailer poll --once' again"
+        ) from None
+    finally:
+        session.close()
+
+
+def run_forever(rt: Runtime, stop: threading.Event, *, on_report: Callable[[PollReport], None] | None = None,
+                batch_size: int = BATCH_SIZE) -> None:
+    """Poll until ``stop`` is set: IDLE when the server offers it, else every ``poll_interval`` s.
+
+    A dropped connection or unreachable server is retried with exponential back-off (1 s doubling
+    up to 5 minutes); it never ends the loop.
+    """
+    cfg = rt.config.imap
+    backoff = 1.0
+    while not stop.is_set():
+        session: ImapSession | None = None
+        try:
+            session = open_session(rt)
+            idle = session.supports_idle()
+            while not stop.is_set():
+                report = poll_session(rt, session, batch_size=batch_size)
+                backoff = 1.0
+                if on_report is not None:
+                    on_report(report)
+                if idle:
+                    _idle_wait(session, stop, cfg.poll_interval)
+                else:
+                    stop.wait(cfg.poll_interval)
+        except (ImapUnavailable, *CONNECTION_ERRORS) as exc:
+            log.warning("inbox poller: %s; retrying in %.0f s", exc, backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+        finally:
+            if session is not None:
+                session.close()
+
+
+def _idle_wait(session: ImapSession, stop: threading.Event, poll_interval: float) -> None:
+    """Wait in IDLE until the server reports something, the interval passes, or ``stop`` is set.
+
+    The interval still applies under IDLE as a safety net for servers that miss a notification.
+    """
+    session.idle_start()
+    deadline = time.monotonic() + min(max(poll_interval, 1), IDLE_RENEW_SECONDS)
+    try:
+        while not stop.is_set() and time.monotonic() < deadline:
+            responses = session.idle_check(IDLE_CHECK_SECONDS)
+            if any(_is_news(r) for r in responses):
+                break
+    finally:
+        session.idle_done()
+
+
+def _is_news(response: object) -> bool:
+    """EXISTS or RECENT untagged responses mean new mail."""
+    if isinstance(response, tuple) and len(response) >= 2:
+        return response[1] in (b"EXISTS", b"RECENT")
+    return False
