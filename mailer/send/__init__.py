@@ -1,0 +1,1 @@
+"""Sending: message building, SMTP transport, the delivery ledger, throttling, resume."""

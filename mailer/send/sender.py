@@ -1,0 +1,410 @@
+"""Send a newsletter to every active subscriber: compile once, fill per recipient, N connections.
+
+``send_newsletter`` is what ``mailer send SLUG`` and the scheduler call. The ledger (deliveries table)
+is the queue: open deliveries are streamed from it in id order and each worker thread, with its own
+SMTP connection and its own database connection, records every message as it goes (see ledger.py).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .. import db as dbmod
+from .. import newsletters
+from ..compose.model import Newsletter
+from ..db import utcnow
+from ..errors import InvalidInput, MailerError, SmtpUnavailable
+from ..runtime import Runtime
+from . import ledger
+from .dkim import signer_from_config
+from .message import CompiledLike, MessageBuilder, Recipient, new_message_id
+from .throttle import QuotaReached, Throttle, since
+from .transport import ConnectionLost, SmtpConnection
+
+BACKOFF_BASE = 1.0    # seconds before the first retry; doubles per attempt
+BACKOFF_MAX = 60.0
+STATUS_CHECK_SECONDS = 0.5
+
+
+@dataclass
+class SendReport:
+    slug: str
+    sent: int = 0
+    failed: int = 0
+    bounced: int = 0
+    suppressed: int = 0
+    skipped_already_sent: int = 0
+    paused_reason: str = ""
+    status: str = ""           # the newsletter's state afterwards
+    already_sent: bool = False  # nothing to do: everybody had it already
+
+
+def load_newsletter(rt: Runtime, slug: str) -> tuple[Newsletter, CompiledLike]:
+    """Parse the newsletter file and compile it once (compose's interface)."""
+    from ..compose.parse import find_newsletter
+    from ..compose.render import compile_newsletter
+
+    cfg = rt.config
+    nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
+    compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
+                                  language=nl.language, list_address=cfg.sender.from_address)
+    return nl, compiled
+
+
+@contextmanager
+def send_lock(rt: Runtime, newsletter_id: int) -> Iterator[None]:
+    """One sender per newsletter on this machine. ``flock`` is released by the kernel when the holder
+    dies (even by kill -9), so a crashed send never blocks its own resumption."""
+    path = rt.config.database_path
+    lock_path = path.with_name(f"{path.name}.send-{newsletter_id}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SendBusy("this newsletter is being sent by another process right now: "
+                           "wait for it, or see 'mailer newsletters list'") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+class SendBusy(InvalidInput):
+    """Another process holds the send lock of this newsletter."""
+
+
+class _Run:
+    """One pass over the open deliveries of a newsletter with ``connections`` worker threads."""
+
+    def __init__(self, rt: Runtime, newsletter_id: int, builder: MessageBuilder, first: SmtpConnection,
+                 report: SendReport, *, backoff: float, progress: Any = None, task: Any = None) -> None:
+        self.rt = rt
+        self.cfg = rt.config
+        self.newsletter_id = newsletter_id
+        self.builder = builder
+        self.report = report
+        self.backoff = backoff
+        self.progress, self.task = progress, task
+        smtp = self.cfg.smtp
+        self.max_attempts = max(1, smtp.max_attempts)
+        self.throttle = Throttle(smtp.rate_per_second, smtp.rate_per_hour, smtp.daily_quota,
+                                 ledger.sent_since(rt.db, since(24)) if smtp.daily_quota or smtp.rate_per_hour else ())
+        self.stop = threading.Event()
+        self.stop_kind = ""      # pause | quota
+        self.stop_reason = ""
+        self.resume_at: datetime | None = None
+        self.lock = threading.Lock()
+        self.queue: queue.Queue = queue.Queue(maxsize=max(1, smtp.connections) * 8)
+        self.connections = [first] + [SmtpConnection(smtp, self.cfg.smtp_password)
+                                      for _ in range(max(1, smtp.connections) - 1)]
+
+    # -- coordination ---------------------------------------------------------------------------
+    def halt(self, kind: str, reason: str) -> None:
+        with self.lock:
+            if not self.stop.is_set():
+                self.stop_kind, self.stop_reason = kind, reason
+                self.stop.set()
+
+    def count(self, field: str) -> None:
+        with self.lock:
+            setattr(self.report, field, getattr(self.report, field) + 1)
+        if self.progress is not None:
+            self.progress.advance(self.task)
+
+    def check_paused_by_hand(self) -> None:
+        status, reason = self.rt.db.execute(
+            "SELECT status, status_reason FROM newsletters WHERE id = ?", [self.newsletter_id]).fetchone()
+        if status == "paused":
+            self.halt("pause", reason or "paused by hand")
+
+    def run(self) -> None:
+        threads = [threading.Thread(target=self._worker, args=(c,), name=f"smtp-{i}", daemon=True)
+                   for i, c in enumerate(self.connections)]
+        for t in threads:
+            t.start()
+        last_check = time.monotonic()
+        for item in ledger.iter_open(self.rt.db, self.newsletter_id):
+            queued = False
+            while not queued and not self.stop.is_set() and any(t.is_alive() for t in threads):
+                try:
+                    self.queue.put(item, timeout=STATUS_CHECK_SECONDS)
+                    queued = True
+                except queue.Full:
+                    pass
+                if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
+                    self.check_paused_by_hand()
+                    last_check = time.monotonic()
+            if not queued:
+                break
+        for _ in threads:
+            while any(t.is_alive() for t in threads):
+                try:
+                    self.queue.put(None, timeout=STATUS_CHECK_SECONDS)
+                    break
+                except queue.Full:
+                    self.check_paused_by_hand()
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(STATUS_CHECK_SECONDS)
+            if any(t.is_alive() for t in threads):
+                self.check_paused_by_hand()
+
+    # -- one connection ----------------------------------------------------------------------------
+    def _wait(self, attempt: int) -> bool:
+        """Back off before retry ``attempt`` (1-based); False when the send is being stopped."""
+        delay = min(BACKOFF_MAX, self.backoff * (2 ** (attempt - 1)))
+        return not self.stop.wait(delay)
+
+    def _reconnect(self, conn: SmtpConnection) -> bool:
+        last = ""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                conn.connect()
+                return True
+            except SmtpUnavailable as exc:
+                last = str(exc)
+            if attempt < self.max_attempts and not self._wait(attempt):
+                return False
+        self.halt("pause", f"the SMTP server stopped answering midway ({last}); "
+                           "fix the server, then 'mailer resume' (or 'mailer send') to continue")
+        return False
+
+    def _worker(self, conn: SmtpConnection) -> None:
+        db = dbmod.connect(self.cfg.database_path, migrate=False)
+        try:
+            while True:
+                item = self.queue.get()
+                if item is None:
+                    return
+                if self.stop.is_set():
+                    continue  # drain; the rows stay open for the next run
+                self._deliver(db, conn, item)
+        finally:
+            conn.close()
+            db.conn.close()
+
+    def _deliver(self, db: Any, conn: SmtpConnection, item: ledger.QueueItem) -> None:
+        if not item.mailable:
+            ledger.mark_suppressed(db, item.delivery_id, "subscriber no longer active")
+            self.count("suppressed")
+            return
+        try:
+            self.throttle.acquire()
+        except QuotaReached as q:
+            self.resume_at = q.resume_at
+            self.halt("quota", f"daily quota of {self.cfg.smtp.daily_quota} messages reached")
+            return
+        envelope = self.builder.envelope_sender(item.delivery_id)
+        data = self.builder.build(Recipient(item.delivery_id, item.subscriber_id, item.email, item.name,
+                                            item.message_id))
+        attempt = 0
+        while True:
+            attempt += 1
+            ledger.mark_sending(db, item.delivery_id)
+            try:
+                if conn.smtp is None and not self._reconnect(conn):
+                    ledger.mark_pending(db, item.delivery_id, self.stop_reason)
+                    return
+                out = conn.send(envelope, item.email, data)
+            except ConnectionLost as exc:
+                detail = f"connection lost: {exc}"
+                if attempt >= self.max_attempts:
+                    ledger.mark_failed(db, item.delivery_id, detail)
+                    self.count("failed")
+                    return
+                ledger.mark_pending(db, item.delivery_id, detail)
+                if not self._wait(attempt):
+                    return
+                continue
+            if out.status == "sent":
+                ledger.mark_sent(db, item.delivery_id)
+                self.count("sent")
+                return
+            if out.status == "bounced":
+                ledger.mark_bounced(db, item.delivery_id, out.detail, hard=True)
+                self.count("bounced")
+                return
+            if out.status == "failed":
+                ledger.mark_failed(db, item.delivery_id, out.detail)
+                self.count("failed")
+                return
+            if out.status == "sender_refused":
+                ledger.mark_pending(db, item.delivery_id, out.detail)
+                self.halt("pause", f"the SMTP server {conn.where} refuses our sender address ({out.detail}): "
+                                   "check [sender] bounce_address and the relay's rules, then 'mailer resume'")
+                return
+            # retry: a transient 4xx
+            if attempt >= self.max_attempts:
+                ledger.mark_failed(db, item.delivery_id, f"{out.detail} (gave up after {attempt} attempts)")
+                self.count("failed")
+                return
+            ledger.mark_pending(db, item.delivery_id, out.detail)
+            if not self._wait(attempt):
+                return
+
+
+def _progress(total: int) -> tuple[Any, Any]:
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                               TimeRemainingColumn)
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+        TextColumn("[cyan]{task.fields[rate]}"),
+        TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+    )
+    task = progress.add_task("Verzenden", total=total, rate="")
+    return progress, task
+
+
+class _RateUpdater(threading.Thread):
+    def __init__(self, progress: Any, task: Any) -> None:
+        super().__init__(daemon=True)
+        self.progress, self.task, self.done = progress, task, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            t = self.progress.tasks[0]
+            speed = t.speed or 0.0
+            self.progress.update(self.task, rate=f"{speed:,.0f} msg/s")
+
+
+def send_newsletter(rt: Runtime, slug: str, *, progress: bool = False,
+                    backoff: float | None = None) -> SendReport:
+    """Send ``slug`` to every active subscriber who has not had it; resume an interrupted send.
+
+    Raises ``SmtpUnavailable`` (newsletter paused, nothing marked sent) when the server cannot be
+    reached at the start, ``SendBusy`` when another process is sending it.
+    """
+    cfg = rt.config
+    db = rt.db
+    nl, compiled = load_newsletter(rt, slug)
+    row = newsletters.sync(db, nl)
+    report = SendReport(slug=slug)
+    with send_lock(rt, row.id):
+        row = newsletters.get_by_id(db, row.id)
+        before = ledger.counts(db, row.id)
+        report.skipped_already_sent = before["sent"]
+        if row.status == "sent" and before["pending"] + before["sending"] == 0:
+            report.already_sent = True
+            report.status = "sent"
+            return report
+        first = SmtpConnection(cfg.smtp, cfg.smtp_password)
+        try:
+            first.connect()
+        except SmtpUnavailable as exc:
+            reason = f"not started: {exc}"
+            newsletters.set_status(db, row.id, "paused", reason, send_at=_iso(row.send_at))
+            newsletters.log_event(db, f"{slug}: {reason}", row.id, level="error")
+            raise
+        resumed = before["pending"] + before["sending"] > 0 or before["sent"] > 0
+        newsletters.set_status(db, row.id, "sending", "", send_at=_iso(row.send_at),
+                               started_at=_iso(row.started_at) or utcnow())
+        ledger.create_pending(db, row.id, cfg.sender.domain)
+        todo = ledger.counts(db, row.id)
+        open_now = todo["pending"] + todo["sending"]
+        newsletters.log_event(db, f"{slug}: {'resumed' if resumed else 'started'} sending to {open_now} "
+                                  f"subscribers ({before['sent']} had it already)", row.id)
+        builder = MessageBuilder(cfg, rt.key, row.id, nl, compiled, signer=signer_from_config(cfg))
+        bar = task = updater = None
+        if progress:
+            bar, task = _progress(open_now)
+            bar.start()
+            updater = _RateUpdater(bar, task)
+            updater.start()
+        run = _Run(rt, row.id, builder, first, report,
+                   backoff=BACKOFF_BASE if backoff is None else backoff, progress=bar, task=task)
+        try:
+            run.run()
+        finally:
+            if updater is not None:
+                updater.done.set()
+            if bar is not None:
+                bar.stop()
+        _finish(rt, row, run, report)
+    return report
+
+
+def _iso(value: datetime | None) -> str | None:
+    return newsletters.iso_utc(value) if value else None
+
+
+def _finish(rt: Runtime, row: newsletters.NewsletterRow, run: _Run, report: SendReport) -> None:
+    db = rt.db
+    after = ledger.counts(db, row.id)
+    current = newsletters.get_by_id(db, row.id)
+    summary = (f"{report.sent} sent, {report.failed} failed, {report.bounced} bounced, "
+               f"{report.suppressed} suppressed")
+    if run.stop_kind == "quota" and run.resume_at is not None:
+        from ..schedule.localtime import format_local
+
+        reason = f"{run.stop_reason}; continues at {format_local(run.resume_at, rt.config.schedule.tz)}"
+        newsletters.set_status(db, row.id, "scheduled", reason, send_at=newsletters.iso_utc(run.resume_at),
+                               started_at=_iso(current.started_at))
+        newsletters.log_event(db, f"{row.slug}: {reason} ({summary})", row.id, level="warning")
+        report.paused_reason = reason
+        report.status = "scheduled"
+    elif run.stop_kind == "pause" or current.status == "paused":
+        reason = run.stop_reason or current.status_reason or "paused by hand"
+        newsletters.set_status(db, row.id, "paused", reason, send_at=_iso(current.send_at),
+                               started_at=_iso(current.started_at))
+        newsletters.log_event(db, f"{row.slug}: paused: {reason} ({summary})", row.id, level="warning")
+        report.paused_reason = reason
+        report.status = "paused"
+    elif after["pending"] + after["sending"] == 0:
+        status = "failed" if after["sent"] == 0 and after["failed"] > 0 else "sent"
+        newsletters.set_status(db, row.id, status, "" if status == "sent" else "every delivery failed",
+                               send_at=_iso(current.send_at), started_at=_iso(current.started_at),
+                               finished_at=utcnow())
+        newsletters.log_event(db, f"{row.slug}: {status} ({summary})", row.id,
+                              level="info" if status == "sent" else "error")
+        report.status = status
+    else:  # workers ended without a reason (should not happen): leave it resumable
+        report.status = "sending"
+
+
+def send_test(rt: Runtime, slug: str, address: str) -> str:
+    """Send one test copy of ``slug`` to ``address`` (subject prefixed "[TEST] "); returns its Message-ID.
+
+    Recorded in ``test_sends``, never in the delivery ledger.
+    """
+    from subscribers import store as subscribers
+
+    cfg = rt.config
+    db = rt.db
+    email = subscribers.normalise_email(address)
+    nl, compiled = load_newsletter(rt, slug)
+    row = newsletters.sync(db, nl)
+    sub = subscribers.find_by_email(db, email)
+    sid, name = (sub.id, sub.name) if sub else (0, "")
+    message_id = new_message_id(cfg.sender.domain, row.id, 0)
+    builder = MessageBuilder(cfg, rt.key, row.id, nl, compiled, subject_prefix="[TEST] ",
+                             signer=signer_from_config(cfg))
+    data = builder.build(Recipient(0, sid, email, name, message_id))
+    conn = SmtpConnection(cfg.smtp, cfg.smtp_password)
+    conn.connect()
+    try:
+        out = conn.send(builder.envelope_sender(0), email, data)
+    except ConnectionLost as exc:
+        raise SmtpUnavailable(f"the SMTP server {conn.where} dropped the connection ({exc}): try again") from None
+    finally:
+        conn.close()
+    if out.status != "sent":
+        raise MailerError(f"the SMTP server did not accept the test for {email}: {out.detail}")
+    ledger.record_test_send(db, row.id, email, message_id)
+    newsletters.log_event(db, f"{slug}: test sent to {email}", row.id)
+    return message_id
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,150 @@
+"""SMTP transport: one reusable smtplib connection, and what the server's answer means for a delivery.
+
+``SmtpConnection.send`` returns an ``Outcome`` for answers about the message or the recipient and
+raises ``ConnectionLost`` when the connection itself is gone (dropped, reset, 421); the caller
+reconnects with ``connect()`` and retries. ``connect()`` raises ``SmtpUnavailable`` with host:port
+and the fix when the server cannot be reached.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+
+from ..config import SmtpConfig
+from ..errors import SmtpUnavailable
+
+# Enhanced status codes that mean "this mailbox does not exist or will never take mail": a hard bounce.
+_HARD_BOUNCE = re.compile(r"\b5\.(1\.[0-9]+|2\.1)\b")
+
+
+class ConnectionLost(Exception):
+    """The connection broke (dropped, reset, timed out, or the server said 421)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str    # sent | bounced | failed | retry | sender_refused
+    code: int = 250
+    detail: str = ""
+
+
+def _text(resp: bytes | str) -> str:
+    if isinstance(resp, bytes):
+        resp = resp.decode("utf-8", "replace")
+    return " ".join(resp.split())
+
+
+def classify(code: int, resp: bytes | str, *, at_rcpt: bool) -> Outcome:
+    """Map an SMTP reply to what happens to the delivery."""
+    detail = f"{code} {_text(resp)}"
+    if 400 <= code < 500:
+        return Outcome("retry", code, detail)
+    if at_rcpt and (_HARD_BOUNCE.search(detail) or (code in (550, 551, 553) and not re.search(r"\b5\.\d+\.\d+\b", detail))):
+        return Outcome("bounced", code, detail)
+    return Outcome("failed", code, detail)
+
+
+class SmtpConnection:
+    """One SMTP session, reused for many messages."""
+
+    def __init__(self, cfg: SmtpConfig, password: str = "") -> None:
+        self.cfg = cfg
+        self.password = password
+        self.smtp: smtplib.SMTP | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.cfg.host}:{self.cfg.port}"
+
+    def connect(self) -> None:
+        self.close()
+        cfg = self.cfg
+        try:
+            if cfg.security == "tls":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout,
+                                                      context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+            smtp.ehlo_or_helo_if_needed()
+            if cfg.security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if cfg.username:
+                if not self.password:
+                    smtp.close()
+                    raise SmtpUnavailable(
+                        f"[smtp] username is {cfg.username!r} but MAILER_SMTP_PASSWORD is not set: "
+                        "set it in the environment")
+                smtp.login(cfg.username, self.password)
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SmtpUnavailable(
+                f"the SMTP server {self.where} refused the login for {cfg.username!r} ({exc.smtp_code}): "
+                "check [smtp] username and MAILER_SMTP_PASSWORD") from None
+        except smtplib.SMTPNotSupportedError:
+            raise SmtpUnavailable(
+                f"the SMTP server {self.where} does not offer STARTTLS: set [smtp] security to 'tls' or 'none'") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SmtpUnavailable(
+                f"cannot reach the SMTP server at {self.where} ({exc.__class__.__name__}: {exc}): "
+                "start it or fix [smtp] host/port/security (or MAILER_SMTP__HOST / MAILER_SMTP__PORT)") from None
+        self.smtp = smtp
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                try:
+                    self.smtp.close()
+                except OSError:
+                    pass
+            self.smtp = None
+
+    def abandon(self) -> None:
+        """Drop the socket without a polite QUIT (after an error)."""
+        if self.smtp is not None:
+            try:
+                self.smtp.close()
+            except OSError:
+                pass
+            self.smtp = None
+
+    def send(self, mail_from: str, rcpt: str, data: bytes) -> Outcome:
+        if self.smtp is None:
+            self.connect()
+        smtp = self.smtp
+        assert smtp is not None
+        try:
+            smtp.sendmail(mail_from, [rcpt], data)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, resp = next(iter(exc.recipients.values()))
+            if code == 421:
+                self.abandon()
+                raise ConnectionLost(f"421 {_text(resp)}") from None
+            return classify(code, resp, at_rcpt=True)
+        except smtplib.SMTPSenderRefused as exc:
+            if exc.smtp_code == 421:
+                self.abandon()
+                raise ConnectionLost(f"421 {_text(exc.smtp_error)}") from None
+            out = classify(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+            return out if out.status == "retry" else Outcome("sender_refused", out.code, out.detail)
+        except smtplib.SMTPDataError as exc:
+            if exc.smtp_code == 421:
+                self.abandon()
+                raise ConnectionLost(f"421 {_text(exc.smtp_error)}") from None
+            return classify(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+        except smtplib.SMTPResponseException as exc:
+            self.abandon()
+            if exc.smtp_code == 421 or exc.smtp_code < 500:
+                raise ConnectionLost(f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+            return classify(exc.smtp_code, exc.smtp_error, at_rcpt=False)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.abandon()
+            raise ConnectionLost(f"{exc.__class__.__name__}: {exc}") from None
+        return Outcome("sent")
