@@ -1,0 +1,246 @@
+"""Bounces: RFC 3464 delivery-status reports and the common non-standard notices.
+
+Standard reports are read field by field (Final-/Original-Recipient, Action, Status,
+Diagnostic-Code). Non-standard notices (Postfix without DSN, Exim, qmail, Exchange/Office 365,
+Gmail) are recognised by sender, subject and their fixed wording, and the failed addresses are
+read with each format's own layout before falling back to "addresses in the notice that are not
+ours". Mailbox full, quota, greylisting and delays are soft; unknown users and domains are hard.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import Message
+
+from mailer.inbox.parse_mime import BodyParts
+
+_ADDRESS = re.compile(r"[A-Za-z0-9._%+\-=']{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}")
+_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+_SMTP_CODE = re.compile(r"\b([45])\d\d\b")
+
+MAX_NOTICE_CHARS = 100_000  # a real notice is a few KB; never scan megabytes for addresses
+_DAEMON_LOCALS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon", "mail-delivery-subsystem"}
+_BOUNCE_SUBJECT = re.compile(
+    r"(undeliver(?:ed|able)|undelivered mail returned to sender|mail delivery (?:failed|failure|system)"
+    r"|delivery status notification|delivery (?:failure|failed|has failed|notification|report)|failure notice"
+    r"|returned mail|return(?:ed)? to sender|non[- ]?delivery|onbestelbaar|niet bezorgd|kan niet worden bezorgd"
+    r"|unzustellbar|non remis|mail system error|could not be delivered|delivery delayed|warning: message .* delayed)",
+    re.IGNORECASE,
+)
+_BOUNCE_BODY = re.compile(
+    r"(this is the qmail-send program|this message was created automatically by mail delivery software"
+    r"|this is the mail system at host|i'm sorry to have to inform you that your message could not"
+    r"|delivery has failed to these recipients|uw bericht kan niet worden bezorgd|your message (?:couldn't|could not|wasn't|was not) (?:be )?delivered"
+    r"|address not found|delivery to the following recipients? failed|the following addresses? had permanent fatal errors"
+    r"|message could not be delivered|mail delivery failed|undeliverable|delivery incomplete|has not yet been delivered"
+    r"|unable to deliver|permanent error|recipient address rejected|user unknown|mailbox unavailable"
+    r"|de bezorging is mislukt|kon niet worden afgeleverd|sorry, i couldn't deliver)",
+    re.IGNORECASE,
+)
+_COPY_MARKER = re.compile(
+    r"^.*(?:this is a copy of the message|below this line is a copy of the message|original message follows"
+    r"|undelivered message (?:attached|follows)|the original message was received|--- original message ---"
+    r"|original message headers|headers of the original message|return-path:).*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SOFT_WORDS = re.compile(
+    r"(mailbox (?:is )?full|mailbox full|over ?quota|quota exceeded|exceed(?:ed|s)? (?:the )?(?:storage|quota)"
+    r"|insufficient (?:system )?storage|out of storage|greylist|graylist|try again later|temporar(?:y|ily)"
+    r"|delayed|will (?:retry|be retried|keep trying)|still trying|not yet been delivered|postvak is vol|brievenbus is vol"
+    r"|mailbox size limit|storage limit)",
+    re.IGNORECASE,
+)
+_HARD_WORDS = re.compile(
+    r"(user unknown|unknown user|no such user|unknown recipient|recipient not found|recipientnotfound|does not exist"
+    r"|doesn't exist|couldn't be found|could not be found|address not found|no such domain|domain not found"
+    r"|host (?:or domain name )?not found|name or service not known|no mailbox|mailbox unavailable"
+    r"|invalid (?:recipient|mailbox|address)|unrouteable|bestaat niet|onbekende (?:gebruiker|ontvanger)"
+    r"|failed permanently|permanent (?:fatal )?error|account (?:has been )?disabled)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class BounceInfo:
+    addresses: tuple[str, ...]
+    type: str  # "hard" | "soft"
+    status: str  # "5.1.1", "" if unknown
+    message_id: str | None
+    reason: str  # which rule recognised it
+
+
+def detect(
+    msg: Message, body: BodyParts, *, subject: str, from_address: str, own_addresses: tuple[str, ...]
+) -> BounceInfo | None:
+    """A ``BounceInfo`` if this message is a bounce (or a delay notice), else None."""
+    own = {_base(a) for a in own_addresses if a}
+    text = body.full_text or ""
+    notice, returned_text = _split_notice(text)
+    notice = notice[:MAX_NOTICE_CHARS]
+    message_id = _returned_message_id(body, returned_text)
+    if body.delivery_status:
+        info = _from_dsn(body.delivery_status, own)
+        if info is not None:
+            addresses, kind, status = info
+            return BounceInfo(addresses, kind, status, message_id, "RFC 3464 delivery-status")
+        if not _looks_like_bounce(subject, from_address, notice):
+            return None  # e.g. a "delivered" or "relayed" success report
+    elif not _looks_like_bounce(subject, from_address, notice):
+        return None
+    addresses, reason = _addresses_from_text(notice, own)
+    status_match = _STATUS.search(notice)
+    status = ".".join(status_match.groups()) if status_match else ""
+    kind = classify(status, notice, "delayed" if _is_delay(subject, notice) else "failed")
+    return BounceInfo(addresses, kind, status, message_id, reason)
+
+
+def _base(address: str) -> str:
+    local, _, domain = address.strip().strip("<>").lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _looks_like_bounce(subject: str, from_address: str, notice: str) -> bool:
+    local = from_address.lower().rpartition("@")[0] if "@" in from_address else from_address.lower()
+    daemon = local in _DAEMON_LOCALS or "mailer-daemon" in from_address.lower()
+    subject_hit = bool(_BOUNCE_SUBJECT.search(subject or ""))
+    body_hit = bool(_BOUNCE_BODY.search(notice[:20000]))
+    return (daemon and (subject_hit or body_hit)) or (subject_hit and body_hit)
+
+
+def _is_delay(subject: str, notice: str) -> bool:
+    return bool(re.search(r"\b(delay(?:ed)?|vertraagd|verzögert|will (?:retry|keep trying)|still trying)\b",
+                          subject + "\n" + notice[:3000], re.IGNORECASE)) and not re.search(
+        r"\b(failed permanently|permanent(?:ly)? (?:fatal )?error|could not be delivered|couldn't be delivered)\b",
+        notice[:3000], re.IGNORECASE)
+
+
+def _split_notice(text: str) -> tuple[str, str]:
+    """(the mail system's notice, the copy of our message it returned inline, if any)."""
+    m = _COPY_MARKER.search(text)
+    if m is None:
+        return text, ""
+    return text[: m.start()], text[m.start():]
+
+
+def _returned_message_id(body: BodyParts, returned_text: str) -> str | None:
+    for headers in body.returned_headers:
+        try:
+            value = str(headers.get("Message-ID", "") or "")
+        except Exception:  # noqa: BLE001
+            value = ""
+        m = re.search(r"<([^<>\s]+)>", value) or re.search(r"(\S+@\S+)", value)
+        if m:
+            return m.group(1)
+    m = re.search(r"^\s*message-id:\s*<([^<>\s]+)>", returned_text, re.IGNORECASE | re.MULTILINE)
+    return m.group(1) if m else None
+
+
+def _from_dsn(blocks: list[list[tuple[str, str]]], own: set[str]) -> tuple[tuple[str, ...], str, str] | None:
+    addresses: list[str] = []
+    kinds: list[str] = []
+    statuses: list[str] = []
+    for block in blocks:
+        fields: dict[str, str] = {}
+        for key, value in block:
+            fields.setdefault(key.strip().lower(), re.sub(r"\s+", " ", value).strip())
+        address = _dsn_address(fields.get("original-recipient", "")) or _dsn_address(fields.get("final-recipient", ""))
+        if not address:
+            continue
+        action = fields.get("action", "").lower()
+        status_match = _STATUS.search(fields.get("status", ""))
+        status = ".".join(status_match.groups()) if status_match else ""
+        if action.startswith(("delivered", "relayed", "expanded")) or (not action and status.startswith("2")):
+            continue
+        kind = classify(status, fields.get("diagnostic-code", ""), action or "failed")
+        if _base(address) in own:
+            continue
+        if address not in addresses:
+            addresses.append(address)
+        kinds.append(kind)
+        statuses.append(status)
+    if not kinds:
+        return None
+    kind = "hard" if "hard" in kinds else "soft"
+    status = next((s for s, k in zip(statuses, kinds) if k == kind and s), next((s for s in statuses if s), ""))
+    return tuple(addresses), kind, status
+
+
+def _dsn_address(value: str) -> str:
+    if not value:
+        return ""
+    address = value.split(";", 1)[1] if ";" in value else value
+    address = address.strip().strip("<>").strip().lower()
+    return address if _ADDRESS.fullmatch(address) else ""
+
+
+def classify(status: str, diagnostic: str, action: str = "failed") -> str:
+    """'hard' or 'soft' from a DSN status, the diagnostic text and the action."""
+    if action.lower().startswith("delayed"):
+        return "soft"
+    if status.startswith("5.1.") or status == "5.4.4":
+        return "hard"
+    if _SOFT_WORDS.search(diagnostic) or status in ("5.2.2", "5.2.3"):
+        return "soft"
+    if status.startswith("4"):
+        return "soft"
+    if status.startswith("5"):
+        return "hard"
+    if _HARD_WORDS.search(diagnostic):
+        return "hard"
+    code = _SMTP_CODE.search(diagnostic)
+    if code:
+        return "soft" if code.group(1) == "4" else "hard"
+    return "hard"
+
+
+# --- non-standard notices ------------------------------------------------------------------------
+
+_QMAIL = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*$", re.MULTILINE)
+_POSTFIX = re.compile(r"^<([^<>\s]+@[^<>\s]+)>(?:\s*\(expanded from [^)]*\))?:\s+\S", re.MULTILINE)
+_EXIM_FAILED = re.compile(r"(?:failed|could not be delivered)[^\n]*:\s*\n((?:[ \t]*\n)*(?:[ \t]+\S[^\n]*\n?)+)", re.IGNORECASE)
+_EXCHANGE = re.compile(
+    r"(?:delivery has failed to these recipients or groups|uw bericht kan niet worden bezorgd bij de volgende"
+    r"[^\n:]*|your message (?:to|couldn't be delivered to|could not be delivered to)|je bericht is niet bezorgd bij"
+    r"|your message wasn't delivered to|uw bericht aan)[:\s]*((?:[^\n]*\n?){1,4})",
+    re.IGNORECASE,
+)
+
+
+def _addresses_from_text(notice: str, own: set[str]) -> tuple[tuple[str, ...], str]:
+    lines = notice.split("\n")
+    id_lines = {i for i, ln in enumerate(lines) if re.search(r"message-id|\bid:|<[^>]*@[^>]*>\s*$", ln, re.IGNORECASE)
+                and not _QMAIL.match(ln) and not _POSTFIX.match(ln)}
+    excluded = set()
+    for i in id_lines:
+        for m in _ADDRESS.finditer(lines[i]):
+            if not (_QMAIL.match(lines[i]) or _POSTFIX.match(lines[i])):
+                excluded.add(m.group(0).lower())
+
+    def keep(found: list[str]) -> tuple[str, ...]:
+        out: list[str] = []
+        for address in found:
+            address = address.lower().strip(".")
+            local = address.rpartition("@")[0]
+            if _base(address) in own or local in _DAEMON_LOCALS or address in excluded or address in out:
+                continue
+            out.append(address)
+        return tuple(out)
+
+    if "qmail-send program" in notice.lower():
+        found = keep(_QMAIL.findall(notice))
+        if found:
+            return found, "qmail notice"
+    found = keep(_POSTFIX.findall(notice))
+    if found:
+        return found, "Postfix notice"
+    m = _EXIM_FAILED.search(notice)
+    if m:
+        found = keep(_ADDRESS.findall(m.group(1)))
+        if found:
+            return found, "Exim notice"
+    for m in _EXCHANGE.finditer(notice):
+        found = keep(_ADDRESS.findall(m.group(1)))
+        if found:
+            return found, "Exchange/Gmail notice"
+    return keep(_ADDRESS.findall(notice)), "bounce notice (addresses in text)"

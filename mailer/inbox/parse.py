@@ -1,0 +1,285 @@
+"""Inbound mail -> ``ParsedMessage``: headers, text, attachments, kind, reply text.
+
+Pure (no database, no network) and total: ``parse_message`` never raises. Whatever part of the
+parser fails, the result is kind ``other`` with the failure named in ``errors`` and as much of the
+message as could be read. The stdlib ``email`` package (modern ``policy.default``) does the MIME
+work; every header access is guarded and falls back to compat32-style decoding of the raw value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from email import policy
+from email.header import decode_header, make_header
+from email.message import Message
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+from mailer.inbox import autoreply, bounces, replytext
+from mailer.inbox.parse_mime import BodyParts, collect_parts
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+MAX_HEADER_CHARS = 64 * 1024  # one header value; longer ones are cut before the header parser sees them
+
+KIND_REACTION = "reaction"
+KIND_AUTO_REPLY = "auto_reply"
+KIND_BOUNCE = "bounce"
+KIND_OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    kind: str  # "reaction" | "auto_reply" | "bounce" | "other"
+    message_id: str | None = None
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    from_address: str = ""
+    from_name: str = ""
+    recipients: tuple[str, ...] = ()
+    subject: str = ""
+    date: datetime | None = None
+    reply_text: str = ""
+    quoted_text: str = ""
+    full_text: str = ""
+    html_body: str = ""
+    bounced_addresses: tuple[str, ...] = ()
+    bounce_type: str = ""  # "hard" | "soft" | ""
+    bounce_status: str = ""  # e.g. "5.1.1"
+    bounced_message_id: str | None = None
+    auto_reply_reason: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    errors: tuple[str, ...] = ()
+    size: int = 0
+
+
+def parse_message(
+    raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, own_addresses: tuple[str, ...] = ()
+) -> ParsedMessage:
+    """Parse one raw RFC 5322 message. Never raises; failures end up in ``errors``."""
+    try:
+        if not isinstance(raw, (bytes, bytearray)):
+            raw = str(raw).encode("utf-8", "replace")
+        raw = bytes(raw)
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
+        return ParsedMessage(kind=KIND_OTHER, errors=(f"unreadable input: {exc!r}"[:300],))
+    errors: list[str] = []
+    try:
+        headers = _parse_headers(raw, errors)
+    except Exception as exc:  # noqa: BLE001
+        return ParsedMessage(kind=KIND_OTHER, size=len(raw), errors=(f"headers unreadable: {exc!r}"[:300],))
+    if len(raw) > max_bytes:
+        errors.append(f"message larger than {max_bytes} bytes ({len(raw)} bytes); body not parsed")
+        return replace(headers, kind=KIND_OTHER, errors=tuple(errors))
+    try:
+        return _parse_full(raw, headers, errors, own_addresses)
+    except RecursionError:
+        errors.append("message nested too deeply to parse")
+    except Exception as exc:  # noqa: BLE001
+        errors.append(f"parser failed: {type(exc).__name__}: {exc}"[:300])
+    return replace(headers, kind=KIND_OTHER, errors=tuple(errors))
+
+
+# --- headers -------------------------------------------------------------------------------------
+
+
+def _header_block(raw: bytes) -> bytes:
+    """Only the header block, so an oversized message is never parsed beyond its headers."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        at = raw.find(sep)
+        if at >= 0:
+            return raw[: at + len(sep)]
+    return raw[: 1024 * 1024]
+
+
+def _parse_headers(raw: bytes, errors: list[str]) -> ParsedMessage:
+    msg = BytesHeaderParser(policy=policy.default).parsebytes(_header_block(raw))
+    return _headers_of(msg, len(raw), errors)
+
+
+def header_values(msg: Message, name: str, errors: list[str] | None = None) -> list[str]:
+    """All decoded values of header ``name``; robust against broken encodings and huge values."""
+    out: list[str] = []
+    lname = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() != lname:
+            continue
+        if not isinstance(value, str):
+            value = str(value)
+        if len(value) > MAX_HEADER_CHARS:
+            if errors is not None:
+                errors.append(f"header {name} longer than {MAX_HEADER_CHARS} characters; cut")
+            value = value[:MAX_HEADER_CHARS]
+        out.append(_decode_header_value(name, value))
+    return out
+
+
+def header_value(msg: Message, name: str, errors: list[str] | None = None) -> str:
+    values = header_values(msg, name, errors)
+    return values[0] if values else ""
+
+
+def _decode_header_value(name: str, value: str) -> str:
+    try:
+        return str(policy.default.header_factory(name, value))
+    except Exception:  # noqa: BLE001 - fall back to compat32-style decoding below
+        pass
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # noqa: BLE001
+        return re.sub(r"\s+", " ", value).strip()
+
+
+_MSGID = re.compile(r"<([^<>\s]{1,998})>")
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    """``<a@b> <c@d>`` -> ("a@b", "c@d"); bare ids are accepted when no brackets are present."""
+    found = _MSGID.findall(value)
+    if not found:
+        found = [tok for tok in value.split() if "@" in tok]
+    seen: dict[str, None] = {}
+    for mid in found:
+        seen.setdefault(mid.strip(), None)
+    return tuple(k for k in seen if k)
+
+
+def _addresses(values: list[str]) -> list[str]:
+    out: list[str] = []
+    try:
+        pairs = getaddresses(values)
+    except Exception:  # noqa: BLE001
+        pairs = [("", v) for v in " ".join(values).split(",")]
+    for _name, addr in pairs:
+        addr = addr.strip().strip("<>").lower()
+        if "@" in addr and addr not in out:
+            out.append(addr)
+    return out
+
+
+def _headers_of(msg: Message, size: int, errors: list[str]) -> ParsedMessage:
+    from_raw = header_value(msg, "From", errors)
+    try:
+        from_name, from_address = parseaddr(from_raw)
+    except Exception:  # noqa: BLE001
+        from_name, from_address = "", ""
+    recipients: list[str] = []
+    for name in ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"):
+        for addr in _addresses(header_values(msg, name, errors)):
+            if addr not in recipients:
+                recipients.append(addr)
+    mids = message_ids(header_value(msg, "Message-ID", errors))
+    date: datetime | None = None
+    date_raw = header_value(msg, "Date", errors)
+    if date_raw:
+        try:
+            date = parsedate_to_datetime(date_raw)
+            if date.tzinfo is None:
+                date = date.replace(tzinfo=timezone.utc)
+            date = date.astimezone(timezone.utc)
+        except Exception:  # noqa: BLE001
+            errors.append(f"unreadable Date header: {date_raw[:80]!r}")
+            date = None
+    return ParsedMessage(
+        kind=KIND_OTHER,
+        message_id=mids[0] if mids else None,
+        in_reply_to=message_ids(" ".join(header_values(msg, "In-Reply-To", errors))),
+        references=message_ids(" ".join(header_values(msg, "References", errors))),
+        from_address=from_address.strip().lower(),
+        from_name=from_name.strip(),
+        recipients=tuple(recipients),
+        subject=re.sub(r"\s+", " ", header_value(msg, "Subject", errors)).strip(),
+        date=date,
+        size=size,
+    )
+
+
+# --- body and kind -------------------------------------------------------------------------------
+
+_REPLY_SUBJECT = re.compile(r"^\s*(re|antw|aw|sv|réf|ref|fw|fwd|doorst|wg|tr)\s*:", re.IGNORECASE)
+
+
+def _parse_full(raw: bytes, headers: ParsedMessage, errors: list[str], own: tuple[str, ...]) -> ParsedMessage:
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    for defect in getattr(msg, "defects", [])[:5]:
+        errors.append(f"MIME defect: {type(defect).__name__}")
+    body: BodyParts = collect_parts(msg, errors)
+    attachments = tuple(
+        Attachment(a.filename, a.content_type, len(a.data), hashlib.sha256(a.data).hexdigest(), a.data)
+        for a in body.attachments
+    )
+    text = body.text
+    try:
+        split = replytext.extract(text, from_name=headers.from_name)
+    except Exception as exc:  # noqa: BLE001 - keep the whole text rather than lose the message
+        errors.append(f"reply text extraction failed: {type(exc).__name__}: {exc}"[:300])
+        split = replytext.ReplySplit(reply=text.strip(), quoted="")
+    result = replace(
+        headers,
+        reply_text=split.reply,
+        quoted_text=split.quoted,
+        full_text=body.full_text,
+        html_body=body.html,
+        attachments=attachments,
+    )
+    own_lower = tuple(a.lower() for a in own)
+
+    def h(name: str) -> str:
+        return header_value(msg, name)
+
+    if _is_spam(h):
+        return replace(result, kind=KIND_OTHER, errors=tuple(errors))
+    try:
+        bounce = bounces.detect(msg, body, subject=headers.subject, from_address=headers.from_address,
+                                own_addresses=own_lower + (headers.from_address,) + headers.recipients)
+    except Exception as exc:  # noqa: BLE001
+        errors.append(f"bounce detection failed: {type(exc).__name__}: {exc}"[:300])
+        bounce = None
+    if bounce is not None:
+        return replace(
+            result,
+            kind=KIND_BOUNCE,
+            bounced_addresses=bounce.addresses,
+            bounce_type=bounce.type,
+            bounce_status=bounce.status,
+            bounced_message_id=bounce.message_id,
+            errors=tuple(errors),
+        )
+    reason = autoreply.detect(h, headers.subject, split.reply or body.full_text)
+    if reason:
+        return replace(result, kind=KIND_AUTO_REPLY, auto_reply_reason=reason, errors=tuple(errors))
+    if _is_list_traffic(h, headers):
+        return replace(result, kind=KIND_OTHER, errors=tuple(errors))
+    if not split.reply.strip() and not attachments:
+        if not body.full_text.strip():
+            errors.append("empty message")
+        return replace(result, kind=KIND_OTHER, errors=tuple(errors))
+    return replace(result, kind=KIND_REACTION, errors=tuple(errors))
+
+
+def _is_spam(h) -> bool:  # type: ignore[no-untyped-def]
+    if h("X-Spam-Flag").strip().lower().startswith("yes"):
+        return True
+    if h("X-Spam-Status").strip().lower().startswith("yes"):
+        return True
+    return h("X-Spam").strip().lower() in {"yes", "true", "spam"}
+
+
+def _is_list_traffic(h, headers: ParsedMessage) -> bool:  # type: ignore[no-untyped-def]
+    """List-Id/List-Post (usually with Precedence list/bulk) and no sign of a person answering us."""
+    if not (h("List-Id") or h("List-Post")):
+        return False
+    # A reply marker (In-Reply-To, References, "Re:") means a person answered, perhaps through a
+    # list; without one, list headers alone suffice (many lists omit Precedence: list).
+    return not (headers.in_reply_to or headers.references or _REPLY_SUBJECT.match(headers.subject))

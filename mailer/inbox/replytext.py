@@ -1,0 +1,227 @@
+"""The reader's own words: split a reply body into what they wrote and what they quoted.
+
+Line-based and hand-written, on purpose. We measured mail-parser-reply 1.36 (languages nl, en,
+de, fr) on our corpus in tests/data (``python -m mailer.inbox.parse_eval tests/data``): it gets
+the reply text exactly right on well under half of the reactions there. It splits on the first
+quote header and so drops inline answers between ``>`` quotes, has no Apple Mail ("heeft ... het
+volgende geschreven") or Thunderbird Dutch header, no forwarded-message blocks, and its
+signature rule cuts at any line starting with "-" (lists). So this module does the splitting;
+the idea (find the first quote header, then strip sign-offs, phone footers and disclaimers) is
+the same one every such library uses.
+
+Input is text; HTML-only mail is first turned into text with quotes marked "> " (text_html.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# --- quote headers -------------------------------------------------------------------------------
+_WROTE_HEADERS = [
+    # Gmail nl / Thunderbird nl: "Op di 24 nov. 2026 om 09:12 schreef X <x@y>:", "Op 24-11-2026 om 09:12 schreef X:"
+    r"op\b.{4,200}\bschreef\b.{0,200}:",
+    # Apple Mail nl: "Op 24 nov 2026, om 09:12 heeft X het volgende geschreven:"
+    r"op\b.{4,200}\bheeft\b.{1,200}\bhet volgende geschreven\s*:",
+    # English: "On Tue, Nov 24, 2026 at 9:12 AM X <x@y> wrote:", Apple "On 24 Nov 2026, at 09:12, X wrote:"
+    r"on\b.{4,200}\bwrote\s*:",
+    r"am\b.{4,200}\bschrieb\b.{0,200}:",  # German
+    r"le\b.{4,200}\ba\s+[ée]crit\s*:",  # French
+    # "X <x@y> schreef op 24 november 2026 09:12:" (Outlook mobile, KDE and others); needs a digit
+    r"(?=.*(?:@|\d:\d\d)).{1,200}\b(schreef|wrote|schrieb|a [ée]crit)\b(\s+(op|on|am|le)\b.{1,80})?\s*:",
+]
+# Every client puts a date in its quote header: requiring a digit keeps "On the other hand, as
+# Jane wrote:" in the reader's text.
+_WROTE = re.compile(r"^(?=.*\d)\s*(?:" + "|".join(_WROTE_HEADERS) + r")\s*$", re.IGNORECASE)
+_WROTE_START = re.compile(r"^\s*(op|on|am|le)\s", re.IGNORECASE)
+
+_SEPARATOR = re.compile(
+    r"^\s*(?:-{2,}\s*(?:original message|oorspronkelijk bericht|origineel bericht|ursprüngliche nachricht"
+    r"|message d'origine|forwarded message|doorgestuurd bericht|weitergeleitete nachricht|message transféré)"
+    r"\s*-{2,}|begin (?:forwarded message|doorgestuurd bericht)\s*:|(?:doorgestuurd bericht|forwarded message)\s*:)\s*$",
+    re.IGNORECASE,
+)
+_UNDERSCORES = re.compile(r"^\s*_{20,}\s*$")
+_HDR_FROM = re.compile(r"^\s*\*?(van|from|von|de)\s*:\*?\s*\S", re.IGNORECASE)
+_HDR_OTHER = re.compile(
+    r"^\s*\*?(verzonden|sent|datum|date|gesendet|envoyé|aan|to|an|à|onderwerp|subject|betreff|objet|cc)\s*:",
+    re.IGNORECASE,
+)
+
+# --- signatures, phone footers, disclaimers -------------------------------------------------------
+_SIGNOFF = re.compile(
+    r"^\s*(?:"
+    r"(?:met\s+)?(?:vriendelijke|hartelijke|warme|collegiale|beste|lieve|hele|zonnige|goede)\s+groet(?:en|jes)?\b"
+    r"|met\s+(?:een\s+)?(?:vriendelijke|hartelijke)?\s*groet\b|groet(?:en|jes)?\b|gr\.?$|vr\.?\s*gr\.?|m\.?v\.?g\.?\b"
+    r"|(?:kind|best|warm|warmest|kindest|many|with\s+kind)\s+regards\b|regards\b|best\s+wishes\b|all\s+the\s+best\b"
+    r"|cheers[,!]|best[,!]?$|thanks,\s*$|(?:yours\s+)?sincerely\b"
+    r"|(?:mit\s+)?(?:freundlichen|besten|herzlichen|lieben)\s+gr[üu](?:ß|ss)en\b|(?:viele|liebe|beste)\s+gr[üu](?:ß|ss)e\b"
+    r"|(?:bien\s+)?cordialement\b|bien\s+à\s+vous\b"
+    r").{0,60}$",
+    re.IGNORECASE,
+)
+_DELIMITER = re.compile(r"^\s*(?:--|__)\s*$")
+_MOBILE = re.compile(
+    r"^\s*(?:(?:verstuurd|verzonden)\s+(?:vanaf|vanuit|met|via)\s+.{1,60}"
+    r"|sent\s+(?:from|with|via)\s+(?:my\s+)?.{1,60}|get\s+outlook\s+for\s+.{1,30}|download\s+outlook\s+voor\s+.{1,30}"
+    r"|von\s+meinem\s+.{1,40}\s+gesendet|envoyé\s+de\s+mon\s+.{1,40})$",
+    re.IGNORECASE,
+)
+_DISCLAIMER = re.compile(
+    r"^\s*(?:dit\s+(?:e-?mail)?(?:bericht)?\s*(?:kan|is\s+(?:uitsluitend|alleen))\s+|de\s+informatie\s+(?:verzonden\s+)?in\s+dit"
+    r"|this\s+e-?mail\s+(?:and\s+any|message|may|is\s+(?:intended|confidential))|the\s+information\s+(?:contained\s+)?in\s+this"
+    r"|disclaimer\b|aan\s+dit\s+(?:e-?mail)?bericht\s+kunnen\s+geen\s+rechten|confidentiality\s+notice|vertrouwelijk\s*:"
+    r"|diese\s+e-?mail\s+(?:enthält|kann))",
+    re.IGNORECASE,
+)
+_POSTSCRIPT = re.compile(r"^\s*(?:p\.?\s?s\.?|pps\.?)[\s:,]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReplySplit:
+    reply: str
+    quoted: str
+
+
+def _is_quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _unquote(line: str) -> str:
+    return re.sub(r"^\s*(?:>\s?)+", "", line)
+
+
+def _header_span(lines: list[str], i: int) -> int:
+    """Number of lines (0 = none) of a quote header or separator starting at ``lines[i]``."""
+    line = lines[i].replace("\xa0", " ")
+    if len(line) > 600:
+        return 0
+    stripped = line.strip()
+    if not stripped or _is_quoted(line):
+        return 0
+    if _SEPARATOR.match(line):
+        return 1
+    if _WROTE.match(line):
+        return 1
+    # A quote header wrapped over two (or three) lines, e.g. Gmail's "... schreef X <\nx@y>:"
+    if _WROTE_START.match(line) and not stripped.endswith(":"):
+        joined = stripped
+        for extra in (1, 2):
+            if i + extra >= len(lines) or not lines[i + extra].strip() or len(lines[i + extra]) > 300:
+                break
+            joined += " " + _unquote(lines[i + extra]).strip()
+            if _WROTE.match(joined):
+                return extra + 1
+    if _UNDERSCORES.match(line):
+        nxt = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()), None)
+        if nxt is not None and _outlook_block(lines, nxt):
+            return 1
+    if _outlook_block(lines, i):
+        return 1
+    return 0
+
+
+def _outlook_block(lines: list[str], i: int) -> bool:
+    """``Van:`` / ``From:`` followed closely by at least two of Verzonden/Aan/Onderwerp (or English)."""
+    if not _HDR_FROM.match(lines[i]):
+        return False
+    others = sum(1 for j in range(i + 1, min(i + 8, len(lines))) if _HDR_OTHER.match(lines[j]))
+    return others >= 2
+
+
+def extract(text: str, from_name: str = "") -> ReplySplit:
+    """Split ``text`` into (reader's words, quoted earlier message)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut = None
+    span = 0
+    for i in range(len(lines)):
+        span = _header_span(lines, i)
+        if span:
+            cut = i
+            break
+    reply_lines: list[str] = []
+    quoted_lines: list[str] = []
+    if cut is None:
+        for line in lines:
+            (quoted_lines if _is_quoted(line) else reply_lines).append(line)
+    else:
+        reply_lines = [ln for ln in lines[:cut] if not _is_quoted(ln)]
+        quoted_lines = [ln for ln in lines[:cut] if _is_quoted(ln)]
+        quoted_lines += lines[cut:cut + span]
+        tail = lines[cut + span:]
+        first = next((ln for ln in tail if ln.strip()), "")
+        if _is_quoted(first):
+            # ">"-quoted original: unquoted lines between the quotes are inline answers, up to a
+            # further (unquoted) header, after which everything is older history.
+            inline: list[str] = []
+            for j, line in enumerate(tail):
+                if not _is_quoted(line) and line.strip() and _header_span(tail, j):
+                    quoted_lines += tail[j:]
+                    break
+                if _is_quoted(line):
+                    quoted_lines.append(line)
+                    inline.append("")
+                else:
+                    inline.append(line)
+            if any(ln.strip() for ln in inline):
+                reply_lines += [""] + inline
+        else:
+            quoted_lines += tail
+    reply = _strip_signature(reply_lines, from_name)
+    quoted = "\n".join(_unquote(ln) for ln in quoted_lines)
+    return ReplySplit(reply=_tidy(reply), quoted=_tidy(quoted.split("\n")))
+
+
+def _strip_signature(lines: list[str], from_name: str) -> list[str]:
+    content = [i for i, ln in enumerate(lines) if ln.strip()]
+    if not content:
+        return []
+    first = content[0]
+    cut = None
+    for i in content:
+        line = lines[i].replace("\xa0", " ")
+        if len(line) > 300:
+            continue
+        if _DELIMITER.match(line) or _MOBILE.match(line) or _DISCLAIMER.match(line):
+            cut = i
+            break
+        if i > first and _SIGNOFF.match(line):
+            cut = i
+            break
+    if cut is None:
+        return _drop_trailing_name(lines, from_name)
+    kept = lines[:cut]
+    # A postscript after the sign-off is the reader's words too.
+    for j in range(cut + 1, len(lines)):
+        if _POSTSCRIPT.match(lines[j]):
+            end = j
+            while end < len(lines) and lines[end].strip():
+                end += 1
+            kept += [""] + lines[j:end]
+            break
+    return kept
+
+
+def _drop_trailing_name(lines: list[str], from_name: str) -> list[str]:
+    """Drop a last line that is only the sender's name (or first name), as in "...\\n\\nAnne"."""
+    content = [i for i, ln in enumerate(lines) if ln.strip()]
+    if len(content) < 2 or not from_name.strip():
+        return lines
+    last = lines[content[-1]].strip().strip(",.!").lower()
+    names = {w.lower() for w in re.findall(r"\w+", from_name) if len(w) > 1}
+    words = re.findall(r"\w+", last)
+    if words and len(words) <= 3 and all(w in names for w in words):
+        return lines[: content[-1]]
+    return lines
+
+
+def _tidy(lines: list[str]) -> str:
+    out: list[str] = []
+    for line in lines:
+        line = line.rstrip().replace("\xa0", " ")
+        if not line.strip():
+            if out and out[-1] == "":
+                continue
+            line = ""
+        out.append(line)
+    return "\n".join(out).strip("\n")
