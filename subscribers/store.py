@@ -76,6 +76,14 @@ def normalise_email(address: str) -> str:
     return info.normalized.lower()
 
 
+def try_normalise(address: str) -> tuple[str | None, str]:
+    """(normalised address, "") or (None, why it is not valid) - for bulk checks without exceptions."""
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized.lower(), ""
+    except EmailNotValidError as exc:
+        return None, str(exc)
+
+
 def email_hash(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
 
