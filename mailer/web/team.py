@@ -1,7 +1,160 @@
-"""The team's reactions inbox (owned by the triage work)."""
+"""The team's reactions inbox: the blueprint, its guards and what every page shares.
+
+Every request under /team needs a logged-in user (else a redirect to the log-in page), every
+POST needs the session's CSRF token, and every response carries a strict Content-Security-Policy.
+Pages live in views_auth, views_reactions and views_newsletters.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
-bp = Blueprint("team", __name__)
+from flask import Blueprint, Flask, Response, current_app, g, redirect, render_template, request, session, url_for
+from flask.blueprints import BlueprintSetupState
+
+from .. import db as dbmod
+from ..i18n import LANGUAGES, translations
+from ..runtime import Runtime
+from . import auth, csrf
+
+bp = Blueprint("team", __name__, static_folder="static", static_url_path="/static")
+
+OPEN_ENDPOINTS = {"team.login", "team.static"}
+
+# No inline script or style anywhere under /team: JS and CSS are static files of this blueprint.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+# The newsletter preview is the rendered email (inline styles); it runs in a sandboxed frame.
+PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+               "frame-ancestors 'self'; form-action 'none'; sandbox")
+
+STATUS_LABELS = {"nieuw": "New", "in_behandeling": "In progress", "afgehandeld": "Done",
+                 "gearchiveerd": "Archived"}
+KIND_LABELS = {"reaction": "Reaction", "auto_reply": "Auto-reply", "bounce": "Bounce", "other": "Other"}
+ATTRIBUTION_LABELS = {
+    "token": "signed reply address", "in-reply-to": "In-Reply-To header", "references": "References header",
+    "subject": "subject line", "latest-issue": "sender's latest issue", "quoted-section": "quoted section",
+    "similar-text": "similar text", "manual": "by hand", "none": "not attributed",
+}
+NEWSLETTER_STATES = {"draft": "Draft", "scheduled": "Scheduled", "sending": "Sending", "paused": "Paused",
+                     "sent": "Sent", "failed": "Failed", "missed": "Missed"}
+
+
+@bp.record_once
+def _configure(state: BlueprintSetupState) -> None:
+    app: Flask = state.app
+    runtime: Runtime = app.extensions["mailer_runtime"]
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if runtime.config.web.base_url.lower().startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["mailer_runtime"]
+
+
+def db() -> Any:
+    """A connection for this request: the app serves requests on many threads, and a SQLite
+    connection carries one transaction at a time, so each request opens its own."""
+    if "team_db" not in g:
+        runtime().db  # noqa: B018 - make sure migrations ran once, on the shared connection
+        g.team_db = dbmod.connect(runtime().config.database_path, migrate=False)
+    return g.team_db
+
+
+@bp.teardown_request
+def _close_db(exc: BaseException | None) -> None:
+    conn = g.pop("team_db", None)
+    if conn is not None:
+        conn.conn.close()
+
+
+def language() -> str:
+    return g.get("team_lang") or runtime().config.content.language
+
+
+def _(message: str, **params: object) -> str:
+    text = translations(language(), "team").gettext(message)
+    return text % params if params else text
+
+
+@bp.before_request
+def _guard() -> Response | None:
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        session["lang"] = wanted
+    g.team_lang = session.get("lang") if session.get("lang") in LANGUAGES else runtime().config.content.language
+    if request.endpoint in ("team.static",):
+        return None
+    g.user = None
+    uid = session.get("user_id")
+    if uid is not None:
+        user = auth.get_user(db(), uid)
+        if user is not None and session.get("user_name") == user.name:
+            g.user = user
+        else:
+            session.pop("user_id", None)
+    if request.method == "POST" and not csrf.valid(request.form.get("csrf_token", "")):
+        return Response(_("The form expired. Go back, reload the page and try again."), status=400,
+                        mimetype="text/plain")
+    if g.user is None and request.endpoint not in OPEN_ENDPOINTS:
+        target = request.full_path if request.method == "GET" else url_for("team.reactions")
+        return redirect(url_for("team.login", next=target.rstrip("?")))
+    return None
+
+
+@bp.after_request
+def _headers(resp: Response) -> Response:
+    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "team.static":
+        resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def fmt_dt(value: str | datetime | None, with_time: bool = True) -> str:
+    """A stored UTC time as the team reads it: local time (config timezone), day-month-year."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = moment.astimezone(runtime().config.schedule.tz)
+    return local.strftime("%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only redirect to our own pages (no open redirect via ?next=)."""
+    if target and target.startswith("/team") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+@bp.context_processor
+def _context() -> dict[str, Any]:
+    def view_url(endpoint: str = "team.reactions", **params: Any) -> str:
+        clean = {k: v for k, v in params.items() if v not in ("", None)}
+        base = url_for(endpoint)
+        return base + ("?" + urlencode(clean) if clean else "")
+
+    return {
+        "_": _, "lang": language(), "user": g.get("user"), "csrf_token": csrf.token,
+        "fmt_dt": fmt_dt, "status_label": lambda s: _(STATUS_LABELS.get(s, s)),
+        "kind_label": lambda k: _(KIND_LABELS.get(k, k)),
+        "attribution_label": lambda a: _(ATTRIBUTION_LABELS.get(a, a)),
+        "state_label": lambda s: _(NEWSLETTER_STATES.get(s, s)), "view_url": view_url,
+        "other_lang": "en" if language() == "nl" else "nl",
+    }
+
+
+def render(template: str, **context: Any) -> str:
+    return render_template(f"team/{template}", **context)
+
+
+from . import views_auth, views_newsletters, views_reactions  # noqa: E402,F401  (routes register on bp)

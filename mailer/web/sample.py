@@ -1,0 +1,149 @@
+"""Sample reactions for tests, the benchmark and trying the inbox by hand.
+
+Writes raw_messages + reactions (+ attachments) directly, the way the inbox pipeline leaves them,
+so the team UI can be exercised without a mail server. Not used by the service itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+import sqlite_utils
+
+from ..compose.model import Newsletter, Section, Theme
+from ..newsletters import NewsletterRow, sync
+
+
+@dataclass
+class SampleReaction:
+    subject: str = "Re: Samen verder"
+    from_name: str = "Lezer"
+    from_address: str = "lezer@example.org"
+    reply_text: str = "Dank voor de nieuwsbrief."
+    full_text: str = ""
+    html_body: str = ""
+    kind: str = "reaction"
+    status: str = "nieuw"
+    newsletter_id: int | None = None
+    theme_slug: str | None = None
+    subscriber_id: int | None = None
+    attribution: str = "token"
+    theme_attribution: str = "token"
+    confidence: float = 1.0
+    received_at: str | None = None
+    bounced_addresses: list[str] = field(default_factory=list)
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)  # (filename, content type, data)
+
+
+def raw_bytes(s: SampleReaction, received: datetime) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = f'"{s.from_name}" <{s.from_address}>' if s.from_name else s.from_address
+    msg["To"] = "reacties@verkenning.example.nl"
+    msg["Subject"] = s.subject
+    msg["Date"] = format_datetime(received)
+    msg["Message-ID"] = make_msgid(domain="example.org")
+    msg.set_content(s.full_text or s.reply_text or " ")
+    if s.html_body:
+        msg.add_alternative(s.html_body, subtype="html")
+    for name, ctype, data in s.attachments:
+        maintype, _, subtype = ctype.partition("/")
+        msg.add_attachment(data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                           filename=name)
+    return msg.as_bytes()
+
+
+def insert_reaction(db: sqlite_utils.Database, s: SampleReaction) -> int:
+    """Store one sample reaction with its raw message; returns the reaction id."""
+    received = datetime.fromisoformat(s.received_at) if s.received_at else datetime.now(timezone.utc)
+    data = raw_bytes(s, received)
+    at = received.isoformat(timespec="seconds")
+    cur = db.execute(
+        "INSERT INTO raw_messages (sha256, message_id, size, data, source, received_at, parsed_at)"
+        " VALUES (?,?,?,?,?,?,?)",
+        [hashlib.sha256(data + at.encode() + s.subject.encode()).hexdigest(), None, len(data), data,
+         "sample", at, at])
+    raw_id = cur.lastrowid
+    cur = db.execute(
+        "INSERT INTO reactions (raw_message_id, kind, status, from_address, from_name, subject, sent_date,"
+        " received_at, newsletter_id, theme_slug, subscriber_id, attribution, theme_attribution, confidence,"
+        " reply_text, full_text, html_body, bounced_addresses, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [raw_id, s.kind, s.status, s.from_address, s.from_name, s.subject, at, at, s.newsletter_id,
+         s.theme_slug, s.subscriber_id, s.attribution, s.theme_attribution, s.confidence, s.reply_text,
+         s.full_text or s.reply_text, s.html_body, json.dumps(s.bounced_addresses), at])
+    rid = cur.lastrowid
+    for name, ctype, blob in s.attachments:
+        db.execute("INSERT INTO attachments (reaction_id, filename, content_type, size, sha256, data)"
+                   " VALUES (?,?,?,?,?,?)", [rid, name, ctype, len(blob), hashlib.sha256(blob).hexdigest(), blob])
+    return rid
+
+
+THEMES = (
+    Theme("kracht-van-het-collectief", "Kracht van het collectief"),
+    Theme("de-nieuwe-makers", "De nieuwe makers"),
+    Theme("groeipijn", "Groeipijn"),
+    Theme("publieke-zaak-2050", "Publieke zaak 2050"),
+)
+
+
+def sample_newsletter(slug: str = "2026-11-samen-verder", title: str = "Samen verder",
+                      themes: tuple[Theme, ...] = THEMES[:3]) -> Newsletter:
+    sections = tuple(
+        Section(i, f"Over {t.name.lower()}", "", f"Wat betekent {t.name.lower()} voor de coöperatie van morgen?",
+                t.slug)
+        for i, t in enumerate(themes, start=1))
+    return Newsletter(slug=slug, title=title, subject=f"{title}: nieuwsbrief", preheader="", themes=themes,
+                      sections=sections)
+
+
+def add_newsletter(db: sqlite_utils.Database, **kwargs: object) -> NewsletterRow:
+    return sync(db, sample_newsletter(**kwargs))  # type: ignore[arg-type]
+
+
+_OPENINGS = ("Dank voor je stuk over", "Mooi geschreven over", "Ik herken veel in", "Kritische noot bij",
+             "Vanuit de gemeente zien wij", "Als initiatiefnemer wil ik reageren op")
+_TOPICS = ("de coöperatie in onze wijk", "burgerinitiatieven en subsidie", "het energiecollectief",
+           "samenwerking tussen overheid en samenleving", "de rol van de ambtenaar", "zorg in de buurt",
+           "groeipijn bij maatschappelijke initiatieven", "de publieke zaak in 2050", "nieuwe makers")
+_NAMES = ("Anna de Vries", "Bram Jansen", "Chantal Bakker", "Daan Visser", "Eva Smit", "Fatima el Amrani",
+          "Gert-Jan Meijer", "Hanneke de Boer", "Ivo Mulder", "José Peeters", "Kees van Dijk", "Lotte Bos")
+
+
+def seed(db: sqlite_utils.Database, count: int, *, newsletters: int = 6, rng: random.Random | None = None) -> None:
+    """``count`` realistic reactions spread over ``newsletters`` issues, with tags and statuses."""
+    rng = rng or random.Random(42)
+    rows = [add_newsletter(db, slug=f"2026-{i:02d}-nummer-{i}", title=f"Nummer {i}",
+                           themes=tuple(rng.sample(THEMES, 3))) for i in range(1, newsletters + 1)]
+    from ..newsletters import theme_slugs
+    nl_themes = {r.id: theme_slugs(db, r.id) for r in rows}
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    kinds = ["reaction"] * 85 + ["auto_reply"] * 8 + ["bounce"] * 5 + ["other"] * 2
+    statuses = ["nieuw"] * 5 + ["in_behandeling"] * 2 + ["afgehandeld"] * 2 + ["gearchiveerd"]
+    db.execute("BEGIN")
+    for i in range(count):
+        nl = rng.choice(rows)
+        name = rng.choice(_NAMES)
+        text = "\n\n".join(
+            f"{rng.choice(_OPENINGS)} {rng.choice(_TOPICS)}. " + " ".join(
+                rng.choice(_TOPICS) for _ in range(rng.randint(8, 30)))
+            for _ in range(rng.randint(1, 4)))
+        s = SampleReaction(
+            subject=f"Re: {nl.title}", from_name=name,
+            from_address=name.lower().replace(" ", ".").replace("é", "e") + f"{i % 400}@example.org",
+            reply_text=text, full_text=text + "\n\n> " + nl.title, kind=rng.choice(kinds),
+            status=rng.choice(statuses), newsletter_id=nl.id,
+            theme_slug=rng.choice(nl_themes[nl.id] + [None]),
+            confidence=round(rng.uniform(0.4, 1.0), 2),
+            received_at=(start + timedelta(minutes=i * 13 + rng.randint(0, 10))).isoformat(timespec="seconds"))
+        rid = insert_reaction(db, s)
+        if rng.random() < 0.15:
+            db.execute("INSERT OR IGNORE INTO reaction_tags (reaction_id, tag) VALUES (?, ?)",
+                       [rid, rng.choice(("boek", "citaat", "vervolg", "kritisch", "uitnodigen"))])
+    db.execute("COMMIT")

@@ -1,0 +1,71 @@
+// Keyboard shortcuts and small conveniences for the team inbox. Served as a static file: the
+// Content-Security-Policy allows no inline script. Reader content is never touched here.
+(function () {
+  "use strict";
+  var help = document.getElementById("help");
+  function toggleHelp(show) {
+    if (!help) return;
+    help.hidden = show === undefined ? !help.hidden : !show;
+  }
+  var hb = document.getElementById("help-button");
+  if (hb) hb.addEventListener("click", function () { toggleHelp(); });
+  var hc = document.getElementById("help-close");
+  if (hc) hc.addEventListener("click", function () { toggleHelp(false); });
+
+  var rows = Array.prototype.slice.call(document.querySelectorAll("li.row"));
+  var cursor = rows.length ? 0 : -1;
+  function showCursor() {
+    rows.forEach(function (r, i) { r.classList.toggle("cursor", i === cursor); });
+    if (cursor >= 0) rows[cursor].scrollIntoView({ block: "nearest" });
+  }
+  if (rows.length) showCursor();
+
+  var selectAll = document.getElementById("select-all");
+  if (selectAll) selectAll.addEventListener("change", function () {
+    rows.forEach(function (r) { r.querySelector("input[type=checkbox]").checked = selectAll.checked; });
+  });
+
+  function bulk(action) {
+    var form = document.getElementById("bulk");
+    if (!form || cursor < 0) return;
+    var anyChecked = rows.some(function (r) { return r.querySelector("input[type=checkbox]").checked; });
+    if (!anyChecked) rows[cursor].querySelector("input[type=checkbox]").checked = true;
+    document.getElementById("bulk-action").value = action;
+    form.submit();
+  }
+  function submit(id) { var f = document.getElementById(id); if (f) f.submit(); }
+  function go(id) { var a = document.getElementById(id); if (a) window.location.href = a.href; }
+
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) {
+      if (ev.key === "Escape") t.blur();
+      return;
+    }
+    var key = ev.key;
+    if (key === "?") { toggleHelp(); ev.preventDefault(); return; }
+    if (key === "Escape") { toggleHelp(false); return; }
+    if (key === "/") { var s = document.getElementById("search"); if (s) { s.focus(); ev.preventDefault(); } return; }
+    if (rows.length) {  // the list
+      if (key === "j") { cursor = Math.min(rows.length - 1, cursor + 1); showCursor(); }
+      else if (key === "k") { cursor = Math.max(0, cursor - 1); showCursor(); }
+      else if (key === "o" || key === "Enter") { window.location.href = rows[cursor].getAttribute("data-href"); }
+      else if (key === "x") { var cb = rows[cursor].querySelector("input[type=checkbox]"); cb.checked = !cb.checked; }
+      else if (key === "e") { bulk("status:afgehandeld"); }
+      else if (key === "#") { bulk("status:gearchiveerd"); }
+      else return;
+      ev.preventDefault();
+      return;
+    }
+    if (document.getElementById("done-form")) {  // the reading pane
+      if (key === "j") go("next-link");
+      else if (key === "k") go("prev-link");
+      else if (key === "e") submit("done-form");
+      else if (key === "#") submit("archive-form");
+      else if (key === "u") go("back-link");
+      else return;
+      ev.preventDefault();
+    }
+  });
+})();

@@ -1,0 +1,93 @@
+"""Newsletters for the team: list with state and schedule, overview per issue, reader's preview."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from flask import Response, abort
+
+from .. import triage
+from ..compose.model import Personalisation
+from ..errors import MailerError, NotFound
+from .team import PREVIEW_CSP, _, bp, db, render, runtime
+
+CHART_WIDTH = 100  # percent: bar widths are SVG attributes (no inline style under our CSP)
+
+
+@bp.route("/newsletters")
+def newsletters() -> str:
+    return render("newsletters.html", items=triage.newsletters(db()))
+
+
+@bp.route("/newsletters/<slug>")
+def overview(slug: str) -> Response | str:
+    try:
+        ov = triage.overview(db(), slug)
+    except NotFound:
+        return Response(render("error.html", message=_("This newsletter does not exist.")), status=404)
+    biggest = max([t.count for t in ov.per_theme] + [1])
+    bars = [
+        {"slug": t.slug, "name": t.name or _("Whole issue"), "count": t.count,
+         "width": round(t.count / biggest * 70, 1), "y": i * 34}
+        for i, t in enumerate(ov.per_theme)
+    ]
+    return render("overview.html", ov=ov, bars=bars, chart_height=max(34, len(bars) * 34),
+                  statuses=triage.STATUSES, kinds=triage.KINDS)
+
+
+@bp.route("/newsletters/<slug>/preview")
+def preview(slug: str) -> Response | str:
+    try:
+        nl = triage.overview(db(), slug).newsletter
+    except NotFound:
+        nl = None
+    html, problem = render_preview(slug)
+    if nl is None and html is None:
+        return Response(render("error.html", message=_("This newsletter does not exist.")), status=404)
+    return render("preview.html", slug=slug, nl=nl, available=html is not None, problem=problem)
+
+
+@bp.route("/newsletters/<slug>/preview.html")
+def preview_frame(slug: str) -> Response:
+    """The rendered email itself, shown only inside a sandboxed iframe of the preview page."""
+    html, _problem = render_preview(slug)
+    if html is None:
+        abort(404)
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = PREVIEW_CSP
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return resp
+
+
+def render_preview(slug: str) -> tuple[str | None, str]:
+    """The issue's HTML as a sample reader gets it, or (None, why not)."""
+    try:
+        from ..compose.parse import find_newsletter
+        from ..compose.render import compile_newsletter  # written by the compose work
+    except ImportError:
+        return None, _("The preview is not available yet: the renderer (mailer.compose.render) is missing.")
+    cfg = runtime().config
+    try:
+        nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
+        known: dict[str, Any] = {
+            "nl": nl, "newsletter": nl, "config": cfg, "cfg": cfg, "templates_dir": cfg.templates_dir,
+            "language": nl.language, "lang": nl.language,
+        }
+        params = inspect.signature(compile_newsletter).parameters
+        args = [known[p.name] for p in params.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and p.name in known]
+        compiled = compile_newsletter(*args)
+        reply = cfg.sender.reply_address
+        person = Personalisation(
+            email="lezer@example.org", name="Voorbeeldlezer", reply_address=reply,
+            theme_reply_addresses={t.slug: reply for t in nl.themes},
+            unsubscribe_url="#", preferences_url="#",
+        )
+        parts = compiled.render(person)
+    except MailerError as exc:
+        return None, str(exc)
+    except (KeyError, TypeError, AttributeError) as exc:  # an interface we do not know (yet)
+        return None, _("The preview could not be rendered: %(error)s", error=str(exc))
+    return getattr(parts, "html", str(parts)), ""
