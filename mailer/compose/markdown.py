@@ -123,7 +123,7 @@ def _block(node: SyntaxTreeNode, width: int) -> list[str]:
         lines: list[str] = []
         for i, item in enumerate(node.children):
             marker = "- " if kind == "bullet_list" else f"{start + i}. "
-            inner = _blocks(item, width - len(marker))
+            inner = _blocks(item, width - len(marker), tight=tight)
             if lines and not tight:
                 lines.append("")
             lines.extend(_prefixed(inner, marker, " " * len(marker)))
