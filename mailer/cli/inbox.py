@@ -1,5 +1,147 @@
-"""CLI commands for inbox (registered on mailer.cli.base.main)."""
+"""Inbox commands: poll, inspect, reactions list, reactions import. Each calls one domain function."""
 
 from __future__ import annotations
 
-from .base import get_runtime, main  # noqa: F401
+import json
+import logging
+import signal
+import threading
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import NotFound
+from .base import get_runtime, main
+
+
+@main.command("poll")
+@click.option("--once", is_flag=True, help="Fetch and file what is new, then stop (default: keep polling).")
+def poll_cmd(once: bool) -> None:
+    """Fetch new replies from the IMAP inbox and file them.
+
+    Messages are stored raw, classified, attributed to a newsletter and theme, and only then
+    marked \\Seen (or moved to [imap] processed_folder) on the server. Without --once the command
+    keeps running (IMAP IDLE when offered, else every [imap] poll_interval seconds) until Ctrl-C.
+
+    \b
+    Example:
+      MAILER_IMAP_PASSWORD=... mailer poll --once
+    """
+    from ..inbox.poll import poll_once, run_forever
+
+    rt = get_runtime()
+    if once:
+        report = poll_once(rt)
+        click.echo(report.summary())
+        return
+    # Fail early and clearly when the server is unreachable; later drops are retried.
+    first = poll_once(rt)
+    click.echo(first.summary())
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    click.echo(f"Wacht op nieuwe berichten in {rt.config.imap.mailbox} (Ctrl-C om te stoppen)...")
+    try:
+        run_forever(rt, stop, on_report=lambda r: r.fetched and click.echo(r.summary()))
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@main.command("inspect")
+@click.argument("message", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def inspect_cmd(message: Path, as_json: bool) -> None:
+    """Show how one message would be classified and filed; stores nothing.
+
+    \b
+    Example:
+      mailer inspect reply.eml --json
+    """
+    from ..inbox.pipeline import analyse
+
+    if not message.exists():
+        raise NotFound(f"{message} does not exist: give the path of a saved .eml message")
+    rt = get_runtime()
+    data = analyse(rt, message.read_bytes()).as_json()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table(show_header=False, box=None)
+    for key in ("kind", "from", "subject", "newsletter", "theme", "attribution", "theme_attribution",
+                "confidence", "token_status", "bounced_addresses", "bounce_type", "errors", "notes"):
+        value = data.get(key)
+        table.add_row(key, json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value))
+    console = Console()
+    console.print(table)
+    console.print("[bold]reply_text[/bold]")
+    console.print(data["reply_text"] or "(leeg)", markup=False, highlight=False)
+
+
+@main.group("reactions")
+def reactions_group() -> None:
+    """Reader reactions: list them, import replies saved from a mail client.
+
+    \b
+    Example:
+      mailer reactions list --newsletter 2026-11-samen-verder --json
+    """
+
+
+@reactions_group.command("list")
+@click.option("--newsletter", "newsletter", default=None, metavar="SLUG", help="Only reactions to this issue.")
+@click.option("--theme", default=None, metavar="SLUG", help="Only reactions filed under this theme.")
+@click.option("--status", default=None, help="nieuw | in_behandeling | afgehandeld | gearchiveerd")
+@click.option("--kind", default=None, help="reaction | auto_reply | bounce | other")
+@click.option("--limit", default=None, type=int, help="At most this many (newest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def reactions_list(newsletter: str | None, theme: str | None, status: str | None, kind: str | None,
+                   limit: int | None, as_json: bool) -> None:
+    """List filed reactions, newest first, with how each was attributed.
+
+    \b
+    Example:
+      mailer reactions list --theme groeipijn --status nieuw
+    """
+    from .. import newsletters
+    from ..inbox.store import list_reactions
+
+    rt = get_runtime()
+    if newsletter:
+        newsletters.get(rt.db, newsletter)  # NotFound with the fix when the slug is wrong
+    rows = list_reactions(rt.db, newsletter=newsletter, theme=theme, status=status, kind=kind, limit=limit)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(rows)} reacties")
+    for col in ("id", "ontvangen", "soort", "status", "van", "nieuwsbrief", "thema", "toegewezen via", "tekst"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        how = r.attribution + (f" / {r.theme_attribution}" if r.theme_attribution != "none" else "")
+        if r.other_sender:
+            how += " (andere afzender)"
+        text = " ".join((r.reply_text or r.error or "").split())
+        table.add_row(str(r.id), r.received_at[:16].replace("T", " "), r.kind, r.status, r.from_address,
+                      r.newsletter or "-", r.theme or "-", how, text[:80])
+    Console().print(table)
+
+
+@reactions_group.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+def reactions_import(path: Path) -> None:
+    """File replies saved from a mail client (.eml, .mbox, or a folder of them).
+
+    Same classification, attribution and deduplication as the inbox: importing the same file
+    twice files nothing twice.
+
+    \b
+    Example:
+      mailer reactions import ~/Downloads/reacties.mbox
+    """
+    from ..inbox.importer import import_path
+
+    report = import_path(get_runtime(), path)
+    click.echo(report.summary())

@@ -24,6 +24,7 @@ CONFIDENCE = {
     "in-reply-to": 0.95,
     "references": 0.9,
     "subject": 0.6,
+    "quoted-section": 0.7,
     "latest-issue": 0.4,
     "none": 0.0,
 }
@@ -143,6 +144,8 @@ class Attributor:
             found = self._by_message_ids(parsed)
         if found is None:
             found = self._by_subject(parsed.subject)
+        if found is None:
+            found = self._by_quote(parsed.quoted_text or "")
         if found is None and sender:
             d = store.latest_delivery_to(self.db, sender)
             if d is not None:
@@ -188,6 +191,19 @@ class Attributor:
                 if len(candidate) >= 8 and candidate in wanted:
                     return {"newsletter_id": ref.id, "method": "subject"}
         return None
+
+    def _by_quote(self, quoted_text: str) -> dict[str, Any] | None:
+        """The issue (and theme) whose text the reader quoted, when one stands out."""
+        if len(quoted_text) < 40:
+            return None
+        best: tuple[float, int, str] | None = None
+        for ref in self.refs():
+            guess = similarity.by_quote(quoted_text, self.themes(ref.id)[1])
+            if guess.theme is not None and (best is None or guess.score > best[0]):
+                best = (guess.score, ref.id, guess.theme)
+        if best is None:
+            return None
+        return {"newsletter_id": best[1], "method": "quoted-section"}
 
     # -- theme ----------------------------------------------------------------------------------
     def _theme(self, newsletter_id: int, parsed: ParsedLike, theme_index: int,

@@ -133,8 +133,7 @@ class Filer:
         try:
             unsub = self._unsubscribe_address(parsed)
             if unsub is not None:
-                return Analysis(replace(parsed, kind="other"), Attribution(), unsubscribe_address=unsub,
-                                notes=("Afmelding per e-mail",))
+                return Analysis(replace(parsed, kind="other"), Attribution(), unsubscribe_address=unsub)
             if parsed.kind == "bounce":
                 return self._analyse_bounce(parsed)
             return Analysis(parsed, self.attributor.attribute(parsed))
