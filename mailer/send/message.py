@@ -72,12 +72,12 @@ def format_address(name: str, email: str) -> str:
 
 
 def _qp(text: str) -> bytes:
-    """Quoted-printable of ``text`` with CRLF line ends; no line longer than 76 octets."""
+    """Quoted-printable of ``text`` with CRLF line ends (no line over 76 octets), plus the CRLF that
+    belongs to the next boundary line, so the body decodes to exactly ``text``."""
     data = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode("utf-8")
-    if not data.endswith(CRLF):
-        # Also makes b2a_qp choose CRLF for its soft line breaks (it follows the first line end).
-        data += CRLF
-    return binascii.b2a_qp(data)
+    # The extra CRLF makes b2a_qp use CRLF for soft line breaks (it follows the first line end)
+    # and encode trailing white space of the last line; it is then dropped again.
+    return binascii.b2a_qp(data + CRLF)[:-2] + CRLF
 
 
 def _header(name: str, value: str) -> bytes:
