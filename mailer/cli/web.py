@@ -1,5 +1,87 @@
-"""CLI commands for web (registered on mailer.cli.base.main)."""
+"""CLI commands for web (registered on mailer.cli.base.main): the team's accounts."""
 
 from __future__ import annotations
 
-from .base import get_runtime, main  # noqa: F401
+import sys
+
+import click
+
+from ..web import auth
+from .base import get_runtime, main
+
+
+@main.group("users")
+def users() -> None:
+    """Team accounts for the web inbox (/team).
+
+    \b
+    Example:
+      mailer users add anna
+      mailer users list
+    """
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def add_cmd(name: str, password_stdin: bool) -> None:
+    """Add a team member; asks for the password (stored as an argon2 hash).
+
+    \b
+    Example:
+      mailer users add anna
+      printf '%s\\n' "$PASSWORD" | mailer users add anna --password-stdin
+    """
+    password = _read_password(password_stdin)
+    auth.create_user(get_runtime().db, name, password)
+    click.echo(f"User '{name.strip()}' added; log in at /team/login.")
+
+
+@users.command("list")
+def list_cmd() -> None:
+    """List team accounts, with failed log-ins and locks.
+
+    \b
+    Example:
+      mailer users list
+    """
+    rows = auth.list_users(get_runtime().db)
+    if not rows:
+        click.echo("No team accounts yet: add one with 'mailer users add NAME'.")
+        return
+    for u in rows:
+        lock = f"  locked until {u.locked_until}" if u.locked_until else ""
+        click.echo(f"{u.name}\tsince {u.created_at[:10]}\tfailed log-ins: {u.failed_logins}{lock}")
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def password_cmd(name: str, password_stdin: bool) -> None:
+    """Set a new password for a team member (also lifts a lock-out).
+
+    \b
+    Example:
+      mailer users password anna
+    """
+    auth.set_password(get_runtime().db, name, _read_password(password_stdin))
+    click.echo(f"Password of '{name}' changed.")
+
+
+@users.command("unlock")
+@click.argument("name")
+def unlock_cmd(name: str) -> None:
+    """Lift the lock-out after too many failed log-ins.
+
+    \b
+    Example:
+      mailer users unlock anna
+    """
+    auth.unlock(get_runtime().db, name)
+    click.echo(f"'{name}' can log in again.")
