@@ -1,0 +1,127 @@
+"""file_message: raw first, dedupe, resume after a crash, token checks, attachments (real SQLite)."""
+
+from __future__ import annotations
+
+import json
+from email.message import EmailMessage
+from email.policy import SMTP
+
+import pytest
+
+from conftest import write_config
+from mailer import tokens
+from mailer.config import load_config
+from mailer.inbox import pipeline, samples, store
+from mailer.inbox.pipeline import Duplicate, FiledReaction, file_message
+from mailer.runtime import Runtime
+
+
+@pytest.fixture
+def rt(tmp_path):
+    runtime = Runtime(load_config(write_config(tmp_path)))
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def history(rt):
+    return samples.seed_history(rt.db, rt.config.newsletters_dir, readers=3)
+
+
+def test_same_bytes_twice_is_a_duplicate(rt):
+    raw = samples.reply(from_address="a@x.example", subject="Hoi", body="Eerste gedachte.")
+    first = file_message(rt, raw, source="test")
+    second = file_message(rt, raw, source="test")
+    assert isinstance(first, FiledReaction) and first.kind == "reaction"
+    assert isinstance(second, Duplicate) and second.reason == "sha256"
+    assert second.reaction_id == first.reaction_id
+    assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
+
+
+def test_same_message_id_with_other_bytes_is_a_duplicate(rt):
+    raw = samples.reply(from_address="a@x.example", subject="Hoi", body="Tekst.", message_id="<vaste-id@x.example>")
+    lf = raw.replace(b"\r\n", b"\n")  # the same mail saved by a client with Unix line ends
+    assert isinstance(file_message(rt, raw, source="imap:INBOX"), FiledReaction)
+    dup = file_message(rt, lf, source="import:x.eml")
+    assert isinstance(dup, Duplicate) and dup.reason == "message-id"
+
+
+def test_a_raw_message_stored_before_a_crash_is_filed_on_the_next_try(rt, monkeypatch):
+    raw = samples.reply(from_address="a@x.example", subject="Hoi", body="Na de crash.")
+
+    def crash(db, rec):
+        raise KeyboardInterrupt("killed between the two commits")
+
+    monkeypatch.setattr(store, "insert_reaction", crash)
+    with pytest.raises(KeyboardInterrupt):
+        file_message(rt, raw, source="test")
+    assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 0}
+    monkeypatch.undo()
+    result = file_message(rt, raw, source="test")
+    assert isinstance(result, FiledReaction) and result.kind == "reaction"
+    assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
+
+
+def test_forged_token_falls_through_to_the_next_method(rt, history):
+    issues, readers = history
+    good = tokens.reply_address(rt.key, rt.config.sender.reply_address, issues[0].id, readers[0].subscriber_id, 1)
+    local, _, domain = good.partition("@")
+    forged = local[:-3] + ("aaa" if not local.endswith("aaa") else "bbb") + "@" + domain
+    raw = samples.reply(from_address=readers[0].email, to=forged, subject="Re: " + issues[0].subject, body="Hoi")
+    r = file_message(rt, raw, source="test")
+    assert isinstance(r, FiledReaction)
+    assert (r.token_status, r.attribution, r.newsletter) == ("forged", "subject", issues[0].slug)
+
+
+def test_valid_token_from_another_sender_is_filed_but_marked(rt, history):
+    issues, readers = history
+    addr = tokens.reply_address(rt.key, rt.config.sender.reply_address, issues[1].id, readers[0].subscriber_id, 0)
+    raw = samples.reply(from_address="collega@elders.example", to=addr, subject="Fwd: doorgestuurd", body="Ik reageer namens haar.")
+    r = file_message(rt, raw, source="test")
+    assert (r.token_status, r.attribution, r.newsletter) == ("other-sender", "token", issues[1].slug)
+    row = store.list_reactions(rt.db)[0]
+    assert row.other_sender is True
+
+
+def test_references_attribute_when_in_reply_to_is_unknown(rt, history):
+    issues, readers = history
+    raw = samples.reply(from_address=readers[2].email, subject="Re: iets", body="Hoi",
+                        in_reply_to="<onbekend@x.example>",
+                        references=(readers[2].message_ids[issues[0].id], "<onbekend@x.example>"))
+    r = file_message(rt, raw, source="test")
+    assert (r.attribution, r.newsletter) == ("references", issues[0].slug)
+
+
+def test_attachments_are_recorded_and_stored(rt):
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "Anne <anne@x.example>"
+    msg["To"] = "reacties@verkenning.example.nl"
+    msg["Subject"] = "Onze notitie"
+    msg["Message-ID"] = "<bijlage@x.example>"
+    msg.set_content("Hierbij onze notitie over de coöperatie.\n")
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 20
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="notitie.pdf")
+    r = file_message(rt, msg.as_bytes(), source="test")
+    rows = list(rt.db.query("SELECT filename, content_type, size, data FROM attachments WHERE reaction_id = ?",
+                            [r.reaction_id]))
+    assert len(rows) == 1
+    assert (rows[0]["filename"], rows[0]["content_type"], rows[0]["size"]) == ("notitie.pdf", "application/pdf", len(pdf))
+    assert bytes(rows[0]["data"]) == pdf
+    event = rt.db.execute("SELECT actor, action, detail FROM reaction_events WHERE reaction_id = ?",
+                          [r.reaction_id]).fetchone()
+    assert event[:2] == ("inbox", "filed") and json.loads(event[2])["attribution"] == "none"
+
+
+def test_garbage_bytes_are_filed_with_the_parser_error(rt):
+    raw = b"\x00\xff\x00 not a mail at all \x00" * 10
+    r = file_message(rt, raw, source="test")
+    assert isinstance(r, FiledReaction) and r.error
+    assert bytes(rt.db.execute("SELECT data FROM raw_messages").fetchone()[0]) == raw
+
+
+def test_analyse_stores_nothing(rt, history):
+    issues, readers = history
+    raw = samples.reply(from_address=readers[0].email, subject="Re: " + issues[1].subject, body="Hoi")
+    data = pipeline.analyse(rt, raw).as_json()
+    assert data["newsletter"] == issues[1].slug and data["attribution"] == "subject"
+    assert store.counts(rt.db) == {"raw_messages": 0, "reactions": 0}
