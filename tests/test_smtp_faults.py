@@ -1,0 +1,198 @@
+"""SMTP faults against a real aiosmtpd server: 550/451/421 on chosen recipients, dropped connections,
+a server that restarts mid-send, one that goes away, and one that is not there at all."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from test_send_kit import SLUG, add_subscribers, make_runtime
+
+from mailer import newsletters
+from mailer.errors import SmtpUnavailable
+from mailer.localservers import CollectingHandler, LocalSmtpServer, free_port
+from mailer.send import ledger
+from mailer.send.sender import send_newsletter
+from subscribers import store
+
+FAST = 0.02  # back-off base for tests
+
+
+class FlakyHandler(CollectingHandler):
+    """Answers DATA for chosen recipients by dropping the connection, or with a fixed reply, ``times`` times."""
+
+    def __init__(self, drop: dict[str, int] | None = None, data_reply: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.drop = dict(drop or {})
+        self.data_reply = dict(data_reply or {})
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        rcpt = envelope.rcpt_tos[0]
+        if self.drop.get(rcpt, 0) > 0:
+            self.drop[rcpt] -= 1
+            server.transport.close()
+            return "421 4.4.2 connection dropped"
+        if rcpt in self.data_reply:
+            return self.data_reply[rcpt]
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _counts(rt):
+    return ledger.counts(rt.db, newsletters.get(rt.db, SLUG).id)
+
+
+def test_550_5_1_1_is_a_hard_bounce_that_suppresses(tmp_path):
+    with LocalSmtpServer() as smtp:
+        smtp.handler.rcpt_hook = lambda a: "550 5.1.1 <lezer1@example.org>: user unknown" if a == "lezer1@example.org" else None
+        rt = make_runtime(tmp_path, smtp.port)
+        subs = add_subscribers(rt, 3)
+        report = send_newsletter(rt, SLUG, backoff=FAST)
+        assert (report.sent, report.bounced, report.failed) == (2, 1, 0)
+    bounced = rt.db.execute("SELECT status, last_error FROM deliveries WHERE email = ?", [subs[1].email]).fetchone()
+    assert bounced[0] == "bounced" and "5.1.1" in bounced[1] and "user unknown" in bounced[1]
+    assert store.get(rt.db, subs[1].id).status == "bounced"
+    assert store.is_suppressed(rt.db, subs[1].email)
+    assert newsletters.get(rt.db, SLUG).status == "sent"
+
+
+def test_5xx_on_the_message_fails_that_delivery_with_the_servers_text(tmp_path):
+    handler = FlakyHandler(data_reply={"lezer0@example.org": "554 5.7.1 message refused as spam"})
+    with LocalSmtpServer(handler=handler) as smtp:
+        rt = make_runtime(tmp_path, smtp.port)
+        subs = add_subscribers(rt, 2)
+        report = send_newsletter(rt, SLUG, backoff=FAST)
+    assert (report.sent, report.failed) == (1, 1)
+    row = rt.db.execute("SELECT status, last_error FROM deliveries WHERE email = ?", [subs[0].email]).fetchone()
+    assert row == ("failed", "554 5.7.1 message refused as spam")
+    assert store.get(rt.db, subs[0].id).status == "active"   # not a bounce: the address stays
+
+
+def test_451_is_retried_then_sent(tmp_path):
+    seen: dict[str, int] = {}
+
+    def greylist(address: str):
+        seen[address] = seen.get(address, 0) + 1
+        if address == "lezer2@example.org" and seen[address] <= 2:
+            return "451 4.7.1 greylisted, try again"
+        return None
+
+    with LocalSmtpServer() as smtp:
+        smtp.handler.rcpt_hook = greylist
+        rt = make_runtime(tmp_path, smtp.port)
+        add_subscribers(rt, 3)
+        report = send_newsletter(rt, SLUG, backoff=FAST)
+        assert report.sent == 3 and report.failed == 0
+        assert seen["lezer2@example.org"] == 3
+        assert sorted(m.rcpt_tos[0] for m in smtp.messages) == [f"lezer{i}@example.org" for i in range(3)]
+    attempts = rt.db.execute("SELECT attempts FROM deliveries WHERE email = 'lezer2@example.org'").fetchone()[0]
+    assert attempts == 3
+
+
+def test_4xx_until_max_attempts_fails_with_the_text(tmp_path):
+    with LocalSmtpServer() as smtp:
+        smtp.handler.rcpt_hook = lambda a: "452 4.2.2 mailbox full" if a == "lezer0@example.org" else None
+        rt = make_runtime(tmp_path, smtp.port, smtp={"max_attempts": 3})
+        add_subscribers(rt, 2)
+        report = send_newsletter(rt, SLUG, backoff=FAST)
+    assert (report.sent, report.failed) == (1, 1)
+    err = rt.db.execute("SELECT last_error FROM deliveries WHERE email = 'lezer0@example.org'").fetchone()[0]
+    assert "452 4.2.2 mailbox full" in err and "3 attempts" in err
+
+
+def test_421_on_a_recipient_reconnects_and_sends(tmp_path):
+    said = []
+
+    def closing(address: str):
+        if address == "lezer1@example.org" and not said:
+            said.append(address)
+            return "421 4.3.2 service shutting down"
+        return None
+
+    with LocalSmtpServer() as smtp:
+        smtp.handler.rcpt_hook = closing
+        rt = make_runtime(tmp_path, smtp.port, smtp={"connections": 1})
+        add_subscribers(rt, 3)
+        report = send_newsletter(rt, SLUG, backoff=FAST)
+        assert report.sent == 3 and said
+        assert sorted(m.rcpt_tos[0] for m in smtp.messages) == [f"lezer{i}@example.org" for i in range(3)]
+
+
+def test_dropped_connection_is_retried(tmp_path):
+    handler = FlakyHandler(drop={"lezer0@example.org": 2})
+    with LocalSmtpServer(handler=handler) as smtp:
+        rt = make_runtime(tmp_path, smtp.port)
+        add_subscribers(rt, 4)
+        report = send_newsletter(rt, SLUG, backoff=FAST)
+        assert report.sent == 4
+        assert sorted(m.rcpt_tos[0] for m in smtp.messages) == [f"lezer{i}@example.org" for i in range(4)]
+    assert _counts(rt)["sent"] == 4
+
+
+def test_server_restart_mid_send_is_survived(tmp_path):
+    port = free_port()
+    handler = CollectingHandler()
+    servers = [LocalSmtpServer(port=port, handler=handler).start()]
+    restarted = threading.Event()
+
+    def restart():
+        servers[0].stop()
+        time.sleep(0.4)
+        servers.append(LocalSmtpServer(port=port, handler=handler).start())
+        restarted.set()
+
+    def hook(address: str):
+        if address == "lezer10@example.org" and not restarted.is_set() and len(servers) == 1:
+            threading.Thread(target=restart).start()
+        return None
+
+    handler.rcpt_hook = hook
+    try:
+        rt = make_runtime(tmp_path, port, smtp={"connections": 2, "max_attempts": 6, "rate_per_second": 100})
+        add_subscribers(rt, 30)
+        report = send_newsletter(rt, SLUG, backoff=0.1)
+        assert restarted.is_set()
+        assert report.status == "sent" and report.sent == 30
+        got = {m.rcpt_tos[0] for m in handler.messages}
+        assert got == {f"lezer{i}@example.org" for i in range(30)}
+        assert len(handler.messages) <= 30 + 2   # at most one extra per connection
+    finally:
+        servers[-1].stop()
+
+
+def test_server_gone_midway_pauses_with_a_reason(tmp_path):
+    port = free_port()
+    smtp = LocalSmtpServer(port=port).start()
+    stopped = threading.Event()
+
+    def hook(address: str):
+        if address == "lezer5@example.org" and not stopped.is_set():
+            stopped.set()
+            threading.Thread(target=smtp.stop).start()
+        return None
+
+    smtp.handler.rcpt_hook = hook
+    rt = make_runtime(tmp_path, port, smtp={"connections": 1, "max_attempts": 3, "rate_per_second": 200})
+    add_subscribers(rt, 20)
+    report = send_newsletter(rt, SLUG, backoff=FAST)
+    assert report.status == "paused"
+    assert f"127.0.0.1:{port}" in report.paused_reason and "midway" in report.paused_reason
+    row = newsletters.get(rt.db, SLUG)
+    assert row.status == "paused" and "mailer resume" in row.status_reason
+    counts = _counts(rt)
+    assert counts["sent"] == len(smtp.messages) < 20
+    assert counts["pending"] == 20 - counts["sent"] and counts["sending"] == 0 and counts["failed"] == 0
+
+
+def test_unreachable_at_start_pauses_and_marks_nothing_sent(tmp_path):
+    port = free_port()
+    rt = make_runtime(tmp_path, port)
+    add_subscribers(rt, 3)
+    with pytest.raises(SmtpUnavailable) as err:
+        send_newsletter(rt, SLUG)
+    message = str(err.value)
+    assert f"127.0.0.1:{port}" in message and "[smtp]" in message and "\n" not in message
+    row = newsletters.get(rt.db, SLUG)
+    assert row.status == "paused" and f"127.0.0.1:{port}" in row.status_reason
+    assert rt.db.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").fetchone()[0] == 0
