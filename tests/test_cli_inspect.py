@@ -1,0 +1,51 @@
+"""``mailer inspect MESSAGE.eml [--json]``: classification and attribution, nothing stored."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from conftest import write_config
+from mailer import tokens
+from mailer.cli import main
+from mailer.config import load_config
+from mailer.inbox import samples, store
+from mailer.runtime import Runtime
+
+KEYS = {"kind", "reply_text", "bounced_addresses", "newsletter", "theme", "attribution", "from", "subject",
+        "theme_attribution", "confidence", "token_status", "errors"}
+
+
+def test_inspect_json_has_the_contract_keys_and_stores_nothing(tmp_path):
+    path = write_config(tmp_path)
+    rt = Runtime(load_config(path))
+    issues, readers = samples.seed_history(rt.db, rt.config.newsletters_dir, readers=1)
+    nov = issues[0]
+    to = tokens.reply_address(rt.key, rt.config.sender.reply_address, nov.id, readers[0].subscriber_id,
+                              nov.themes.index("publieke-zaak-2050") + 1)
+    eml = tmp_path / "reply.eml"
+    eml.write_bytes(samples.reply(from_address=readers[0].email, to=to, subject="Re: " + nov.subject,
+                                  body="In 2050 draagt de buurt meer dan nu.", quoted="Oude tekst van de nieuwsbrief."))
+    result = CliRunner().invoke(main, ["--config", str(path), "inspect", str(eml), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert KEYS <= set(data)
+    assert data["kind"] == "reaction"
+    assert data["reply_text"].strip() == "In 2050 draagt de buurt meer dan nu."
+    assert (data["newsletter"], data["theme"], data["attribution"], data["token_status"]) == (
+        nov.slug, "publieke-zaak-2050", "token", "valid")
+    assert data["bounced_addresses"] == [] and data["from"] == readers[0].email
+    assert store.counts(rt.db) == {"raw_messages": 0, "reactions": 0}
+    rt.close()
+
+
+def test_inspect_plain_output_and_missing_file(tmp_path):
+    path = write_config(tmp_path)
+    eml = tmp_path / "r.eml"
+    eml.write_bytes(samples.reply(from_address="a@x.example", subject="Hallo", body="Gewoon een vraag."))
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(path), "inspect", str(eml)])
+    assert result.exit_code == 0 and "reaction" in result.output and "Gewoon een vraag." in result.output
+    missing = runner.invoke(main, ["--config", str(path), "inspect", str(tmp_path / "weg.eml")])
+    assert missing.exit_code == 1 and "Error:" in missing.output and "does not exist" in missing.output
