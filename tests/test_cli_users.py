@@ -1,0 +1,66 @@
+"""mailer users add / list / password / unlock."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from mailer.cli import main
+from mailer.config import load_config
+from mailer.runtime import Runtime
+from mailer.web import auth
+from conftest import write_config
+
+
+@pytest.fixture
+def cfg_path(tmp_path):
+    return str(write_config(tmp_path))
+
+
+def run(cfg_path, *args, input=None):
+    return CliRunner().invoke(main, ["--config", cfg_path, "users", *args], input=input)
+
+
+def test_add_with_password_from_stdin_then_log_in(cfg_path):
+    result = run(cfg_path, "add", "anna", "--password-stdin", input="een-lang-wachtwoord\n")
+    assert result.exit_code == 0, result.output
+    rt = Runtime(load_config(cfg_path))
+    row = next(rt.db.query("SELECT password_hash FROM users WHERE name = 'anna'"))
+    assert row["password_hash"].startswith("$argon2id$") and "een-lang" not in row["password_hash"]
+    assert auth.authenticate(rt.db, "anna", "een-lang-wachtwoord").name == "anna"
+    rt.close()
+    listed = run(cfg_path, "list")
+    assert listed.exit_code == 0 and listed.output.startswith("anna\t")
+
+
+def test_add_prompts_twice_for_the_password(cfg_path):
+    result = run(cfg_path, "add", "bram", input="geheim-genoeg\ngeheim-genoeg\n")
+    assert result.exit_code == 0, result.output
+    assert "geheim-genoeg" not in result.output
+
+
+def test_bad_input_gives_one_line_errors(cfg_path):
+    assert run(cfg_path, "add", "anna", "--password-stdin", input="kort\n").output.startswith("Error: the password is too short")
+    run(cfg_path, "add", "anna", "--password-stdin", input="een-lang-wachtwoord\n")
+    dup = run(cfg_path, "add", "anna", "--password-stdin", input="een-lang-wachtwoord\n")
+    assert dup.exit_code == 1 and "already exists" in dup.output and "Traceback" not in dup.output
+    assert run(cfg_path, "add", "twee woorden", "--password-stdin", input="een-lang-wachtwoord\n").exit_code == 1
+    assert "no user 'niemand'" in run(cfg_path, "unlock", "niemand").output
+
+
+def test_password_and_unlock_lift_a_lock(cfg_path):
+    run(cfg_path, "add", "anna", "--password-stdin", input="een-lang-wachtwoord\n")
+    rt = Runtime(load_config(cfg_path))
+    for _ in range(auth.MAX_FAILED):
+        with pytest.raises(auth.LoginFailed):
+            auth.authenticate(rt.db, "anna", "fout")
+    assert "locked until" in run(cfg_path, "list").output
+    assert run(cfg_path, "unlock", "anna").exit_code == 0
+    assert auth.authenticate(rt.db, "anna", "een-lang-wachtwoord").failed_logins == 0
+    assert run(cfg_path, "password", "anna", "--password-stdin", input="nieuw-wachtwoord\n").exit_code == 0
+    assert auth.authenticate(rt.db, "anna", "nieuw-wachtwoord").name == "anna"
+    rt.close()
+
+
+def test_no_users_yet(cfg_path):
+    assert "mailer users add" in run(cfg_path, "list").output
