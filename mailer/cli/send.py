@@ -6,6 +6,7 @@ Each command calls one function of mailer.send or mailer.schedule; domain errors
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -36,7 +37,7 @@ def send_cmd(slug: str, to: str | None, progress: bool | None) -> None:
         click.echo(f"Testbericht van '{slug}' verstuurd naar {to} (Message-ID {message_id}).")
         return
     if progress is None:
-        progress = click.get_text_stream("stderr").isatty()
+        progress = sys.stderr.isatty()
     report = send_newsletter(rt, slug, progress=progress)
     if report.already_sent:
         click.echo(f"'{slug}' is al naar iedereen verstuurd ({report.skipped_already_sent} abonnees); "
@@ -123,7 +124,7 @@ def resume_cmd(slug: str, now: bool) -> None:
     rt = get_runtime()
     row = resume(rt, slug)
     if now:
-        report = send_newsletter(rt, slug, progress=click.get_text_stream("stderr").isatty())
+        report = send_newsletter(rt, slug, progress=sys.stderr.isatty())
         click.echo(f"'{slug}': {report.sent} verstuurd, {report.failed} mislukt, {report.bounced} gebounced. "
                    f"Status: {report.status}.")
         if report.paused_reason:
