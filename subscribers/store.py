@@ -131,7 +131,11 @@ def add(db: sqlite_utils.Database, address: str, name: str = "", *, status: str 
     email = normalise_email(address)
     if status not in STATUSES:
         raise ValueError(status)
-    if find_by_email(db, email) is not None:
+    existing = find_by_email(db, email)
+    if existing is not None:
+        if existing.status in ("unsubscribed", "bounced", "complained"):
+            raise InvalidInput(f"{email} is already known and {existing.status}: they must sign up again "
+                               "themselves through the form")
         raise InvalidInput(f"{email} is already a subscriber: use 'mailer subscribers list' to see them")
     if status == "active" and is_suppressed(db, email):
         raise InvalidInput(f"{email} is on the suppression list (unsubscribed or bounced): they must sign up again themselves")
