@@ -84,8 +84,8 @@ def detect(
         if info is not None:
             addresses, kind, status = info
             return BounceInfo(addresses, kind, status, message_id, "RFC 3464 delivery-status")
-        if not _looks_like_bounce(subject, from_address, notice):
-            return None  # e.g. a "delivered" or "relayed" success report
+        if _dsn_recipients(body.delivery_status) or not _looks_like_bounce(subject, from_address, notice):
+            return None  # a "delivered" or "relayed" success report
     elif not _looks_like_bounce(subject, from_address, notice):
         return None
     addresses, reason = _addresses_from_text(notice, own)
@@ -166,6 +166,11 @@ def _from_dsn(blocks: list[list[tuple[str, str]]], own: set[str]) -> tuple[tuple
     return tuple(addresses), kind, status
 
 
+def _dsn_recipients(blocks: list[list[tuple[str, str]]]) -> int:
+    return sum(1 for block in blocks if any(k.strip().lower() in ("final-recipient", "original-recipient")
+                                            for k, _ in block))
+
+
 def _dsn_address(value: str) -> str:
     if not value:
         return ""
@@ -209,13 +214,10 @@ _EXCHANGE = re.compile(
 
 def _addresses_from_text(notice: str, own: set[str]) -> tuple[tuple[str, ...], str]:
     lines = notice.split("\n")
-    id_lines = {i for i, ln in enumerate(lines) if re.search(r"message-id|\bid:|<[^>]*@[^>]*>\s*$", ln, re.IGNORECASE)
-                and not _QMAIL.match(ln) and not _POSTFIX.match(ln)}
-    excluded = set()
-    for i in id_lines:
-        for m in _ADDRESS.finditer(lines[i]):
-            if not (_QMAIL.match(lines[i]) or _POSTFIX.match(lines[i])):
-                excluded.add(m.group(0).lower())
+    # Message ids look like addresses; never report one as a failed recipient.
+    excluded = {m.group(0).lower() for ln in lines
+                if re.match(r"\s*(?:x-)?(?:original-)?(?:message-id|in-reply-to|references|id)\s*:", ln, re.IGNORECASE)
+                for m in _ADDRESS.finditer(ln)}
 
     def keep(found: list[str]) -> tuple[str, ...]:
         out: list[str] = []

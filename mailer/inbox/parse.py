@@ -256,6 +256,9 @@ def _parse_full(raw: bytes, headers: ParsedMessage, errors: list[str], own: tupl
             bounced_message_id=bounce.message_id,
             errors=tuple(errors),
         )
+    if body.is_report:
+        # A delivery report that is not a failure (delivered/relayed), a read receipt (MDN) and the like.
+        return replace(result, kind=KIND_OTHER, errors=tuple(errors))
     reason = autoreply.detect(h, headers.subject, split.reply or body.full_text)
     if reason:
         return replace(result, kind=KIND_AUTO_REPLY, auto_reply_reason=reason, errors=tuple(errors))

@@ -63,7 +63,7 @@ _SIGNOFF = re.compile(
 _DELIMITER = re.compile(r"^\s*(?:--|__)\s*$")
 _MOBILE = re.compile(
     r"^\s*(?:(?:verstuurd|verzonden)\s+(?:vanaf|vanuit|met|via)\s+.{1,60}"
-    r"|sent\s+(?:from|with|via)\s+(?:my\s+)?.{1,60}|get\s+outlook\s+for\s+.{1,30}|download\s+outlook\s+voor\s+.{1,30}"
+    r"|sent\s+(?:from|with|via)\s+(?:my\s+)?.{1,60}|get\s+outlook\s+for\s+.{1,80}|download\s+outlook\s+voor\s+.{1,80}"
     r"|von\s+meinem\s+.{1,40}\s+gesendet|envoyé\s+de\s+mon\s+.{1,40})$",
     re.IGNORECASE,
 )
