@@ -337,3 +337,15 @@ def test_every_mjml_template_compiles_with_known_tags_only(template, samples):
     assert "<mj-" not in html
     # An unknown tag would be accepted silently by MRML, which is why the tag check above exists.
     assert "mj-bogus" not in mjml2html("<mjml><mj-body><mj-bogus>x</mj-bogus></mj-body></mjml>", fonts={}) or True
+
+
+def test_the_example_in_docs_cxo_parses_and_renders(tmp_path):
+    doc = (PROJECT_ROOT / "docs" / "cxo.md").read_text(encoding="utf-8")
+    example = re.search(r"```markdown\n(.*?)```\n", doc, re.S).group(1)
+    (tmp_path / "2027-03-publieke-zaak.md").write_text(example, encoding="utf-8")
+    nl = load_newsletter(tmp_path / "2027-03-publieke-zaak.md", TZ)
+    assert [s.theme for s in nl.sections] == ["kracht-van-het-collectief", "groeipijn", None]
+    assert nl.intro_markdown.startswith("Tekst hier") and nl.outro_markdown.startswith("Alles na deze regel")
+    html = compiled_for(nl).render(Personalisation(email="a@example.org", reply_address="r@example.org")).html
+    assert html.count("Reageer op dit thema") == 2
+    assert "&lt;!-- afsluiting" not in html and "{theme=groeipijn}" not in html
