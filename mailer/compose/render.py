@@ -237,7 +237,7 @@ def compile_newsletter(
     nl: Newsletter,
     templates_dir: Path,
     *,
-    organisation: str,
+    organisation: str = "",
     language: str = "nl",
     list_address: str = "",
 ) -> CompiledNewsletter:
