@@ -69,7 +69,9 @@ def parse_message(
 ) -> ParsedMessage:
     """Parse one raw RFC 5322 message. Never raises; failures end up in ``errors``."""
     try:
-        if not isinstance(raw, (bytes, bytearray)):
+        if raw is None:
+            raw = b""
+        elif not isinstance(raw, (bytes, bytearray, memoryview)):
             raw = str(raw).encode("utf-8", "replace")
         raw = bytes(raw)
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises"

@@ -61,17 +61,26 @@ _SIGNOFF = re.compile(
     re.IGNORECASE,
 )
 _DELIMITER = re.compile(r"^\s*(?:--|__)\s*$")
+_DEVICE = (r"(?:mijn\s+|my\s+|de\s+|the\s+)?(?:iphone|ipad|android|samsung|galaxy|mobiel|mobile|telefoon|phone"
+           r"|smartphone|outlook|gmail|yahoo|ziggo|kpn|huawei|xiaomi|pixel|fairphone|blackberry|proton|mail\s+(?:voor|for)"
+           r"|e-?mail\s+(?:voor|for)|windows|tablet)")
 _MOBILE = re.compile(
-    r"^\s*(?:(?:verstuurd|verzonden)\s+(?:vanaf|vanuit|met|via)\s+.{1,60}"
-    r"|sent\s+(?:from|with|via)\s+(?:my\s+)?.{1,60}|get\s+outlook\s+for\s+.{1,80}|download\s+outlook\s+voor\s+.{1,80}"
-    r"|von\s+meinem\s+.{1,40}\s+gesendet|envoyé\s+de\s+mon\s+.{1,40})$",
+    r"^\s*(?:(?:verstuurd|verzonden)\s+(?:vanaf|vanuit|met|via|van)\s+" + _DEVICE + r".{0,60}"
+    r"|sent\s+(?:from|with|via|using)\s+" + _DEVICE + r".{0,60}|get\s+outlook\s+for\s+.{1,80}"
+    r"|download\s+outlook\s+voor\s+.{1,80}|von\s+meinem\s+.{1,40}\s+gesendet|envoyé\s+de\s+mon\s+.{1,40})$",
     re.IGNORECASE,
 )
+# Legal footers, anchored on their fixed openings only: "De informatie in dit stuk klopt niet" or
+# "This email may sound blunt" is the reader talking and must stay.
 _DISCLAIMER = re.compile(
-    r"^\s*(?:dit\s+(?:e-?mail)?(?:bericht)?\s*(?:kan|is\s+(?:uitsluitend|alleen))\s+|de\s+informatie\s+(?:verzonden\s+)?in\s+dit"
-    r"|this\s+e-?mail\s+(?:and\s+any|message|may|is\s+(?:intended|confidential))|the\s+information\s+(?:contained\s+)?in\s+this"
-    r"|disclaimer\b|aan\s+dit\s+(?:e-?mail)?bericht\s+kunnen\s+geen\s+rechten|confidentiality\s+notice|vertrouwelijk\s*:"
-    r"|diese\s+e-?mail\s+(?:enthält|kann))",
+    r"^\s*(?:dit\s+(?:e-?mail-?)?bericht\s+(?:kan\s+(?:vertrouwelijke\s+)?informatie\s+bevatten|is\s+(?:uitsluitend|alleen)"
+    r"\s+bestemd)|de\s+informatie\s+verzonden\s+(?:met|in)\s+(?:dit|deze)\s+e-?mail"
+    r"|aan\s+dit\s+(?:e-?mail-?)?bericht\s+kunnen\s+geen\s+rechten"
+    r"|this\s+e-?mail(?:\s+message)?\s+(?:and\s+any\s+(?:files|attachments)|(?:may\s+contain|contains)\s+(?:confidential|privileged)"
+    r"|is\s+(?:intended\s+(?:only\s+|solely\s+)?for|confidential))"
+    r"|the\s+information\s+(?:contained\s+)?in\s+this\s+(?:e-?mail|message|communication|transmission)\s+(?:is|and|may)"
+    r"|disclaimer\s*:?\s*$|disclaimer\s*:?.*\b(?:bericht|e-?mail|message|informatie|information|vertrouwelijk|confidential"
+    r"|bestemd|intended)\b|confidentiality\s+notice|diese\s+e-?mail\s+(?:enthält|kann)\s+vertrauliche)",
     re.IGNORECASE,
 )
 _POSTSCRIPT = re.compile(r"^\s*(?:p\.?\s?s\.?|pps\.?)[\s:,]", re.IGNORECASE)
@@ -102,7 +111,7 @@ def _header_span(lines: list[str], i: int) -> int:
     if _SEPARATOR.match(line):
         return 1
     if _WROTE.match(line):
-        return 1
+        return 1 if _quote_follows(lines, i + 1) else 0
     # A quote header wrapped over two (or three) lines, e.g. Gmail's "... schreef X <\nx@y>:"
     if _WROTE_START.match(line) and not stripped.endswith(":"):
         joined = stripped
@@ -111,7 +120,7 @@ def _header_span(lines: list[str], i: int) -> int:
                 break
             joined += " " + _unquote(lines[i + extra]).strip()
             if _WROTE.match(joined):
-                return extra + 1
+                return extra + 1 if _quote_follows(lines, i + extra + 1) else 0
     if _UNDERSCORES.match(line):
         nxt = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()), None)
         if nxt is not None and _outlook_block(lines, nxt):
@@ -119,6 +128,15 @@ def _header_span(lines: list[str], i: int) -> int:
     if _outlook_block(lines, i):
         return 1
     return 0
+
+
+def _quote_follows(lines: list[str], start: int) -> bool:
+    """Clients put ">"-quoted text (or nothing) after an "... wrote:" header; "On page 3 you wrote:"
+    followed by the reader's own sentences is not a quote header."""
+    for j in range(start, min(start + 4, len(lines))):
+        if lines[j].strip():
+            return _is_quoted(lines[j])
+    return True
 
 
 def _outlook_block(lines: list[str], i: int) -> bool:

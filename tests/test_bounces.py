@@ -1,0 +1,91 @@
+"""Bounce recognition and hard/soft classification."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailer.inbox.bounces import classify
+from mailer.inbox.parse import parse_message
+
+OWN = ("nieuwsbrief@verkenning.example.nl", "reacties@verkenning.example.nl", "bounces@verkenning.example.nl")
+
+
+@pytest.mark.parametrize(("status", "diagnostic", "action", "expected"), [
+    ("5.1.1", "550 5.1.1 User unknown", "failed", "hard"),
+    ("5.1.10", "RESOLVER.ADR.RecipientNotFound", "failed", "hard"),
+    ("5.2.2", "552 Mailbox full", "failed", "soft"),
+    ("5.7.1", "550 5.7.1 Message rejected as spam", "failed", "hard"),
+    ("4.2.2", "452 4.2.2 Over quota", "failed", "soft"),
+    ("4.7.1", "450 Greylisted, try again later", "delayed", "soft"),
+    ("5.0.0", "quota exceeded", "failed", "soft"),
+    ("", "Host or domain name not found", "failed", "hard"),
+    ("", "mailbox is full", "failed", "soft"),
+    ("", "421 try again later", "failed", "soft"),
+    ("", "550 rejected", "failed", "hard"),
+    ("5.1.1", "", "delayed", "soft"),
+])
+def test_classify(status: str, diagnostic: str, action: str, expected: str) -> None:
+    assert classify(status, diagnostic, action) == expected
+
+
+def dsn(action: str, status: str, recipient: str = "lezer@example.net", extra: str = "") -> bytes:
+    return (
+        "From: MAILER-DAEMON@mx.example.net\r\nTo: bounces+b-7-abc@verkenning.example.nl\r\n"
+        "Subject: Delivery report\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="R"\r\n\r\n'
+        "--R\r\nContent-Type: text/plain\r\n\r\nReport.\r\n"
+        "--R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n{extra}\r\n"
+        "--R--\r\n"
+    ).encode()
+
+
+def test_rfc3464_failed_is_hard_bounce() -> None:
+    p = parse_message(dsn("failed", "5.1.1"), own_addresses=OWN)
+    assert (p.kind, p.bounced_addresses, p.bounce_type, p.bounce_status) == (
+        "bounce", ("lezer@example.net",), "hard", "5.1.1")
+
+
+def test_rfc3464_delayed_only_is_soft_bounce() -> None:
+    p = parse_message(dsn("delayed", "4.4.7"), own_addresses=OWN)
+    assert (p.kind, p.bounce_type, p.bounce_status) == ("bounce", "soft", "4.4.7")
+
+
+def test_rfc3464_delivered_is_not_a_bounce() -> None:
+    assert parse_message(dsn("delivered", "2.0.0"), own_addresses=OWN).kind == "other"
+
+
+def test_rfc3464_own_address_is_never_reported() -> None:
+    p = parse_message(dsn("failed", "5.1.1", recipient="Nieuwsbrief@Verkenning.example.nl"), own_addresses=OWN)
+    assert p.bounced_addresses == ()
+
+
+def test_rfc3464_addresses_are_lower_cased() -> None:
+    p = parse_message(dsn("failed", "5.1.1", recipient="<Lezer.Naam@Example.NET>"), own_addresses=OWN)
+    assert p.bounced_addresses == ("lezer.naam@example.net",)
+
+
+def test_qmail_with_several_addresses() -> None:
+    raw = (b"From: MAILER-DAEMON@mail.x.net\r\nSubject: failure notice\r\n\r\n"
+           b"Hi. This is the qmail-send program at mail.x.net.\r\n"
+           b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"
+           b"<een@x.net>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
+           b"<twee@x.net>:\r\nThis mailbox is full. (#4.2.2)\r\n\r\n"
+           b"--- Below this line is a copy of the message.\r\n\r\nFrom: nieuwsbrief@verkenning.example.nl\r\n"
+           b"Message-ID: <orig-1@verkenning.example.nl>\r\n\r\nBeste lezer\r\n")
+    p = parse_message(raw, own_addresses=OWN)
+    assert p.kind == "bounce" and p.bounced_addresses == ("een@x.net", "twee@x.net")
+    assert p.bounced_message_id == "orig-1@verkenning.example.nl"
+
+
+def test_message_ids_in_notice_are_not_addresses() -> None:
+    raw = (b"From: postmaster@x.net\r\nSubject: Undeliverable: Samen verder\r\n\r\n"
+           b"Delivery has failed to these recipients or groups:\r\n\r\nlezer@x.net\r\n"
+           b"The email address you entered couldn't be found.\r\n\r\nMessage-ID: <abc123@mail.x.net>\r\n")
+    assert parse_message(raw, own_addresses=OWN).bounced_addresses == ("lezer@x.net",)
+
+
+def test_reader_talking_about_delivery_is_not_a_bounce() -> None:
+    raw = (b"From: lezer@x.net\r\nSubject: Re: Samen verder\r\n\r\n"
+           b"Mijn vorige mail kon niet worden afgeleverd, user unknown zei de server. Nu dan opnieuw: mooi stuk!\r\n")
+    assert parse_message(raw, own_addresses=OWN).kind == "reaction"

@@ -1,0 +1,140 @@
+"""Reply text extraction: quote headers, inline answers, signatures, disclaimers, HTML quotes."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailer.inbox.replytext import extract
+from mailer.inbox.text_html import html_to_marked_text
+
+QUOTE = "> Beste lezer,\n>\n> Wie draagt de publieke zaak in 2050?\n"
+
+
+def reply(text: str, from_name: str = "") -> str:
+    return " ".join(extract(text, from_name=from_name).reply.split())
+
+
+@pytest.mark.parametrize("header", [
+    "Op di 24 nov. 2026 om 09:12 schreef Marieke Jansen <m@verkenning.example.nl>:",
+    "Op di 24 nov. 2026 om 09:12 schreef Marieke Jansen <\nm@verkenning.example.nl>:",
+    "On Tue, Nov 24, 2026 at 9:12 AM Marieke Jansen <m@verkenning.example.nl> wrote:",
+    "On Tue, Nov 24, 2026 at 9:12 AM Marieke Jansen <m@verkenning.example.nl>\nwrote:",
+    "Am Di., 24. Nov. 2026 um 09:12 Uhr schrieb Marieke Jansen <m@verkenning.example.nl>:",
+    "Le mar. 24 nov. 2026 à 09:12, Marieke Jansen <m@verkenning.example.nl> a écrit :",
+    "Op 24 nov 2026, om 09:12 heeft Marieke Jansen <m@verkenning.example.nl> het volgende geschreven:",
+    "Op 24-11-2026 om 09:12 schreef Marieke Jansen:",
+    "Marieke Jansen <m@verkenning.example.nl> schreef op 24 november 2026 09:12:",
+])
+def test_quote_headers(header: str) -> None:
+    split = extract(f"Mooi stuk.\n\n{header}\n{QUOTE}")
+    assert split.reply == "Mooi stuk."
+    assert "Wie draagt de publieke zaak in 2050?" in split.quoted
+    assert "Marieke Jansen" in split.quoted
+
+
+@pytest.mark.parametrize("block", [
+    "Van: Marieke Jansen <m@v.nl>\nVerzonden: dinsdag 24 november 2026 09:12\nAan: Anne\nOnderwerp: Samen verder",
+    "________________________________\nFrom: Marieke Jansen <m@v.nl>\nSent: Tuesday, November 24, 2026 9:12 AM\n"
+    "To: Anne\nSubject: Samen verder",
+    "-----Original Message-----\nFrom: Marieke\nSubject: x",
+    "-----Oorspronkelijk bericht-----\nVan: Marieke",
+    "---------- Forwarded message ---------\nFrom: Marieke <m@v.nl>\nDate: Tue, 24 Nov 2026",
+    "---------- Doorgestuurd bericht ----------\nVan: Marieke",
+    "Begin forwarded message:\n\nFrom: Marieke",
+    "*Van:* Marieke Jansen\n*Verzonden:* dinsdag\n*Aan:* Anne\n*Onderwerp:* Samen verder",
+])
+def test_outlook_and_forward_blocks(block: str) -> None:
+    split = extract(f"Mee eens.\n\n{block}\n\nBeste lezer,\nWie draagt de publieke zaak?")
+    assert split.reply == "Mee eens."
+    assert "Wie draagt de publieke zaak?" in split.quoted
+
+
+def test_inline_answers_are_kept_in_order() -> None:
+    text = ("Op 24-11-2026 om 09:12 schreef Marieke:\n> Eerste vraag?\nAntwoord een.\n> Tweede vraag?\n>\n"
+            "Antwoord twee,\nover twee regels.\n> Slot\n")
+    split = extract(text)
+    assert split.reply == "Antwoord een.\n\nAntwoord twee,\nover twee regels."
+    assert "Eerste vraag?" in split.quoted and "Slot" in split.quoted
+
+
+def test_quoted_lines_without_header() -> None:
+    split = extract("> Wij hoeven niet alles te regelen.\n\nDaar ben ik het niet mee eens.")
+    assert split.reply == "Daar ben ik het niet mee eens."
+    assert split.quoted.strip() == "Wij hoeven niet alles te regelen."
+
+
+@pytest.mark.parametrize("signature", [
+    "Met vriendelijke groet,\nAnne de Vries\nGemeente X",
+    "Met vriendelijke groeten,\n\nAnne",
+    "Vriendelijke groet\nAnne",
+    "Hartelijke groet,\nAnne",
+    "Groet,\nAnne",
+    "Groeten, Anne",
+    "Kind regards,\nAnne",
+    "Best regards,\nAnne",
+    "Mvg,\nAnne",
+    "-- \nAnne de Vries\n06-12345678",
+    "Verstuurd vanaf mijn iPhone",
+    "Sent from my iPhone",
+    "Verzonden vanuit Outlook voor iOS",
+    "Get Outlook for Android",
+    "Viele Grüße\nKlaus",
+    "Cordialement,\nClaire",
+    "Dit bericht kan informatie bevatten die niet voor u is bestemd. Indien u niet de geadresseerde bent...",
+    "This e-mail and any attachments may contain confidential information.",
+    "Disclaimer\nAan dit bericht kunnen geen rechten worden ontleend.",
+])
+def test_signatures_and_disclaimers_are_removed(signature: str) -> None:
+    assert reply(f"Goed punt over groeipijn.\nDank!\n\n{signature}") == "Goed punt over groeipijn. Dank!"
+
+
+@pytest.mark.parametrize("content", [
+    "On page 3 you wrote:\nthat the government should step back. I disagree with that.",
+    "In 2020 schreef ik al:\ndat het anders moet.",
+    "De informatie in dit stuk klopt niet helemaal: de coöperatie heeft 250 leden.",
+    "This email may sound blunt, but the section on growing pains misses the point.",
+    "Dit kan ik alleen maar onderschrijven.",
+    "Disclaimer: ik werk zelf bij de gemeente, dus ik ben niet neutraal. Toch vind ik dit goed.",
+    "Verzonden met de post heb ik u ook ons rapport, dat zou vandaag moeten aankomen.",
+    "Groeipijn herken ik.\n- eerste punt\n- tweede punt",
+    "Van het stuk over 2050 werd ik somber.\nAan de andere kant: er is hoop.\nOnderwerp voor later.",
+])
+def test_real_content_is_not_cut(content: str) -> None:
+    assert reply(f"Beste Marieke,\n\n{content}") == " ".join(f"Beste Marieke,\n\n{content}".split())
+
+
+def test_postscript_after_signoff_is_kept() -> None:
+    text = "Mooi.\n\nGroet,\nSanne\n\nPS: nog een idee, zie bijlage.\n\nSanne Wolters\nAdviseur"
+    assert reply(text) == "Mooi. PS: nog een idee, zie bijlage."
+
+
+def test_sender_name_alone_at_the_end_is_dropped() -> None:
+    assert reply("Mag ik je citeren?\n\nLinda", from_name="Linda Visser") == "Mag ik je citeren?"
+    assert reply("Mag ik je citeren?\n\nLinda Visser", from_name="Linda Visser") == "Mag ik je citeren?"
+    # a last line that is not the sender's name stays
+    assert reply("Mag ik je citeren?\n\nTot snel", from_name="Linda Visser") == "Mag ik je citeren? Tot snel"
+
+
+def test_signoff_as_first_line_is_content() -> None:
+    assert reply("Hartelijke groeten aan het hele team!\nJullie doen goed werk.") == \
+        "Hartelijke groeten aan het hele team! Jullie doen goed werk."
+
+
+def test_html_quotes_become_marked_text() -> None:
+    html = ('<div>Eens!</div><div class="gmail_signature">Anne<br>Gemeente X</div>'
+            '<div class="gmail_quote"><div class="gmail_attr">Op di 24 nov. 2026 om 09:12 schreef M &lt;m@v.nl&gt;:</div>'
+            '<blockquote class="gmail_quote">Beste lezer,<blockquote>ouder</blockquote></blockquote></div>')
+    text = html_to_marked_text(html)
+    assert "> Beste lezer," in text and "> > ouder" in text
+    split = extract(text)
+    assert split.reply == "Eens!" and "ouder" in split.quoted
+
+
+def test_html_thunderbird_and_outlook_web() -> None:
+    tb = ('<p>Prima stuk.</p><div class="moz-cite-prefix">Op 24-11-2026 om 09:12 schreef Marieke:<br></div>'
+          '<blockquote type="cite">Beste lezer</blockquote><pre class="moz-signature">-- \nHenk</pre>')
+    assert extract(html_to_marked_text(tb)).reply == "Prima stuk."
+    owa = ('<div>Goed.</div><div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>Van:</b> M<br>'
+           '<b>Verzonden:</b> di<br><b>Aan:</b> A<br><b>Onderwerp:</b> S</div><div>Beste lezer</div>')
+    split = extract(html_to_marked_text(owa))
+    assert split.reply == "Goed." and "Beste lezer" in split.quoted
