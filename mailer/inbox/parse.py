@@ -19,6 +19,7 @@ from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from mailer.inbox import autoreply, bounces, replytext
+from mailer.inbox.autoreply import HeaderGetter
 from mailer.inbox.parse_mime import BodyParts, collect_parts
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
@@ -273,7 +274,7 @@ def _parse_full(raw: bytes, headers: ParsedMessage, errors: list[str], own: tupl
     return replace(result, kind=KIND_REACTION, errors=tuple(errors))
 
 
-def _is_spam(h) -> bool:  # type: ignore[no-untyped-def]
+def _is_spam(h: HeaderGetter) -> bool:
     if h("X-Spam-Flag").strip().lower().startswith("yes"):
         return True
     if h("X-Spam-Status").strip().lower().startswith("yes"):
@@ -281,7 +282,7 @@ def _is_spam(h) -> bool:  # type: ignore[no-untyped-def]
     return h("X-Spam").strip().lower() in {"yes", "true", "spam"}
 
 
-def _is_list_traffic(h, headers: ParsedMessage) -> bool:  # type: ignore[no-untyped-def]
+def _is_list_traffic(h: HeaderGetter, headers: ParsedMessage) -> bool:
     """List-Id/List-Post (usually with Precedence list/bulk) and no sign of a person answering us."""
     if not (h("List-Id") or h("List-Post")):
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -174,7 +175,7 @@ def _visit(part: Message, depth: int, col: _Collector, errors: list[str], in_rep
         col.plain.append(unflow(text, delsp) if flowed else text)
 
 
-def _visit_alternative(children: list, depth: int, col: _Collector, errors: list[str], in_report: bool) -> None:
+def _visit_alternative(children: list[Message | str] | list[Any], depth: int, col: _Collector, errors: list[str], in_report: bool) -> None:
     subs: list[_Collector] = []
     for child in children:
         if isinstance(child, Message):

@@ -1,13 +1,15 @@
 """The reader's own words: split a reply body into what they wrote and what they quoted.
 
 Line-based and hand-written, on purpose. We measured mail-parser-reply 1.36 (languages nl, en,
-de, fr) on our corpus in tests/data (``python -m mailer.inbox.parse_eval tests/data``): it gets
-the reply text exactly right on well under half of the reactions there. It splits on the first
-quote header and so drops inline answers between ``>`` quotes, has no Apple Mail ("heeft ... het
-volgende geschreven") or Thunderbird Dutch header, no forwarded-message blocks, and its
-signature rule cuts at any line starting with "-" (lists). So this module does the splitting;
-the idea (find the first quote header, then strip sign-offs, phone footers and disclaimers) is
-the same one every such library uses.
+de, fr; the first reply's ``.body``, i.e. without its signature) on our corpus in tests/data
+(``python -m mailer.inbox.parse_eval tests/data``): it gets the reply text exactly right on 17 of
+38 reactions (45%), this module on all of them. mail-parser-reply splits on the first quote
+header and so drops inline answers between ``>`` quotes; its Dutch header wants "schreef:" at
+the end, so Gmail-nl ("... schreef Naam <adres>:") and Apple Mail-nl ("heeft ... het volgende
+geschreven:") quotes stay in; it keeps phone footers such as "Verzonden vanuit Outlook voor iOS"
+and does not know Dutch forward blocks; Dutch sign-offs such as "Groet," and "Vriendelijke groet"
+stay in; and its signature rule cuts at any line starting with "-" (lists). The idea is the same one every such library uses: find the first quote header,
+then strip sign-offs, phone footers and disclaimers.
 
 Input is text; HTML-only mail is first turned into text with quotes marked "> " (text_html.py).
 """
@@ -111,7 +113,7 @@ def _header_span(lines: list[str], i: int) -> int:
     if _SEPARATOR.match(line):
         return 1
     if _WROTE.match(line):
-        return 1 if _quote_follows(lines, i + 1) else 0
+        return 1 if _quote_follows(lines, i, i + 1) else 0
     # A quote header wrapped over two (or three) lines, e.g. Gmail's "... schreef X <\nx@y>:"
     if _WROTE_START.match(line) and not stripped.endswith(":"):
         joined = stripped
@@ -120,7 +122,7 @@ def _header_span(lines: list[str], i: int) -> int:
                 break
             joined += " " + _unquote(lines[i + extra]).strip()
             if _WROTE.match(joined):
-                return extra + 1 if _quote_follows(lines, i + extra + 1) else 0
+                return extra + 1 if _quote_follows(lines, i, i + extra + 1) else 0
     if _UNDERSCORES.match(line):
         nxt = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()), None)
         if nxt is not None and _outlook_block(lines, nxt):
@@ -130,9 +132,12 @@ def _header_span(lines: list[str], i: int) -> int:
     return 0
 
 
-def _quote_follows(lines: list[str], start: int) -> bool:
+def _quote_follows(lines: list[str], header: int, start: int) -> bool:
     """Clients put ">"-quoted text (or nothing) after an "... wrote:" header; "On page 3 you wrote:"
-    followed by the reader's own sentences is not a quote header."""
+    followed by the reader's own sentences is not a quote header. Headers with an address or a
+    time (Yahoo, Lotus Notes and others quote by indenting, without ">") count regardless."""
+    if re.search(r"@|\b\d{1,2}:\d{2}\b", " ".join(lines[header:start])):
+        return True
     for j in range(start, min(start + 4, len(lines))):
         if lines[j].strip():
             return _is_quoted(lines[j])
