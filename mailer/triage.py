@@ -216,8 +216,22 @@ def fts_query(text: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words[:12])
 
 
-def _where(f: Filters, skip: str = "") -> tuple[str, list[object]]:
-    """SQL conditions (on alias r) for a view; ``skip`` leaves one facet out (for its counts)."""
+def _load_hits(db: sqlite_utils.Database, q: str) -> bool:
+    """Run the full-text query once into a per-connection temp table, so the list, its total and
+    six facet counts do not each run it again. False when the words give no query at all."""
+    match = fts_query(q)
+    if not match:
+        return False
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM temp.search_hits")
+    db.execute("INSERT INTO temp.search_hits (id) SELECT rowid FROM reactions_fts WHERE reactions_fts MATCH ?",
+               [match])
+    return True
+
+
+def _where(f: Filters, skip: str = "", hits: bool = False) -> tuple[str, list[object]]:
+    """SQL conditions (on alias r) for a view; ``skip`` leaves one facet out (for its counts);
+    ``hits``: the search was loaded with ``_load_hits`` on this connection."""
     conds: list[str] = []
     params: list[object] = []
     if skip != "newsletter" and f.newsletter:
@@ -248,7 +262,9 @@ def _where(f: Filters, skip: str = "") -> tuple[str, list[object]]:
     if skip != "assignee" and f.assignee:
         conds.append("r.assignee = ?")
         params.append("" if f.assignee == NONE else f.assignee)
-    if f.q:
+    if f.q and hits:
+        conds.append("r.id IN (SELECT id FROM temp.search_hits)")
+    elif f.q:
         match = fts_query(f.q)
         if match:
             conds.append("r.id IN (SELECT rowid FROM reactions_fts WHERE reactions_fts MATCH ?)")
@@ -286,7 +302,8 @@ def _summary(row: dict) -> ReactionSummary:
 def list_reactions(db: sqlite_utils.Database, filters: Filters, page: int = 1,
                    per_page: int = PER_PAGE, with_facets: bool = True) -> ReactionPage:
     """One page of the view, newest first, with the total and the counts per filter value."""
-    where, params = _where(filters)
+    hits = bool(filters.q) and _load_hits(db, filters.q)
+    where, params = _where(filters, hits=hits)
     total = db.execute(f"SELECT count(*) FROM reactions r WHERE {where}", params).fetchone()[0]
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
@@ -295,11 +312,11 @@ def list_reactions(db: sqlite_utils.Database, filters: Filters, page: int = 1,
         [*params, per_page, (page - 1) * per_page],
     )
     items = [_summary(r) for r in rows]
-    facets = facet_counts(db, filters) if with_facets else {}
+    facets = facet_counts(db, filters, hits=hits) if with_facets else {}
     return ReactionPage(filters, items, total, page, pages, facets)
 
 
-def facet_counts(db: sqlite_utils.Database, filters: Filters) -> dict[str, list[FacetValue]]:
+def facet_counts(db: sqlite_utils.Database, filters: Filters, hits: bool = False) -> dict[str, list[FacetValue]]:
     """For each filter, its values with how many reactions each would show (other filters kept)."""
     out: dict[str, list[FacetValue]] = {}
     queries = {
@@ -310,14 +327,16 @@ def facet_counts(db: sqlite_utils.Database, filters: Filters) -> dict[str, list[
                   " FROM reactions r LEFT JOIN themes t ON t.slug = r.theme_slug WHERE {w}"
                   " GROUP BY r.theme_slug ORDER BY c DESC"),
         "status": "SELECT r.status AS value, '' AS label, count(*) AS c FROM reactions r WHERE {w} GROUP BY r.status",
-        "kind": "SELECT r.kind AS value, '' AS label, count(*) AS c FROM reactions r WHERE {w} GROUP BY r.kind",
+        # INDEXED BY: a search would otherwise make SQLite fetch every matching row for its kind.
+        "kind": ("SELECT r.kind AS value, '' AS label, count(*) AS c FROM reactions r INDEXED BY reactions_kind"
+                 " WHERE {w} GROUP BY r.kind"),
         "tag": ("SELECT g.tag AS value, '' AS label, count(*) AS c FROM reaction_tags g"
                 " JOIN reactions r ON r.id = g.reaction_id WHERE {w} GROUP BY g.tag ORDER BY c DESC, g.tag LIMIT 40"),
         "assignee": ("SELECT CASE WHEN r.assignee = '' THEN '-' ELSE r.assignee END AS value, '' AS label,"
                      " count(*) AS c FROM reactions r WHERE {w} GROUP BY r.assignee ORDER BY c DESC"),
     }
     for name, sql in queries.items():
-        where, params = _where(filters, skip=name)
+        where, params = _where(filters, skip=name, hits=hits)
         out[name] = [FacetValue(r["value"], r["label"] or r["value"], r["c"])
                      for r in db.query(sql.format(w=where), params)]
     order = {v: i for i, v in enumerate(STATUSES)}
@@ -575,6 +594,12 @@ def _nl(row: dict) -> NewsletterSummary:
 def newsletters(db: sqlite_utils.Database) -> list[NewsletterSummary]:
     """Every newsletter with its state, schedule and reaction counts, newest first."""
     return [_nl(r) for r in db.query(f"{_NL_SELECT} ORDER BY coalesce(n.send_at, n.created_at) DESC, n.id DESC")]
+
+
+def newsletter_choices(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """(slug, title) of every newsletter, newest first: the choices of the re-file form."""
+    return [(r[0], r[1]) for r in db.execute(
+        "SELECT slug, title FROM newsletters ORDER BY coalesce(send_at, created_at) DESC, id DESC")]
 
 
 def themes_by_newsletter(db: sqlite_utils.Database) -> dict[str, list[tuple[str, str]]]:

@@ -281,3 +281,23 @@ def test_english_is_one_click_away(client, data):
     en = client.get("/team/?lang=en").get_data(as_text=True)
     assert 'lang="en"' in en and "Export CSV" in en and "Reactions only" in en
     assert 'lang="en"' in client.get("/team/newsletters").get_data(as_text=True)  # it sticks
+
+
+def test_every_team_string_has_a_dutch_translation():
+    from babel.messages.pofile import read_po
+
+    from mailer.config import PROJECT_ROOT
+    from mailer.web import team
+
+    with open(PROJECT_ROOT / "templates/i18n/nl/LC_MESSAGES/team.po", "rb") as fh:
+        catalog = read_po(fh, locale="nl")
+    translated = {m.id for m in catalog if m.id and m.string}
+    sources = list((PROJECT_ROOT / "templates/web/team").glob("*.html"))
+    sources += [PROJECT_ROOT / f"mailer/web/{n}.py" for n in ("team", "views_auth", "views_reactions",
+                                                              "views_newsletters")]
+    wanted = set()
+    for path in sources:
+        wanted |= {m.group(2) for m in re.finditer(r"""_\(\s*(["'])(.*?)\1""", path.read_text(encoding="utf-8"))}
+    for labels in (team.STATUS_LABELS, team.KIND_LABELS, team.ATTRIBUTION_LABELS, team.NEWSLETTER_STATES):
+        wanted |= set(labels.values())
+    assert sorted(wanted - translated) == []

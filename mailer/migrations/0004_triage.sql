@@ -34,7 +34,9 @@ END;
 -- Newest first, overall and within a kind / status / assignee; a sender's earlier reactions.
 CREATE INDEX IF NOT EXISTS reactions_received ON reactions(received_at, id);
 CREATE INDEX IF NOT EXISTS reactions_kind_status ON reactions(kind, status, received_at);
-CREATE INDEX IF NOT EXISTS reactions_newsletter_received ON reactions(newsletter_id, received_at);
+-- Covering indexes for the counts per filter value and per newsletter (index-only scans).
+CREATE INDEX IF NOT EXISTS reactions_facets ON reactions(kind, newsletter_id, theme_slug, status, assignee);
+CREATE INDEX IF NOT EXISTS reactions_newsletter_kind ON reactions(newsletter_id, kind, status, theme_slug);
 CREATE INDEX IF NOT EXISTS reactions_assignee ON reactions(assignee, received_at);
 CREATE INDEX IF NOT EXISTS reactions_from ON reactions(from_address, received_at);
 CREATE INDEX IF NOT EXISTS reactions_subscriber ON reactions(subscriber_id);

@@ -41,7 +41,7 @@ def reactions() -> str:
     page = triage.list_reactions(db(), filters, page=page_no)
     return render("reactions.html", page=page, f=filters, list_url=_list_url(filters),
                   detail_url=lambda rid: _detail_url(rid, filters), users=auth.user_names(db()),
-                  nl_themes=triage.themes_by_newsletter(db()), newsletters=triage.newsletters(db()),
+                  nl_themes=triage.themes_by_newsletter(db()), newsletters=triage.newsletter_choices(db()),
                   statuses=triage.STATUSES)
 
 
@@ -62,7 +62,7 @@ def reaction(reaction_id: int) -> Response | str:
         after_done_url=_detail_url(after_done, filters) if after_done else _list_url(filters),
         here_url=_detail_url(reaction_id, filters), detail_url=lambda rid: _detail_url(rid, filters),
         users=auth.user_names(db()), nl_themes=triage.themes_by_newsletter(db()),
-        newsletters=triage.newsletters(db()), statuses=triage.STATUSES,
+        newsletters=triage.newsletter_choices(db()), statuses=triage.STATUSES,
     )
 
 
