@@ -265,12 +265,13 @@ def test_newsletter_pages(client, rt, data):
     assert client.get("/team/newsletters/bestaat-niet").status_code == 404
 
 
-def test_preview_frame_has_its_own_sandboxing_csp(client, rt):
-    from mailer.web.views_newsletters import render_preview  # noqa: F401
-    add_newsletter(rt.db, slug="2026-11-samen-verder")
-    resp = client.get("/team/newsletters/2026-11-samen-verder/preview.html")
-    if resp.status_code == 404:
-        pytest.skip("mailer.compose.render is not available in this tree")
+def test_preview_at_desktop_and_phone_width_in_a_sandbox(client, rt):
+    pytest.importorskip("mailer.compose.render")
+    page = client.get("/team/newsletters/2026-11-samen-verder/preview").get_data(as_text=True)
+    frames = re.findall(r'<iframe class="(desktop|phone)" sandbox="" src="([^"]+)"', page)
+    assert [f[0] for f in frames] == ["desktop", "phone"]
+    resp = client.get(frames[0][1])
+    assert resp.status_code == 200 and "Samen verder" in resp.get_data(as_text=True)
     csp = resp.headers["Content-Security-Policy"]
     assert "sandbox" in csp and "frame-ancestors 'self'" in csp and "script-src" not in csp
 

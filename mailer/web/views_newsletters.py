@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 from flask import Response, abort
 
 from .. import triage
@@ -70,15 +67,8 @@ def render_preview(slug: str) -> tuple[str | None, str]:
     cfg = runtime().config
     try:
         nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
-        known: dict[str, Any] = {
-            "nl": nl, "newsletter": nl, "config": cfg, "cfg": cfg, "templates_dir": cfg.templates_dir,
-            "language": nl.language, "lang": nl.language,
-        }
-        params = inspect.signature(compile_newsletter).parameters
-        args = [known[p.name] for p in params.values()
-                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                and p.name in known]
-        compiled = compile_newsletter(*args)
+        compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
+                                      language=nl.language, list_address=cfg.sender.from_address)
         reply = cfg.sender.reply_address
         person = Personalisation(
             email="lezer@example.org", name="Voorbeeldlezer", reply_address=reply,
@@ -88,6 +78,6 @@ def render_preview(slug: str) -> tuple[str | None, str]:
         parts = compiled.render(person)
     except MailerError as exc:
         return None, str(exc)
-    except (KeyError, TypeError, AttributeError) as exc:  # an interface we do not know (yet)
+    except (TypeError, AttributeError) as exc:  # the renderer's interface changed
         return None, _("The preview could not be rendered: %(error)s", error=str(exc))
     return getattr(parts, "html", str(parts)), ""
