@@ -75,14 +75,12 @@ def _free_port() -> int:
 
 def _print_summary(console: Console, result) -> None:
     table = Table(title="Reacties per nieuwsbrief en thema")
-    for col in ("nieuwsbrief", "thema", "soort", "aantal", "toegewezen via"):
+    for col in ("nieuwsbrief", "thema", "soort", "aantal", "nieuwsbrief via", "thema via"):
         table.add_column(col)
     for row in result.summary:
-        methods = ", ".join(
-            f"{ATTRIBUTION_LABELS.get(m, m)} ({n})" for m, n in sorted(row["attribution"].items())
-        )
         table.add_row(row["newsletter"] or "(geen)", row["theme"] or "(geen thema)", row["kind"],
-                      str(row["count"]), methods)
+                      str(row["count"]), ATTRIBUTION_LABELS.get(row["attribution"], row["attribution"]),
+                      ATTRIBUTION_LABELS.get(row["theme_attribution"], row["theme_attribution"]))
     console.print(table)
     console.print(f"Database:        {result.database}")
     console.print(f"Nieuwsbrief:     {result.rendered_html}  (open in een browser)")
