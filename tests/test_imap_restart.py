@@ -1,0 +1,93 @@
+"""A server restart mid-fetch loses and duplicates nothing (Debian's Dovecot, stopped and started)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from imapclient import IMAPClient
+
+from conftest import write_config
+from mailer.config import load_config
+from mailer.db import connect
+from mailer.inbox import dovecot, poll, samples, store
+from mailer.inbox.pipeline import Filer
+from mailer.localservers import free_port
+from mailer.runtime import Runtime
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not dovecot.available(), reason="needs Debian's dovecot-imapd and root"),
+]
+
+N = 200
+
+
+@pytest.fixture
+def server(tmp_path):
+    d = dovecot.LocalDovecot(free_port())
+    try:
+        yield d.start()
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def _client(d: dovecot.LocalDovecot) -> IMAPClient:
+    c = IMAPClient("127.0.0.1", port=d.port, ssl=False, timeout=10)
+    c.login(d.user, d.password)
+    return c
+
+
+def test_restart_mid_fetch_files_every_message_exactly_once(tmp_path, server, monkeypatch):
+    messages = [samples.reply(from_address=f"lezer{i}@x.example", subject=f"Reactie {i}",
+                              body=f"Gedachte {i}: " + "tekst " * 50, message_id=f"<restart-{i}@x.example>")
+                for i in range(N)]
+    with _client(server) as c:
+        for start in range(0, N, 50):
+            c.multiappend("INBOX", messages[start:start + 50])
+    monkeypatch.setenv("MAILER_IMAP_PASSWORD", server.password)
+    rt = Runtime(load_config(write_config(tmp_path, 8025, server.port,
+                                          imap={"username": server.user, "poll_interval": 1})))
+    rt.db  # noqa: B018 - create and migrate before the poller thread starts
+    watch = connect(rt.config.database_path)  # the test's own connection; the poller's is its own
+
+    # Slow filing down (30 ms a batch of 5) so that the restart lands in the middle of the fetch.
+    real = Filer.file_batch
+
+    def slow(self, items):
+        time.sleep(0.03)
+        return real(self, items)
+
+    monkeypatch.setattr(Filer, "file_batch", slow)
+    stop = threading.Event()
+    thread = threading.Thread(target=poll.run_forever, args=(rt, stop), kwargs={"batch_size": 5}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while store.counts(watch)["reactions"] < 30 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        filed_at_stop = store.counts(watch)["reactions"]
+        server.stop()
+        assert 0 < filed_at_stop < N, "the restart must happen mid-fetch"
+        server.start()
+        deadline = time.monotonic() + 60
+        while store.counts(watch)["reactions"] < N and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Let the poller flag the last batch after its commit.
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        thread.join(20)
+    assert not thread.is_alive()
+    assert store.counts(watch) == {"raw_messages": N, "reactions": N}
+    ids = [r[0] for r in watch.execute("SELECT message_id FROM reactions")]
+    assert len(set(ids)) == N
+    with _client(server) as c:
+        c.select_folder("INBOX", readonly=True)
+        flags = c.get_flags(c.search("ALL"))
+    assert len(flags) == N
+    assert all(b"\\Seen" in f for f in flags.values())
+    rt.close()
+    watch.conn.close()
