@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 
@@ -42,7 +43,7 @@ class ConsentEntry:
     created_at: str
 
 
-def _entry(r: dict) -> ConsentEntry:
+def _entry(r: dict[str, Any]) -> ConsentEntry:
     return ConsentEntry(r["id"], r["subscriber_id"], r["action"], r["method"], r["source"], r["detail"],
                         r["client_ip"], r["created_at"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 import sqlite_utils
 
@@ -18,7 +18,7 @@ FIELDS = ("email", "name", "status", "language", "themes", "source", "created_at
 FORMATS = ("csv", "json")
 
 
-def _record(sub: Subscriber) -> dict:
+def _record(sub: Subscriber) -> dict[str, Any]:
     return {"email": sub.email, "name": sub.name, "status": sub.status, "language": sub.language,
             "themes": list(sub.themes), "source": sub.source, "created_at": sub.created_at,
             "confirmed_at": sub.confirmed_at, "unsubscribed_at": sub.unsubscribed_at}

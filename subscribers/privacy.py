@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import sqlite_utils
 
@@ -48,7 +49,7 @@ def _reaction_ids(db: sqlite_utils.Database, sub_id: int, email: str) -> list[in
         [sub_id, email, like])]
 
 
-def show(db: sqlite_utils.Database, address: str) -> dict:
+def show(db: sqlite_utils.Database, address: str) -> dict[str, Any]:
     """Everything held about one person: subscriber row, consent log, suppression, deliveries, reactions."""
     sub = _find(db, address)
     assert sub.email is not None

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 from email_validator import EmailNotValidError, validate_email
@@ -35,7 +36,7 @@ class Subscriber:
     unsubscribed_at: str | None
 
 
-def _row(r: dict) -> Subscriber:
+def _row(r: dict[str, Any]) -> Subscriber:
     return Subscriber(
         id=r["id"], email=r["email"], name=r["name"], status=r["status"], language=r["language"],
         themes=tuple(json.loads(r["themes"] or "[]")), source=r["source"], soft_bounces=r["soft_bounces"],
@@ -148,6 +149,7 @@ def add(db: sqlite_utils.Database, address: str, name: str = "", *, status: str 
              now if status == "active" else None, now],
         )
         log_consent(db, cur.lastrowid, "add" if method == "cli" else method, method=method, source=source)
+    assert cur.lastrowid is not None
     return get(db, cur.lastrowid)
 
 
@@ -215,7 +217,8 @@ def create_pending(db: sqlite_utils.Database, email: str, name: str, themes: tup
         " VALUES (?,?,'pending',?,?,?,?,?)",
         [email, name.strip(), language, json.dumps(list(themes)), source, now, now],
     )
-    return int(cur.lastrowid)
+    assert cur.lastrowid is not None
+    return cur.lastrowid
 
 
 def activate(db: sqlite_utils.Database, subscriber_id: int, *, name: str | None = None,
@@ -270,9 +273,9 @@ def count(db: sqlite_utils.Database, *, status: str | None = None, theme: str | 
     return int(db.execute(f"SELECT COUNT(*) FROM subscribers{where}", params).fetchone()[0])
 
 
-def _filters(status: str | None, theme: str | None) -> tuple[str, list]:
+def _filters(status: str | None, theme: str | None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
-    params: list = []
+    params: list[Any] = []
     if status:
         if status not in STATUSES:
             raise InvalidInput(f"unknown status '{status}': use one of {', '.join(STATUSES)}")

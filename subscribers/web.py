@@ -31,7 +31,8 @@ PER_ADDRESS_LIMIT = 3         # opt-in mails to one address per hour, whoever as
 
 
 def _runtime() -> Runtime:
-    return current_app.extensions["mailer_runtime"]
+    rt: Runtime = current_app.extensions["mailer_runtime"]
+    return rt
 
 
 def _db() -> sqlite_utils.Database:
@@ -42,7 +43,8 @@ def _db() -> sqlite_utils.Database:
             rt.db  # noqa: B018  first use migrates the file
             current_app.extensions["public_db_migrated"] = True
         g.public_db = dbmod.connect(rt.config.database_path, migrate=False)
-    return g.public_db
+    db: sqlite_utils.Database = g.public_db
+    return db
 
 
 @bp.teardown_app_request
@@ -58,7 +60,8 @@ def _limiters() -> tuple[SlidingWindow, SlidingWindow]:
         web = _runtime().config.web
         ext["public_limits"] = (SlidingWindow(web.signup_limit, web.signup_window),
                                 SlidingWindow(PER_ADDRESS_LIMIT, 3600))
-    return ext["public_limits"]
+    limits: tuple[SlidingWindow, SlidingWindow] = ext["public_limits"]
+    return limits
 
 
 def _language() -> str:
@@ -131,7 +134,7 @@ def signup_form() -> Response:
     return _signup_page()
 
 
-def _signup_page(status: int = 200, error: str = "", values: dict | None = None) -> Response:
+def _signup_page(status: int = 200, error: str = "", values: dict[str, Any] | None = None) -> Response:
     return _page("signup.html", status=status, themes=store.theme_choices(_db()), error=error,
                  values=values or {"email": "", "name": "", "themes": []}, honeypot=HONEYPOT)
 
@@ -147,8 +150,10 @@ def signup_post() -> Response:
         resp.headers["Retry-After"] = str(by_client.retry_after(ip))
         return resp
     form = request.form
-    values = {"email": form.get("email", "").strip(), "name": form.get("name", "").strip(),
-              "themes": form.getlist("themes")}
+    address = str(form.get("email", "")).strip()
+    name = str(form.get("name", "")).strip()
+    themes = [str(t) for t in form.getlist("themes")]
+    values: dict[str, Any] = {"email": address, "name": name, "themes": themes}
     done = _message(_t("Check your mail"),
                     _t("If the address can receive mail, a message is on its way to it. "
                        "Open it and use the button in it to confirm. Nothing arrives? "
@@ -157,14 +162,14 @@ def signup_post() -> Response:
         log.info("sign-up honeypot filled in from %s; ignored", ip)
         return done  # the bot gets the normal answer and nothing happens
     try:
-        email = store.normalise_email(values["email"])
+        email = store.normalise_email(address)
     except InvalidInput:
         return _signup_page(400, _t("That does not look like an email address. Check it and try again."), values)
     if not by_address.hit(store.email_hash(email)):
         return done  # same answer; the mailbox owner is not flooded
     rt = _runtime()
     try:
-        optin.signup(_db(), rt.config, rt.key, email, values["name"], values["themes"], _language(), ip)
+        optin.signup(_db(), rt.config, rt.key, email, name, themes, _language(), ip)
     except SmtpUnavailable as exc:
         log.error("sign-up mail not sent: %s", exc)
         return _message(_t("Something went wrong"),
