@@ -105,6 +105,10 @@ class _Run:
         self.resume_at: datetime | None = None
         self.lock = threading.Lock()
         self.queue: queue.Queue = queue.Queue(maxsize=max(1, smtp.connections) * 8)
+        # One ledger connection shared by the workers under a Python lock: with a connection per
+        # thread, SQLite's busy handler sleeps (1 ms and up) whenever two commits collide.
+        self.ledger_db = dbmod.connect(self.cfg.database_path, migrate=False)
+        self.ledger_lock = threading.Lock()
         self.connections = [first] + [SmtpConnection(smtp, self.cfg.smtp_password)
                                       for _ in range(max(1, smtp.connections) - 1)]
 
@@ -180,7 +184,7 @@ class _Run:
         return False
 
     def _worker(self, conn: SmtpConnection) -> None:
-        db = dbmod.connect(self.cfg.database_path, migrate=False)
+        db = _LockedLedger(self.ledger_db, self.ledger_lock)
         try:
             while True:
                 item = self.queue.get()
@@ -191,11 +195,10 @@ class _Run:
                 self._deliver(db, conn, item)
         finally:
             conn.close()
-            db.conn.close()
 
     def _deliver(self, db: Any, conn: SmtpConnection, item: ledger.QueueItem) -> None:
         if not item.mailable:
-            ledger.mark_suppressed(db, item.delivery_id, "subscriber no longer active")
+            db.mark_suppressed(item.delivery_id, "subscriber no longer active")
             self.count("suppressed")
             return
         try:
@@ -210,47 +213,62 @@ class _Run:
         attempt = 0
         while True:
             attempt += 1
-            ledger.mark_sending(db, item.delivery_id)
+            db.mark_sending(item.delivery_id)
             try:
                 if conn.smtp is None and not self._reconnect(conn):
-                    ledger.mark_pending(db, item.delivery_id, self.stop_reason)
+                    db.mark_pending(item.delivery_id, self.stop_reason)
                     return
                 out = conn.send(envelope, item.email, data)
             except ConnectionLost as exc:
                 detail = f"connection lost: {exc}"
                 if attempt >= self.max_attempts:
-                    ledger.mark_failed(db, item.delivery_id, detail)
+                    db.mark_failed(item.delivery_id, detail)
                     self.count("failed")
                     return
-                ledger.mark_pending(db, item.delivery_id, detail)
+                db.mark_pending(item.delivery_id, detail)
                 if not self._wait(attempt):
                     return
                 continue
             if out.status == "sent":
-                ledger.mark_sent(db, item.delivery_id)
+                db.mark_sent(item.delivery_id)
                 self.count("sent")
                 return
             if out.status == "bounced":
-                ledger.mark_bounced(db, item.delivery_id, out.detail, hard=True)
+                db.mark_bounced(item.delivery_id, out.detail, hard=True)
                 self.count("bounced")
                 return
             if out.status == "failed":
-                ledger.mark_failed(db, item.delivery_id, out.detail)
+                db.mark_failed(item.delivery_id, out.detail)
                 self.count("failed")
                 return
             if out.status == "sender_refused":
-                ledger.mark_pending(db, item.delivery_id, out.detail)
+                db.mark_pending(item.delivery_id, out.detail)
                 self.halt("pause", f"the SMTP server {conn.where} refuses our sender address ({out.detail}): "
                                    "check [sender] bounce_address and the relay's rules, then 'mailer resume'")
                 return
             # retry: a transient 4xx
             if attempt >= self.max_attempts:
-                ledger.mark_failed(db, item.delivery_id, f"{out.detail} (gave up after {attempt} attempts)")
+                db.mark_failed(item.delivery_id, f"{out.detail} (gave up after {attempt} attempts)")
                 self.count("failed")
                 return
-            ledger.mark_pending(db, item.delivery_id, out.detail)
+            db.mark_pending(item.delivery_id, out.detail)
             if not self._wait(attempt):
                 return
+
+
+class _LockedLedger:
+    """The ledger functions a worker needs, each run under the shared lock on the shared connection."""
+
+    def __init__(self, db: Any, lock: threading.Lock) -> None:
+        self.db, self.lock = db, lock
+
+    def __getattr__(self, name: str) -> Any:
+        func = getattr(ledger, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self.lock:
+                return func(self.db, *args, **kwargs)
+        return call
 
 
 def _progress(total: int) -> tuple[Any, Any]:
@@ -327,6 +345,7 @@ def send_newsletter(rt: Runtime, slug: str, *, progress: bool = False,
         try:
             run.run()
         finally:
+            run.ledger_db.conn.close()
             if updater is not None:
                 updater.done.set()
             if bar is not None:

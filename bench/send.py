@@ -1,0 +1,250 @@
+"""Send throughput and memory, against Postfix's smtp-sink on loopback.
+
+  .venv/bin/python bench/send.py [--subscribers 20000] [--connections 2] [--memory 10000,100000]
+
+1. Installs Debian's postfix (for smtp-sink and smtp-source) when missing; no Postfix daemon is
+   left running.
+2. Sends a realistic personalised issue (a sample newsletter, padded to 30-60 KB of HTML) to
+   --subscribers subscribers in a temporary SQLite file with --connections SMTP sessions.
+3. Runs ``smtp-source -d -s <connections> -m <subscribers> -l <message size>`` against the same sink
+   in the same run: the machine's own limit. Prints both rates and their ratio.
+4. Measures peak RSS (ru_maxrss of a child process) of a whole send to 10,000 and 100,000 subscribers.
+
+The last line is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SAMPLE = "2026-11-samen-verder"
+MIN_HTML = 40_000
+
+
+def ensure_postfix_tools() -> None:
+    if shutil.which("smtp-sink") or Path("/usr/sbin/smtp-sink").exists():
+        return
+    print("installing Debian postfix for smtp-sink/smtp-source ...", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "install", "-y", "postfix"], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stop_postfix_daemon()
+
+
+def stop_postfix_daemon() -> None:
+    """The package may start the daemon; it must not be left running."""
+    if subprocess.run(["postfix", "status"], capture_output=True).returncode == 0:
+        subprocess.run(["postfix", "stop"], capture_output=True)
+
+
+def tool(name: str) -> str:
+    return shutil.which(name) or f"/usr/sbin/{name}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sink(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([tool("smtp-sink"), "-u", "nobody", f"127.0.0.1:{port}", "1000"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("smtp-sink did not start")
+
+
+def prepare(folder: Path, port: int, subscribers: int, connections: int) -> Path:
+    """A config, a padded copy of the sample issue, and ``subscribers`` active subscribers."""
+    from mailer.config import load_config
+    from mailer.db import connect
+
+    news = folder / "newsletters"
+    news.mkdir(parents=True, exist_ok=True)
+    source = (ROOT / "newsletters" / f"{SAMPLE}.md").read_text(encoding="utf-8")
+    front, _, body = source.partition("\n+++\n")
+    head, closing = (body.split("<!-- afsluiting -->", 1) + [""])[:2] if "<!-- afsluiting -->" in body else (body, "")
+    padded = head
+    extra = 0
+    while True:
+        text = f"{front}\n+++\n{padded}" + (f"<!-- afsluiting -->{closing}" if closing else "")
+        (news / f"{SAMPLE}.md").write_text(text, encoding="utf-8")
+        if _html_size(folder, news) >= MIN_HTML or extra > 20:
+            break
+        extra += 1
+        sections = head.split("\n## ")[1:]
+        padded += "\n## " + sections[extra % len(sections)].replace("{theme=", f"(vervolg {extra}) {{theme=", 1)
+    cfg_text = f"""
+[database]
+path = "{folder / 'mailer.db'}"
+[content]
+newsletters_dir = "{news}"
+templates_dir = "{ROOT / 'templates'}"
+output_dir = "{folder / 'out'}"
+[smtp]
+host = "127.0.0.1"
+port = {port}
+connections = {connections}
+[sender]
+from_name = "Verkenner Publieke Zaak"
+from_address = "nieuwsbrief@verkenning.example.nl"
+reply_address = "reacties@verkenning.example.nl"
+bounce_address = "bounces@verkenning.example.nl"
+list_id = "Nieuwsbrief Verkenning <verkenning.example.nl>"
+organisation = "Ministerie van Verkenning (voorbeeld)"
+"""
+    path = folder / "config.toml"
+    path.write_text(cfg_text, encoding="utf-8")
+    cfg = load_config(path)
+    db = connect(cfg.database_path)
+    names = ["Ëlla van 't Hoff", "Jan de Vries", "Fatima el Amrani", "Pieter-Jan Ĳzerman", ""]
+    with db.conn:
+        db.conn.executemany(
+            "INSERT INTO subscribers (email, name, status, created_at, updated_at) VALUES (?,?,'active',?,?)",
+            ((f"lezer{i}@voorbeeld{i % 97}.nl", names[i % len(names)], "2026-01-01", "2026-01-01")
+             for i in range(subscribers)))
+    db.conn.close()
+    return path
+
+
+def _html_size(folder: Path, news: Path) -> int:
+    from mailer.compose import compile_newsletter, find_newsletter
+    from zoneinfo import ZoneInfo
+
+    nl = find_newsletter(news, SAMPLE, ZoneInfo("Europe/Amsterdam"))
+    return compile_newsletter(nl, ROOT / "templates", organisation="Ministerie").html_template_size
+
+
+def message_size(config_path: Path) -> tuple[int, int]:
+    """(bytes of one complete message, bytes of its HTML part before encoding)."""
+    from mailer.config import load_config
+    from mailer.runtime import Runtime
+    from mailer import newsletters
+    from mailer.send.message import MessageBuilder, Recipient
+    from mailer.send.sender import load_newsletter
+
+    rt = Runtime(load_config(config_path))
+    nl, compiled = load_newsletter(rt, SAMPLE)
+    row = newsletters.sync(rt.db, nl)
+    builder = MessageBuilder(rt.config, rt.key, row.id, nl, compiled)
+    person = builder.personalisation(1, "lezer1@voorbeeld1.nl", "Jan de Vries")
+    html = len(compiled.render(person).html.encode("utf-8"))
+    data = builder.build(Recipient(1, 1, "lezer1@voorbeeld1.nl", "Jan de Vries", "<x@verkenning.example.nl>"))
+    rt.close()
+    return len(data), html
+
+
+def child_send(config_path: str) -> None:
+    """Runs in a child process: one whole send; prints the report as JSON."""
+    from mailer.config import load_config
+    from mailer.runtime import Runtime
+    from mailer.send.sender import send_newsletter
+
+    rt = Runtime(load_config(config_path))
+    started = time.perf_counter()
+    report = send_newsletter(rt, SAMPLE)
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"sent": report.sent, "failed": report.failed, "seconds": elapsed}))
+
+
+def run_child(config_path: Path) -> tuple[dict, float, float]:
+    """(the child's report, its peak RSS in MB, its CPU seconds) measured with wait4's rusage."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child", str(config_path)],
+                            stdout=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"child send failed ({proc.returncode})")
+    return (json.loads(out.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024.0,
+            usage.ru_utime + usage.ru_stime)
+
+
+def smtp_source(port: int, sessions: int, messages: int, size: int) -> float:
+    started = time.perf_counter()
+    subprocess.run([tool("smtp-source"), "-d", "-s", str(sessions), "-m", str(messages), "-l", str(size),
+                    "-f", "bench@verkenning.example.nl", "-t", "lezer@voorbeeld.nl", f"127.0.0.1:{port}"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return messages / (time.perf_counter() - started)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--subscribers", type=int, default=20_000)
+    ap.add_argument("--connections", type=int, default=2)
+    ap.add_argument("--memory", default="10000,100000", help="subscriber counts for the peak-RSS runs ('' to skip)")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child_send(args.child)
+        return
+    os.environ.setdefault("MAILER_SECRET_KEY", "bench-secret")
+    ensure_postfix_tools()
+    port = free_port()
+    sink = start_sink(port)
+    figures: dict = {"subscribers": args.subscribers, "connections": args.connections}
+    try:
+        with tempfile.TemporaryDirectory(prefix="mailer-bench-") as tmp:
+            folder = Path(tmp)
+            cfg = prepare(folder / "throughput", port, args.subscribers, args.connections)
+            size, html = message_size(cfg)
+            figures.update(message_bytes=size, html_bytes=html)
+            print(f"message: {size} bytes ({html} bytes of HTML), {args.subscribers} subscribers, "
+                  f"{args.connections} connections", flush=True)
+            # The machine may be shared: smtp-source runs right before and right after our send, and
+            # our rate is compared with the mean of the two.
+            before = smtp_source(port, args.connections, args.subscribers, size)
+            print(f"smtp-source:  {before:8.0f} msg/s (-d -s {args.connections} -l {size}), before", flush=True)
+            report, rss, cpu = run_child(cfg)
+            ours = report["sent"] / report["seconds"]
+            print(f"mailer send:  {ours:8.0f} msg/s ({report['sent']} sent in {report['seconds']:.1f} s, "
+                  f"{cpu / report['sent'] * 1e6:.0f} us CPU per message, peak RSS {rss:.0f} MB)", flush=True)
+            after = smtp_source(port, args.connections, args.subscribers, size)
+            print(f"smtp-source:  {after:8.0f} msg/s, after", flush=True)
+            theirs = (before + after) / 2
+            figures.update(mailer_msgs_per_s=round(ours, 1), smtp_source_msgs_per_s=round(theirs, 1),
+                           smtp_source_runs=[round(before, 1), round(after, 1)],
+                           mailer_cpu_us_per_msg=round(cpu / report["sent"] * 1e6, 1),
+                           ratio=round(ours / theirs, 3), sent=report["sent"],
+                           load_average=round(os.getloadavg()[0], 2))
+            print(f"ratio:        {ours / theirs:8.2f} (target >= 0.5)", flush=True)
+            peaks = {}
+            for n in [int(x) for x in args.memory.split(",") if x.strip()]:
+                cfg_n = prepare(folder / f"mem{n}", port, n, args.connections)
+                rep, peak, _ = run_child(cfg_n)
+                peaks[n] = peak
+                print(f"peak RSS for {n:>7} subscribers: {peak:6.1f} MB ({rep['sent']} sent, "
+                      f"{rep['sent'] / rep['seconds']:.0f} msg/s)", flush=True)
+                shutil.rmtree(folder / f"mem{n}", ignore_errors=True)
+            figures["peak_rss_mb"] = {str(k): round(v, 1) for k, v in peaks.items()}
+            if len(peaks) >= 2:
+                small, large = min(peaks), max(peaks)
+                figures["peak_growth"] = round(peaks[large] / peaks[small], 3)
+                print(f"peak({large}) / peak({small}) = {peaks[large] / peaks[small]:.3f} (target <= 1.1; "
+                      f"and < 120 MB)")
+    finally:
+        sink.terminate()
+        sink.wait()
+        stop_postfix_daemon()
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
