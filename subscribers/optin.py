@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import time
+
 import sqlite_utils
 
 from mailer import tokens
 from mailer.config import Config
-from mailer.errors import NotFound, TokenError
+from mailer.errors import MailerError, NotFound, TokenError
 
 from . import consent, mailing, store
 from .store import Subscriber
@@ -37,9 +39,42 @@ class ConfirmOutcome:
     resubscribed: bool       # they had been off the list (suppression lifted)
 
 
-def clean_themes(db: sqlite_utils.Database, themes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+_FILE_THEMES: dict[str, tuple[float, list[tuple[str, str]]]] = {}
+FILE_THEMES_TTL = 60.0
+
+
+def _file_themes(cfg: Config) -> list[tuple[str, str]]:
+    """Themes named in the newsletter files (cached for a minute): the form offers them even
+    before any issue has been synced into the database."""
+    from mailer.compose.parse import list_newsletters  # compose is pure; subscribers never imports send/
+
+    key = str(cfg.newsletters_dir)
+    cached = _FILE_THEMES.get(key)
+    if cached and time.monotonic() - cached[0] < FILE_THEMES_TTL:
+        return cached[1]
+    found: list[tuple[str, str]] = []
+    try:
+        for nl in list_newsletters(cfg.newsletters_dir, cfg.schedule.tz):
+            found.extend((t.slug, t.name) for t in nl.themes)
+    except (MailerError, OSError):
+        found = []  # a broken draft must not take the sign-up form down
+    _FILE_THEMES[key] = (time.monotonic(), found)
+    return found
+
+
+def theme_options(db: sqlite_utils.Database, cfg: Config | None = None) -> list[tuple[str, str]]:
+    """(slug, name) of the themes people can choose: the themes table plus the newsletter files'."""
+    options = dict(store.theme_choices(db))
+    if cfg is not None:
+        for slug, name in _file_themes(cfg):
+            options.setdefault(slug, name)
+    return sorted(options.items(), key=lambda kv: kv[1].lower())
+
+
+def clean_themes(db: sqlite_utils.Database, themes: list[str] | tuple[str, ...],
+                 cfg: Config | None = None) -> tuple[str, ...]:
     """Only slugs of known themes, each once, in the order given."""
-    known = {slug for slug, _ in store.theme_choices(db)}
+    known = {slug for slug, _ in theme_options(db, cfg)}
     out: list[str] = []
     for t in themes:
         t = t.strip()
@@ -55,7 +90,7 @@ def signup(db: sqlite_utils.Database, cfg: Config, key: bytes, address: str, nam
     address and ``SmtpUnavailable`` when the mail cannot be sent."""
     email = store.normalise_email(address)
     name = " ".join(name.split())[:MAX_NAME]
-    wanted = clean_themes(db, themes)
+    wanted = clean_themes(db, themes, cfg)
     existing = store.find_by_email(db, email)
     if existing is not None and existing.status == "active":
         mail = mailing.already_subscribed(cfg, key, existing.id, email, existing.name or name, language)

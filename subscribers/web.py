@@ -135,7 +135,7 @@ def signup_form() -> Response:
 
 
 def _signup_page(status: int = 200, error: str = "", values: dict[str, Any] | None = None) -> Response:
-    return _page("signup.html", status=status, themes=store.theme_choices(_db()), error=error,
+    return _page("signup.html", status=status, themes=optin.theme_options(_db(), _runtime().config), error=error,
                  values=values or {"email": "", "name": "", "themes": []}, honeypot=HONEYPOT)
 
 
@@ -241,12 +241,12 @@ def preferences(token: str) -> Response:
     saved = False
     if request.method == "POST":
         name = " ".join(request.form.get("name", "").split())[:optin.MAX_NAME]
-        themes = optin.clean_themes(db, request.form.getlist("themes"))
+        themes = optin.clean_themes(db, request.form.getlist("themes"), rt.config)
         with store.transaction(db):
             store.update_profile(db, sub.id, name=name, themes=themes)
             store.log_consent(db, sub.id, consent.PREFERENCES, method=consent.FORM,
                               detail=consent.signup_detail(name, themes, sub.language), client_ip=_client_ip())
         sub = store.get(db, sub.id)
         saved = True
-    return _page("preferences.html", sub=sub, themes=store.theme_choices(db), saved=saved,
+    return _page("preferences.html", sub=sub, themes=optin.theme_options(db, rt.config), saved=saved,
                  unsubscribe_url=_local(links.unsubscribe_url(rt.config, rt.key, sub.id)))

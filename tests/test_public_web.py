@@ -238,3 +238,11 @@ def test_security_headers(site: Site) -> None:
     assert r.headers["Referrer-Policy"] == "no-referrer"
     assert "default-src 'none'" in r.headers["Content-Security-Policy"]
     assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_themes_from_newsletter_files_are_offered_before_any_sync(site: Site) -> None:
+    page = site.get("/aanmelden")
+    assert "Publieke zaak 2050" in page.body  # only in newsletters/*.md, not in the themes table
+    site.post("/aanmelden", {"email": "sem@example.nl", "themes": ["publieke-zaak-2050", "verzonnen"]})
+    site.post(confirm_path(site.mails_to("sem@example.nl")[0]))
+    assert store.find_by_email(site.rt.db, "sem@example.nl").themes == ("publieke-zaak-2050",)
