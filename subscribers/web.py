@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from mailer import db as dbmod
 from mailer import i18n, links, tokens
-from mailer.errors import InvalidInput, SmtpUnavailable, TokenError
+from mailer.errors import InvalidInput, MailerError, SmtpUnavailable, TokenError
 from mailer.runtime import Runtime
 
 from . import consent, optin, store, templating
@@ -121,6 +121,12 @@ def _local(url: str) -> str:
     """The path of one of our absolute links, so pages work whatever host serves them."""
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@bp.errorhandler(MailerError)
+def _domain_error(exc: MailerError) -> Response:
+    log.warning("public page %s: %s", request.path, exc)
+    return _message(_t("Something went wrong"), _t("Please try again later."), status=400)
 
 
 def _client_ip() -> str:

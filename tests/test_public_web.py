@@ -246,3 +246,17 @@ def test_themes_from_newsletter_files_are_offered_before_any_sync(site: Site) ->
     site.post("/aanmelden", {"email": "sem@example.nl", "themes": ["publieke-zaak-2050", "verzonnen"]})
     site.post(confirm_path(site.mails_to("sem@example.nl")[0]))
     assert store.find_by_email(site.rt.db, "sem@example.nl").themes == ("publieke-zaak-2050",)
+
+
+def test_smtp_down_gives_a_clear_page_for_known_and_unknown_alike(tmp_path: Path) -> None:
+    from mailer.localservers import free_port
+
+    rt = Runtime(load_config(write_config(tmp_path, free_port())))  # nothing listens there
+    store.add(rt.db, "bekend@example.nl")
+    with ServerThread(create_app(rt)) as srv:
+        site = Site(srv.url, rt, None)  # type: ignore[arg-type]
+        known = site.post("/aanmelden", {"email": "bekend@example.nl"})
+        unknown = site.post("/aanmelden", {"email": "nieuw@example.nl"})
+    rt.close()
+    assert known.status == unknown.status == 503 and known.body == unknown.body
+    assert "Probeer het later opnieuw" in known.body and "Traceback" not in known.body
