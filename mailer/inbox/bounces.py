@@ -39,10 +39,10 @@ _BOUNCE_BODY = re.compile(
     re.IGNORECASE,
 )
 _COPY_MARKER = re.compile(
-    r"^.*(?:this is a copy of the message|below this line is a copy of the message|original message follows"
+    r"(?:this is a copy of the message|below this line is a copy of the message|original message follows"
     r"|undelivered message (?:attached|follows)|the original message was received|--- original message ---"
-    r"|original message headers|headers of the original message|return-path:).*$",
-    re.IGNORECASE | re.MULTILINE,
+    r"|original message headers|oorspronkelijke berichtkoppen|headers of the original message|return-path:)",
+    re.IGNORECASE,
 )
 _SOFT_WORDS = re.compile(
     r"(mailbox (?:is )?full|mailbox full|over ?quota|quota exceeded|exceed(?:ed|s)? (?:the )?(?:storage|quota)"
@@ -76,23 +76,23 @@ def detect(
     """A ``BounceInfo`` if this message is a bounce (or a delay notice), else None."""
     own = {_base(a) for a in own_addresses if a}
     text = body.full_text or ""
-    notice, returned_text = _split_notice(text)
-    notice = notice[:MAX_NOTICE_CHARS]
-    message_id = _returned_message_id(body, returned_text)
     if body.delivery_status:
         info = _from_dsn(body.delivery_status, own)
         if info is not None:
             addresses, kind, status = info
-            return BounceInfo(addresses, kind, status, message_id, "RFC 3464 delivery-status")
-        if _dsn_recipients(body.delivery_status) or not _looks_like_bounce(subject, from_address, notice):
+            return BounceInfo(addresses, kind, status, _returned_message_id(body, _split_notice(text)[1]),
+                              "RFC 3464 delivery-status")
+        if _dsn_recipients(body.delivery_status):
             return None  # a "delivered" or "relayed" success report
-    elif not _looks_like_bounce(subject, from_address, notice):
+    if not _looks_like_bounce(subject, from_address, text):
         return None
+    notice, returned_text = _split_notice(text)
+    notice = notice[:MAX_NOTICE_CHARS]
     addresses, reason = _addresses_from_text(notice, own)
     status_match = _STATUS.search(notice)
     status = ".".join(status_match.groups()) if status_match else ""
     kind = classify(status, notice, "delayed" if _is_delay(subject, notice) else "failed")
-    return BounceInfo(addresses, kind, status, message_id, reason)
+    return BounceInfo(addresses, kind, status, _returned_message_id(body, returned_text), reason)
 
 
 def _base(address: str) -> str:
@@ -104,8 +104,11 @@ def _looks_like_bounce(subject: str, from_address: str, notice: str) -> bool:
     local = from_address.lower().rpartition("@")[0] if "@" in from_address else from_address.lower()
     daemon = local in _DAEMON_LOCALS or "mailer-daemon" in from_address.lower()
     subject_hit = bool(_BOUNCE_SUBJECT.search(subject or ""))
-    body_hit = bool(_BOUNCE_BODY.search(notice[:20000]))
-    return (daemon and (subject_hit or body_hit)) or (subject_hit and body_hit)
+    if not (daemon or subject_hit):
+        return False  # a person's mail: no need to scan the body
+    if daemon and subject_hit:
+        return True
+    return bool(_BOUNCE_BODY.search(notice[:20000]))
 
 
 def _is_delay(subject: str, notice: str) -> bool:
@@ -120,7 +123,8 @@ def _split_notice(text: str) -> tuple[str, str]:
     m = _COPY_MARKER.search(text)
     if m is None:
         return text, ""
-    return text[: m.start()], text[m.start():]
+    start = text.rfind("\n", 0, m.start()) + 1  # from the start of the marker's line
+    return text[:start], text[start:]
 
 
 def _returned_message_id(body: BodyParts, returned_text: str) -> str | None:

@@ -5,7 +5,8 @@
 A sidecar holds ``kind`` and optionally ``reply_text`` and ``bounced_addresses`` (plus other
 fields the tests check). Prints per-file misses and three shares: exact reply text (after
 whitespace normalisation), kind, and bounce addresses; and, for comparison, how
-mail-parser-reply alone does on the reply texts of the same files. The last line is JSON.
+mail-parser-reply alone does on the reply texts of the same files; then the parse speed next to a
+bare stdlib parse of the same files. The last line is JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from mailer.inbox.parse import parse_message
 from mailer.inbox.parse_mime import collect_parts
@@ -98,16 +100,47 @@ def evaluate(directory: Path, with_baseline: bool = True) -> Score:
     return score
 
 
+def speed(directory: Path, rounds: int = 5) -> dict[str, float]:
+    """Mean milliseconds per message for parse_message and, as the reference in the same run, for
+    a bare stdlib ``BytesParser`` parse of the same files (best of ``rounds``)."""
+    import time
+    from email import policy
+    from email.parser import BytesParser
+
+    raws = [p.read_bytes() for p in sorted(directory.glob("*.eml"))]
+    if not raws:
+        return {}
+
+    def best(fn: Callable[[bytes], object]) -> float:
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for raw in raws:
+                fn(raw)
+            times.append((time.perf_counter() - start) / len(raws))
+        return min(times) * 1000
+
+    bare = best(lambda raw: BytesParser(policy=policy.compat32).parsebytes(raw))
+    full = best(lambda raw: parse_message(raw, own_addresses=OWN_ADDRESSES))
+    return {"parse_ms_per_message": round(full, 3), "bare_stdlib_parse_ms": round(bare, 3),
+            "parse_vs_bare_ratio": round(full / bare, 2) if bare else 0.0}
+
+
 def main(argv: list[str]) -> int:
     directory = Path(argv[0]) if argv else Path("tests/data")
     score = evaluate(directory)
     for miss in score.misses:
         print(miss)
-    shares = score.shares()
+    shares: dict[str, float | int] = dict(score.shares())
+    timing = speed(directory)
+    shares.update(timing)
     print(f"files {shares['files']}: kind {shares['kind_accuracy']:.1%}, reply text exact "
           f"{shares['reply_text_exact']:.1%} of {shares['reply_cases']}, bounce addresses "
           f"{shares['bounce_address_accuracy']:.1%} of {shares['bounce_cases']}; mail-parser-reply alone: "
           f"reply text exact {shares['mail_parser_reply_exact']:.1%}")
+    if timing:
+        print(f"speed: parse_message {timing['parse_ms_per_message']:.3f} ms/message, bare stdlib parse "
+              f"{timing['bare_stdlib_parse_ms']:.3f} ms/message (x{timing['parse_vs_bare_ratio']})")
     print(json.dumps(shares))
     return 0
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 from email import policy
+from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 
@@ -118,7 +119,9 @@ def _disposition(part: Message) -> str:
 
 def _filename(part: Message) -> str:
     try:
-        name = part.get_filename() or ""
+        name = str(part.get_filename() or "")
+        if "=?" in name:  # RFC 2047 inside a parameter: wrong, but Outlook and others do it
+            name = str(make_header(decode_header(name)))
     except Exception:  # noqa: BLE001
         name = ""
     return re.sub(r"[\x00-\x1f/\\]", "_", str(name)).strip()[:255]
@@ -152,7 +155,7 @@ def _visit(part: Message, depth: int, col: _Collector, errors: list[str], in_rep
         return
     if ctype in ("text/rfc822-headers", "text/rfc822-header", "message/global-headers"):
         text = decode_text(part, errors)
-        col.returned_headers.append(BytesHeaderParser(policy=policy.default).parsebytes(
+        col.returned_headers.append(BytesHeaderParser(policy=policy.compat32).parsebytes(
             text.encode("utf-8", "replace")))
         return
     disposition = _disposition(part)
