@@ -89,3 +89,13 @@ def test_reader_talking_about_delivery_is_not_a_bounce() -> None:
     raw = (b"From: lezer@x.net\r\nSubject: Re: Samen verder\r\n\r\n"
            b"Mijn vorige mail kon niet worden afgeleverd, user unknown zei de server. Nu dan opnieuw: mooi stuk!\r\n")
     assert parse_message(raw, own_addresses=OWN).kind == "reaction"
+
+
+def test_x_failed_recipients_header_is_used() -> None:
+    raw = (b"From: Mail Delivery System <Mailer-Daemon@smtp.x.net>\r\n"
+           b"Subject: Mail delivery failed: returning message to sender\r\n"
+           b"X-Failed-Recipients: Lid@Vereniging.example.org\r\n\r\n"
+           b"This message was created automatically by mail delivery software.\r\n\r\n"
+           b"A message that you sent could not be delivered. Contact postmaster@smtp.x.net for help.\r\n")
+    p = parse_message(raw, own_addresses=OWN)
+    assert p.kind == "bounce" and p.bounced_addresses == ("lid@vereniging.example.org",)

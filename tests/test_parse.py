@@ -117,3 +117,9 @@ def test_attachment_only_reply_is_a_reaction() -> None:
            b"Content-Transfer-Encoding: base64\r\n\r\n/9j/4AAQ\r\n--z--\r\n")
     p = parse_message(raw)
     assert p.kind == "reaction" and p.attachments[0].filename == "foto.jpg"
+
+
+def test_bulk_marketing_mail_is_other() -> None:
+    raw = (b"From: Webinar <news@vendor.example.com>\r\nSubject: Nog 3 plekken vrij!\r\nPrecedence: bulk\r\n"
+           b"List-Unsubscribe: <https://vendor.example.com/u/1>\r\n\r\nMeld u nu aan.\r\n")
+    assert parse_message(raw).kind == "other"

@@ -89,10 +89,26 @@ def detect(
     notice, returned_text = _split_notice(text)
     notice = notice[:MAX_NOTICE_CHARS]
     addresses, reason = _addresses_from_text(notice, own)
+    failed_header = _failed_recipients_header(msg, own)
+    if failed_header:  # Exim's and Gmail's own list of the failed recipients is authoritative
+        addresses, reason = failed_header, reason + " + X-Failed-Recipients"
     status_match = _STATUS.search(notice)
     status = ".".join(status_match.groups()) if status_match else ""
     kind = classify(status, notice, "delayed" if _is_delay(subject, notice) else "failed")
     return BounceInfo(addresses, kind, status, _returned_message_id(body, returned_text), reason)
+
+
+def _failed_recipients_header(msg: Message, own: set[str]) -> tuple[str, ...]:
+    try:
+        values = [str(v) for v in (msg.get_all("X-Failed-Recipients") or [])]
+    except Exception:  # noqa: BLE001
+        return ()
+    out: list[str] = []
+    for address in _ADDRESS.findall(" ".join(values)[:10_000]):
+        address = address.lower()
+        if _base(address) not in own and address not in out:
+            out.append(address)
+    return tuple(out)
 
 
 def _base(address: str) -> str:

@@ -319,8 +319,10 @@ def _is_spam(h: HeaderGetter) -> bool:
 
 
 def _is_list_traffic(h: HeaderGetter, headers: ParsedMessage) -> bool:
-    """List-Id/List-Post (usually with Precedence list/bulk) and no sign of a person answering us."""
-    if not (h("List-Id") or h("List-Post")):
+    """List-Id/List-Post (usually with Precedence list/bulk), or List-Unsubscribe with Precedence
+    bulk (marketing mail), and no sign of a person answering us."""
+    if not (h("List-Id") or h("List-Post") or (h("List-Unsubscribe") and h("Precedence").strip().lower()
+                                               in {"list", "bulk", "junk"})):
         return False
     # A reply marker (In-Reply-To, References, "Re:") means a person answered, perhaps through a
     # list; without one, list headers alone suffice (many lists omit Precedence: list).
