@@ -1,0 +1,132 @@
+"""Replies filed per second from a real IMAP server, against a bare fetch of the same messages.
+
+Starts Debian's Dovecot on loopback (as root; see docs/inbox.md), loads N realistic replies
+(signed reply addresses, In-Reply-To, subject-only, quoted sections, some HTML, some
+out-of-office) with IMAP MULTIAPPEND, then in the same run:
+  1. a bare IMAPClient fetch of every message (BODY.PEEK[] by UID in batches), nothing else;
+  2. ``poll_once`` filing all of them into a fresh SQLite database (raw first, parse, attribute,
+     commit, flag \\Seen after the commit).
+Prints both rates and their ratio (target: filing >= 1/3 of the bare fetch rate), stops Dovecot,
+and ends with one line of JSON.
+
+    .venv/bin/python bench/ingest.py [--messages 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from imapclient import IMAPClient  # noqa: E402
+
+from mailer import tokens  # noqa: E402
+from mailer.config import load_config  # noqa: E402
+from mailer.inbox import dovecot, samples, store  # noqa: E402
+from mailer.inbox.poll import poll_once  # noqa: E402
+from mailer.localservers import free_port  # noqa: E402
+from mailer.runtime import Runtime  # noqa: E402
+
+BATCH = 500
+
+
+def make_messages(rt: Runtime, n: int, readers: int) -> list[bytes]:
+    issues, seeded = samples.seed_history(rt.db, rt.config.newsletters_dir, readers=readers)
+    rng = random.Random(7)
+    out = []
+    for i in range(n):
+        issue = issues[i % len(issues)]
+        reader = seeded[rng.randrange(len(seeded))]
+        raw = samples.random_reply(rng, issue, reader, rt.config.sender.reply_address, i)
+        if i % 4 == 0:  # a quarter through the signed reply address, with a theme
+            theme = rng.randrange(len(issue.themes) + 1)
+            to = tokens.reply_address(rt.key, rt.config.sender.reply_address, issue.id, reader.subscriber_id, theme)
+            raw = raw.replace(b"To: " + rt.config.sender.reply_address.encode(), b"To: " + to.encode(), 1)
+        if i % 20 == 7:  # out-of-office
+            raw = raw.replace(b"Subject: ", b"Auto-Submitted: auto-replied\r\nSubject: Automatisch antwoord: ", 1)
+        out.append(raw)
+    return out
+
+
+def bare_fetch(port: int, user: str, password: str) -> tuple[int, float]:
+    with IMAPClient("127.0.0.1", port=port, ssl=False) as c:
+        c.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.login(user, password)
+        started = time.perf_counter()
+        c.select_folder("INBOX", readonly=True)
+        uids = c.search(["UID", "1:*"])
+        total = 0
+        for s in range(0, len(uids), BATCH):
+            for _, data in c.fetch(uids[s:s + BATCH], ["BODY.PEEK[]"]).items():
+                total += len(data[b"BODY[]"])
+        return len(uids), time.perf_counter() - started
+
+
+def main() -> dict[str, object]:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=10_000)
+    ap.add_argument("--readers", type=int, default=500)
+    args = ap.parse_args()
+    if not dovecot.available():
+        raise SystemExit("needs Debian's dovecot-imapd (apt-get install dovecot-imapd) and root")
+    os.environ.setdefault("MAILER_SECRET_KEY", "bench-secret")
+    work = Path(tempfile.mkdtemp(prefix="mailer-bench-ingest-"))
+    server = dovecot.LocalDovecot(free_port()).start()
+    try:
+        os.environ["MAILER_IMAP_PASSWORD"] = server.password
+        cfg_path = work / "config.toml"
+        cfg_path.write_text(
+            f'[database]\npath = "{work / "bench.db"}"\n\n'
+            f'[content]\nnewsletters_dir = "{ROOT / "newsletters"}"\ntemplates_dir = "{ROOT / "templates"}"\n\n'
+            f'[imap]\nhost = "127.0.0.1"\nport = {server.port}\nusername = "{server.user}"\n',
+            encoding="utf-8",
+        )
+        rt = Runtime(load_config(cfg_path))
+        messages = make_messages(rt, args.messages, args.readers)
+        size = sum(len(m) for m in messages)
+        t = time.perf_counter()
+        with IMAPClient("127.0.0.1", port=server.port, ssl=False) as c:
+            c.login(server.user, server.password)
+            for s in range(0, len(messages), BATCH):
+                c.multiappend("INBOX", messages[s:s + BATCH])
+        load_s = time.perf_counter() - t
+        print(f"loaded {len(messages)} replies ({size / len(messages) / 1024:.1f} KB average) in {load_s:.1f} s")
+
+        fetched, fetch_s = bare_fetch(server.port, server.user, server.password)
+        fetch_rate = fetched / fetch_s
+        print(f"bare fetch:  {fetched} messages in {fetch_s:.2f} s = {fetch_rate:,.0f} messages/s")
+
+        t = time.perf_counter()
+        report = poll_once(rt)
+        file_s = time.perf_counter() - t
+        file_rate = report.filed / file_s
+        print(f"filing:      {report.filed} reactions in {file_s:.2f} s = {file_rate:,.0f} messages/s"
+              f" ({report.summary()})")
+        ratio = file_rate / fetch_rate
+        print(f"ratio filing / bare fetch: {ratio:.2f} (target >= 0.33)")
+        counts = store.counts(rt.db)
+        kinds = {r[0]: r[1] for r in rt.db.execute("SELECT attribution, COUNT(*) FROM reactions GROUP BY 1")}
+        rt.close()
+        return {
+            "messages": len(messages), "avg_bytes": round(size / len(messages)),
+            "bare_fetch_per_s": round(fetch_rate, 1), "filing_per_s": round(file_rate, 1),
+            "ratio": round(ratio, 3), "target_ratio": 0.333, "met": ratio >= 1 / 3,
+            "filed": report.filed, "raw_messages": counts["raw_messages"], "attribution": kinds,
+        }
+    finally:
+        server.stop()
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    result = main()
+    print(json.dumps(result))
