@@ -138,3 +138,17 @@ def test_html_thunderbird_and_outlook_web() -> None:
            '<b>Verzonden:</b> di<br><b>Aan:</b> A<br><b>Onderwerp:</b> S</div><div>Beste lezer</div>')
     split = extract(html_to_marked_text(owa))
     assert split.reply == "Goed." and "Beste lezer" in split.quoted
+
+
+@pytest.mark.parametrize("content", [
+    "Groeten uit Zwolle! Hier gaat het goed met de coöperatie.\nWe hebben nu driehonderd leden.",
+    "Regards to the team who wrote the piece on makers; it was spot on.",
+    "Thanks for the newsletter, it was great.",
+])
+def test_signoff_words_inside_sentences_stay(content: str) -> None:
+    text = f"Beste Marieke,\n\n{content}\n\nGroet,\nAnne"
+    assert reply(text) == " ".join(f"Beste Marieke,\n\n{content}".split())
+
+
+def test_signoff_with_short_continuation_is_cut() -> None:
+    assert reply("Mooi.\n\nMet vriendelijke groet en tot ziens,\nAnne de Vries\nGemeente X") == "Mooi."

@@ -51,16 +51,21 @@ _HDR_OTHER = re.compile(
 )
 
 # --- signatures, phone footers, disclaimers -------------------------------------------------------
+_SIGNOFF_PHRASE = (
+    r"(?i:(?:met\s+)?(?:vriendelijke|hartelijke|warme|collegiale|beste|lieve|hele|zonnige|goede)\s+groet(?:en|jes)?"
+    r"|met\s+(?:een\s+)?(?:vriendelijke|hartelijke)?\s*groet|groet(?:en|jes)?|gr\.?|vr\.?\s*gr\.?|m\.?v\.?g\.?"
+    r"|(?:kind|best|warm|warmest|kindest|many|with\s+kind)\s+regards|regards|best\s+wishes|all\s+the\s+best"
+    r"|cheers|best|thanks|(?:yours\s+)?sincerely"
+    r"|(?:mit\s+)?(?:freundlichen|besten|herzlichen|lieben)\s+gr[üu](?:ß|ss)en|(?:viele|liebe|beste)\s+gr[üu](?:ß|ss)e"
+    r"|(?:bien\s+)?cordialement|bien\s+à\s+vous)\b"
+)
+_NAME_WORD = r"(?:[A-ZÀ-Ý][\w.'\-]*|van|de|der|den|het|ter|ten|v\.d\.|d')"
+# A sign-off line is the phrase, then at most a name ("Groeten, Anne de Vries"), or a short line
+# ending in a comma ("Met vriendelijke groet en tot ziens,"). "Groeten uit Zwolle! Hier gaat het
+# goed met de coöperatie." is the reader talking, and stays.
 _SIGNOFF = re.compile(
-    r"^\s*(?:"
-    r"(?:met\s+)?(?:vriendelijke|hartelijke|warme|collegiale|beste|lieve|hele|zonnige|goede)\s+groet(?:en|jes)?\b"
-    r"|met\s+(?:een\s+)?(?:vriendelijke|hartelijke)?\s*groet\b|groet(?:en|jes)?\b|gr\.?$|vr\.?\s*gr\.?|m\.?v\.?g\.?\b"
-    r"|(?:kind|best|warm|warmest|kindest|many|with\s+kind)\s+regards\b|regards\b|best\s+wishes\b|all\s+the\s+best\b"
-    r"|cheers[,!]|best[,!]?$|thanks,\s*$|(?:yours\s+)?sincerely\b"
-    r"|(?:mit\s+)?(?:freundlichen|besten|herzlichen|lieben)\s+gr[üu](?:ß|ss)en\b|(?:viele|liebe|beste)\s+gr[üu](?:ß|ss)e\b"
-    r"|(?:bien\s+)?cordialement\b|bien\s+à\s+vous\b"
-    r").{0,60}$",
-    re.IGNORECASE,
+    r"^\s*(?:" + _SIGNOFF_PHRASE + r"[\s,.!]*(?:" + _NAME_WORD + r"(?:\s+" + _NAME_WORD + r"){0,4})?[\s,.!]*"
+    r"|(?=.{1,45}$)" + _SIGNOFF_PHRASE + r"[^.!?]*,\s*)$"
 )
 _DELIMITER = re.compile(r"^\s*(?:--|__)\s*$")
 _DEVICE = (r"(?:mijn\s+|my\s+|de\s+|the\s+)?(?:iphone|ipad|android|samsung|galaxy|mobiel|mobile|telefoon|phone"
