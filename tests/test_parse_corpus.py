@@ -48,3 +48,29 @@ def test_corpus_quality_bars() -> None:
     assert shares["reply_text_exact"] >= 0.90
     assert shares["kind_accuracy"] >= 0.97
     assert shares["bounce_address_accuracy"] >= 0.95
+
+
+def _alternative_cases() -> list[Path]:
+    out = []
+    for eml in CASES:
+        expected = json.loads(eml.with_suffix(".expected.json").read_text(encoding="utf-8"))
+        raw = eml.read_bytes()
+        if expected.get("reply_text") is not None and b"text/html" in raw and b"text/plain" in raw:
+            out.append(eml)
+    return out
+
+
+@pytest.mark.parametrize("eml", _alternative_cases(), ids=lambda p: p.stem)
+def test_html_part_alone_gives_the_same_reply(eml: Path) -> None:
+    """The HTML path (as for HTML-only mail) agrees with the text path on every client's HTML."""
+    import email
+    from email import policy
+
+    from mailer.inbox.replytext import extract
+    from mailer.inbox.text_html import html_to_marked_text
+
+    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    html = next(part for part in msg.walk() if part.get_content_type() == "text/html").get_content()
+    name = msg["From"].addresses[0].display_name
+    expected = json.loads(eml.with_suffix(".expected.json").read_text(encoding="utf-8"))["reply_text"]
+    assert normalise(extract(html_to_marked_text(html), from_name=name).reply) == normalise(expected)
