@@ -81,7 +81,7 @@ def test_nothing_under_team_without_login(app, data):
         assert resp.status_code == 302, url
         assert resp.headers["Location"].startswith("/team/login?next=")
     assert c.post("/team/bulk", data={"ids": [data["plain"]], "action": "status:afgehandeld"}).status_code == 400
-    assert triage.get_reaction(Runtime(app.extensions["mailer_runtime"].config).db, data["plain"]).summary.status == "nieuw"
+    assert triage.get_reaction(app.extensions["mailer_runtime"].db, data["plain"]).summary.status == "nieuw"
 
 
 def test_login_sets_a_hardened_session_and_logout_ends_it(app):
