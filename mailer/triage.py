@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sqlite_utils
 
@@ -285,7 +286,7 @@ LEFT JOIN themes t ON t.slug = r.theme_slug
 """
 
 
-def _summary(row: dict) -> ReactionSummary:
+def _summary(row: dict[str, Any]) -> ReactionSummary:
     tags = tuple(sorted(row["tags"].split("\x1f"))) if row["tags"] else ()
     return ReactionSummary(
         id=row["id"], received_at=row["received_at"], kind=row["kind"], status=row["status"],
@@ -406,7 +407,7 @@ def get_reaction(db: sqlite_utils.Database, reaction_id: int) -> ReactionDetail:
     )
 
 
-def _sender(db: sqlite_utils.Database, r: dict) -> SenderInfo:
+def _sender(db: sqlite_utils.Database, r: dict[str, Any]) -> SenderInfo:
     sub = None
     if r["subscriber_id"]:
         sub = next(db.query("SELECT id, name, email, status, created_at, confirmed_at FROM subscribers"
@@ -458,7 +459,7 @@ def attachment(db: sqlite_utils.Database, attachment_id: int) -> Attachment:
 
 # ---------------------------------------------------------------- actions
 
-def _existing(db: sqlite_utils.Database, ids: Sequence[int]) -> list[dict]:
+def _existing(db: sqlite_utils.Database, ids: Sequence[int]) -> list[dict[str, Any]]:
     ids = [int(i) for i in ids][:1000]
     if not ids:
         raise InvalidInput("no reactions selected: tick one or more reactions first")
@@ -586,7 +587,7 @@ FROM newsletters n
 """
 
 
-def _nl(row: dict) -> NewsletterSummary:
+def _nl(row: dict[str, Any]) -> NewsletterSummary:
     return NewsletterSummary(row["id"], row["slug"], row["title"], row["status"], row["send_at"],
                              row["finished_at"], row["reactions"], row["new"])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import sqlite_utils
 from argon2 import PasswordHasher
@@ -41,7 +42,7 @@ class LoginFailed(MailerError):
         self.locked_until = locked_until
 
 
-def _row(r: dict) -> User:
+def _row(r: dict[str, Any]) -> User:
     return User(r["id"], r["name"], r["failed_logins"], r["locked_until"], r["created_at"])
 
 

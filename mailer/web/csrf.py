@@ -22,7 +22,9 @@ def token() -> str:
 
 def valid(submitted: str) -> bool:
     expected = session.get("csrf")
-    return bool(expected) and hmac.compare_digest(expected.encode(), (submitted or "").encode())
+    if not isinstance(expected, str):
+        return False
+    return hmac.compare_digest(expected.encode(), (submitted or "").encode())
 
 
 def rotate() -> None:

@@ -78,7 +78,7 @@ def insert_reaction(db: sqlite_utils.Database, s: SampleReaction) -> int:
         [raw_id, s.kind, s.status, s.from_address, s.from_name, s.subject, at, at, s.newsletter_id,
          s.theme_slug, s.subscriber_id, s.attribution, s.theme_attribution, s.confidence, s.reply_text,
          s.full_text or s.reply_text, s.html_body, json.dumps(s.bounced_addresses), at])
-    rid = cur.lastrowid
+    rid = int(cur.lastrowid or 0)
     for name, ctype, blob in s.attachments:
         db.execute("INSERT INTO attachments (reaction_id, filename, content_type, size, sha256, data)"
                    " VALUES (?,?,?,?,?,?)", [rid, name, ctype, len(blob), hashlib.sha256(blob).hexdigest(), blob])

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 
 from .. import db as dbmod
 from ..i18n import LANGUAGES, translations
@@ -44,7 +45,7 @@ NEWSLETTER_STATES = {"draft": "Draft", "scheduled": "Scheduled", "sending": "Sen
 
 @bp.record_once
 def _configure(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
+    app = state.app
     runtime: Runtime = app.extensions["mailer_runtime"]
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -56,7 +57,8 @@ def _configure(state: BlueprintSetupState) -> None:
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["mailer_runtime"]
+    rt: Runtime = current_app.extensions["mailer_runtime"]
+    return rt
 
 
 def db() -> Any:
@@ -85,7 +87,7 @@ def _(message: str, **params: object) -> str:
 
 
 @bp.before_request
-def _guard() -> Response | None:
+def _guard() -> ResponseReturnValue | None:
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:
         session["lang"] = wanted
@@ -145,10 +147,10 @@ def _context() -> dict[str, Any]:
 
     return {
         "_": _, "lang": language(), "user": g.get("user"), "csrf_token": csrf.token,
-        "fmt_dt": fmt_dt, "status_label": lambda s: _(STATUS_LABELS.get(s, s)),
-        "kind_label": lambda k: _(KIND_LABELS.get(k, k)),
-        "attribution_label": lambda a: _(ATTRIBUTION_LABELS.get(a, a)),
-        "state_label": lambda s: _(NEWSLETTER_STATES.get(s, s)), "view_url": view_url,
+        "fmt_dt": fmt_dt, "status_label": lambda s: _(STATUS_LABELS.get(s) or s),
+        "kind_label": lambda k: _(KIND_LABELS.get(k) or k),
+        "attribution_label": lambda a: _(ATTRIBUTION_LABELS.get(a) or a),
+        "state_label": lambda s: _(NEWSLETTER_STATES.get(s) or s), "view_url": view_url,
         "other_lang": "en" if language() == "nl" else "nl",
     }
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import Response, g, redirect, request, session, url_for
 
+from flask.typing import ResponseReturnValue
+
 from . import auth, csrf
 from .team import _, bp, db, fmt_dt, render, safe_next
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+def login() -> ResponseReturnValue:
     next_url = safe_next(request.values.get("next"), url_for("team.reactions"))
     if g.get("user") is not None and request.method == "GET":
         return redirect(next_url)
@@ -39,7 +41,7 @@ def login() -> Response | str:
 
 
 @bp.route("/logout", methods=["POST"])
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     lang = session.get("lang")
     session.clear()
     if lang:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from flask import Response, abort, flash, g, redirect, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 
 from .. import triage
 from ..errors import MailerError, NotFound
@@ -18,7 +19,7 @@ from .team import _, bp, db, render, safe_next
 
 
 def _actor() -> str:
-    return g.user.name
+    return str(g.user.name)
 
 
 def _list_url(filters: triage.Filters) -> str:
@@ -66,7 +67,7 @@ def reaction(reaction_id: int) -> Response | str:
     )
 
 
-def _back(default: str) -> Response:
+def _back(default: str) -> ResponseReturnValue:
     return redirect(safe_next(request.form.get("next"), default))
 
 
@@ -92,7 +93,7 @@ def _apply(ids: list[int], action: str) -> int:
 
 
 @bp.route("/reactions/<int:reaction_id>/<action>", methods=["POST"])
-def act(reaction_id: int, action: str) -> Response:
+def act(reaction_id: int, action: str) -> ResponseReturnValue:
     """status | refile | tag | untag | assign | note, on one reaction."""
     here = url_for("team.reaction", reaction_id=reaction_id)
     try:
@@ -112,7 +113,7 @@ def act(reaction_id: int, action: str) -> Response:
 
 
 @bp.route("/bulk", methods=["POST"])
-def bulk() -> Response:
+def bulk() -> ResponseReturnValue:
     """The same actions on every ticked reaction of the list."""
     back = url_for("team.reactions")
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
