@@ -143,6 +143,10 @@ def run_forever(rt: Runtime, stop: threading.Event, *, on_report: Callable[[Poll
             log.warning("inbox poller: %s; retrying in %.0f s", exc, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+        except Exception:  # noqa: BLE001 - e.g. a locked database: nothing was flagged, retry later
+            log.exception("inbox poller failed; retrying in %.0f s", backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         finally:
             if session is not None:
                 session.close()
