@@ -147,3 +147,14 @@ def test_daily_quota_stops_and_reschedules(tmp_path, smtp):
     assert row.status == "scheduled" and "daily quota of 4" in row.status_reason
     assert row.send_at is not None
     assert len(smtp.messages) == 4
+
+
+def test_internationalised_domains_go_out_in_idna_form(tmp_path, smtp):
+    rt = make_runtime(tmp_path, smtp.port)
+    sub = store.add(rt.db, "Anne@Bücherei.example", "Anne")
+    report = send_newsletter(rt, SLUG)
+    assert report.sent == 1
+    assert smtp.messages[0].rcpt_tos == ["anne@xn--bcherei-n2a.example"]
+    msg = message_from_bytes(smtp.messages[0].data, policy=default)
+    assert msg["To"].addresses[0].domain == "xn--bcherei-n2a.example"
+    assert ledger.latest_sent_to(rt.db, sub.email).status == "sent"

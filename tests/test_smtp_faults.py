@@ -19,14 +19,26 @@ from subscribers import store
 
 FAST = 0.02  # back-off base for tests
 
+both_paths = pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelined"])
+
 
 class FlakyHandler(CollectingHandler):
     """Answers DATA for chosen recipients by dropping the connection, or with a fixed reply, ``times`` times."""
 
-    def __init__(self, drop: dict[str, int] | None = None, data_reply: dict[str, str] | None = None) -> None:
+    def __init__(self, drop: dict[str, int] | None = None, data_reply: dict[str, str] | None = None,
+                 pipelining: bool = False) -> None:
         super().__init__()
         self.drop = dict(drop or {})
         self.data_reply = dict(data_reply or {})
+        self.pipelining = pipelining
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,  # noqa: N802
+                          responses: list[str]) -> list[str]:
+        """Advertise PIPELINING (RFC 2920) when asked, so both send paths are tested."""
+        session.host_name = hostname
+        if self.pipelining:
+            return [responses[0], "250-PIPELINING", *responses[1:]]
+        return responses
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         rcpt = envelope.rcpt_tos[0]
@@ -43,8 +55,9 @@ def _counts(rt):
     return ledger.counts(rt.db, newsletters.get(rt.db, SLUG).id)
 
 
-def test_550_5_1_1_is_a_hard_bounce_that_suppresses(tmp_path):
-    with LocalSmtpServer() as smtp:
+@both_paths
+def test_550_5_1_1_is_a_hard_bounce_that_suppresses(tmp_path, pipelining):
+    with LocalSmtpServer(handler=FlakyHandler(pipelining=pipelining)) as smtp:
         smtp.handler.rcpt_hook = lambda a: "550 5.1.1 <lezer1@example.org>: user unknown" if a == "lezer1@example.org" else None
         rt = make_runtime(tmp_path, smtp.port)
         subs = add_subscribers(rt, 3)
@@ -57,8 +70,9 @@ def test_550_5_1_1_is_a_hard_bounce_that_suppresses(tmp_path):
     assert newsletters.get(rt.db, SLUG).status == "sent"
 
 
-def test_5xx_on_the_message_fails_that_delivery_with_the_servers_text(tmp_path):
-    handler = FlakyHandler(data_reply={"lezer0@example.org": "554 5.7.1 message refused as spam"})
+@both_paths
+def test_5xx_on_the_message_fails_that_delivery_with_the_servers_text(tmp_path, pipelining):
+    handler = FlakyHandler(data_reply={"lezer0@example.org": "554 5.7.1 message refused as spam"}, pipelining=pipelining)
     with LocalSmtpServer(handler=handler) as smtp:
         rt = make_runtime(tmp_path, smtp.port)
         subs = add_subscribers(rt, 2)
@@ -69,7 +83,8 @@ def test_5xx_on_the_message_fails_that_delivery_with_the_servers_text(tmp_path):
     assert store.get(rt.db, subs[0].id).status == "active"   # not a bounce: the address stays
 
 
-def test_451_is_retried_then_sent(tmp_path):
+@both_paths
+def test_451_is_retried_then_sent(tmp_path, pipelining):
     seen: dict[str, int] = {}
 
     def greylist(address: str):
@@ -78,7 +93,7 @@ def test_451_is_retried_then_sent(tmp_path):
             return "451 4.7.1 greylisted, try again"
         return None
 
-    with LocalSmtpServer() as smtp:
+    with LocalSmtpServer(handler=FlakyHandler(pipelining=pipelining)) as smtp:
         smtp.handler.rcpt_hook = greylist
         rt = make_runtime(tmp_path, smtp.port)
         add_subscribers(rt, 3)
@@ -90,8 +105,9 @@ def test_451_is_retried_then_sent(tmp_path):
     assert attempts == 3
 
 
-def test_4xx_until_max_attempts_fails_with_the_text(tmp_path):
-    with LocalSmtpServer() as smtp:
+@both_paths
+def test_4xx_until_max_attempts_fails_with_the_text(tmp_path, pipelining):
+    with LocalSmtpServer(handler=FlakyHandler(pipelining=pipelining)) as smtp:
         smtp.handler.rcpt_hook = lambda a: "452 4.2.2 mailbox full" if a == "lezer0@example.org" else None
         rt = make_runtime(tmp_path, smtp.port, smtp={"max_attempts": 3})
         add_subscribers(rt, 2)
@@ -101,7 +117,8 @@ def test_4xx_until_max_attempts_fails_with_the_text(tmp_path):
     assert "452 4.2.2 mailbox full" in err and "3 attempts" in err
 
 
-def test_421_on_a_recipient_reconnects_and_sends(tmp_path):
+@both_paths
+def test_421_on_a_recipient_reconnects_and_sends(tmp_path, pipelining):
     said = []
 
     def closing(address: str):
@@ -110,7 +127,7 @@ def test_421_on_a_recipient_reconnects_and_sends(tmp_path):
             return "421 4.3.2 service shutting down"
         return None
 
-    with LocalSmtpServer() as smtp:
+    with LocalSmtpServer(handler=FlakyHandler(pipelining=pipelining)) as smtp:
         smtp.handler.rcpt_hook = closing
         rt = make_runtime(tmp_path, smtp.port, smtp={"connections": 1})
         add_subscribers(rt, 3)
@@ -119,8 +136,9 @@ def test_421_on_a_recipient_reconnects_and_sends(tmp_path):
         assert sorted(m.rcpt_tos[0] for m in smtp.messages) == [f"lezer{i}@example.org" for i in range(3)]
 
 
-def test_dropped_connection_is_retried(tmp_path):
-    handler = FlakyHandler(drop={"lezer0@example.org": 2})
+@both_paths
+def test_dropped_connection_is_retried(tmp_path, pipelining):
+    handler = FlakyHandler(drop={"lezer0@example.org": 2}, pipelining=pipelining)
     with LocalSmtpServer(handler=handler) as smtp:
         rt = make_runtime(tmp_path, smtp.port)
         add_subscribers(rt, 4)
@@ -130,9 +148,10 @@ def test_dropped_connection_is_retried(tmp_path):
     assert _counts(rt)["sent"] == 4
 
 
-def test_server_restart_mid_send_is_survived(tmp_path):
+@both_paths
+def test_server_restart_mid_send_is_survived(tmp_path, pipelining):
     port = free_port()
-    handler = CollectingHandler()
+    handler = FlakyHandler(pipelining=pipelining)
     servers = [LocalSmtpServer(port=port, handler=handler).start()]
     restarted = threading.Event()
 
@@ -196,3 +215,19 @@ def test_unreachable_at_start_pauses_and_marks_nothing_sent(tmp_path):
     row = newsletters.get(rt.db, SLUG)
     assert row.status == "paused" and f"127.0.0.1:{port}" in row.status_reason
     assert rt.db.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").fetchone()[0] == 0
+
+
+def test_pipelining_is_used_when_the_server_offers_it():
+    from mailer.config import SmtpConfig
+    from mailer.send.transport import SmtpConnection
+
+    for offered in (False, True):
+        handler = FlakyHandler(pipelining=offered)
+        with LocalSmtpServer(handler=handler) as smtp:
+            conn = SmtpConnection(SmtpConfig(host="127.0.0.1", port=smtp.port))
+            conn.connect()
+            assert conn.pipelining is offered
+            assert conn.send("b@example.org", "a@example.org", b"Subject: x\r\n\r\n.dot\r\n").status == "sent"
+            assert conn.send("b@example.org", "a@example.org", b"Subject: y\r\n\r\nok\r\n").status == "sent"
+            conn.close()
+            assert [m.data.split(b"\r\n\r\n", 1)[1] for m in smtp.messages] == [b".dot\r\n", b"ok\r\n"]

@@ -14,7 +14,9 @@ literal ``=`` is encoded as ``=3D``), so the boundary cannot clash with a body.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
+from email import quoprimime
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -60,6 +62,17 @@ def new_message_id(domain: str, *parts: int) -> str:
     return f"<{prefix}.{rand}@{domain}>" if prefix else f"<{rand}@{domain}>"
 
 
+def ascii_address(email: str) -> str:
+    """The address as SMTP and headers need it: an internationalised domain in its IDNA (xn--) form.
+    A non-ASCII local part would need SMTPUTF8, which we do not use: ValueError."""
+    if email.isascii():
+        return email
+    local, _, domain = email.rpartition("@")
+    if not local.isascii():
+        raise ValueError(f"{email}: a non-ASCII local part needs SMTPUTF8, which is not supported")
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
 def format_address(name: str, email: str) -> str:
     """``Name <addr>`` with RFC 2047 encoded-words (folded with CRLF) for non-ASCII names."""
     name = " ".join(name.split())
@@ -67,8 +80,10 @@ def format_address(name: str, email: str) -> str:
         return email
     if name.isascii():
         return formataddr((name, email))
-    encoded = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
-    return f"{encoded} <{email}>"
+    word = quoprimime.header_encode(name.encode("utf-8"), "utf-8")
+    if len(word) > 75:  # RFC 2047: split long names into several encoded-words (slower, rare)
+        word = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
+    return f"{word} <{email}>"
 
 
 def _header(name: str, value: str) -> bytes:
@@ -122,6 +137,14 @@ class MessageBuilder:
             + b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
         )
         self._close = b"--" + b + b"--" + CRLF
+        self._date_second, self._date_value = 0, ""
+        # The mailto: unsubscribe carries the same token as the https link: take it from there
+        # instead of signing it twice per recipient.
+        sample_url = links.unsubscribe_url(config, key, 0)
+        sample_mailto = links.unsubscribe_mailto(config, key, 0)
+        token0 = tokens.make(key, tokens.UNSUBSCRIBE, 0)
+        self._url_prefix = sample_url[: -len(token0)] if sample_url.endswith(token0) else None
+        self._mailto_parts = sample_mailto.split(token0) if sample_mailto.count(token0) == 1 else None
         try:
             self._fast: FastBodies | None = FastBodies(compiled, [t.slug for t in newsletter.themes])
         except Exception:  # any surprise in the compiled form: every recipient takes the generic path
@@ -144,15 +167,29 @@ class MessageBuilder:
         parts = self.compiled.render(person)
         return self.assemble(r, person, parts, date)
 
+    def _now_header(self) -> str:
+        """The Date header for now, formatted once per second (formatting costs ~20 us)."""
+        second = int(time.time())
+        if second != self._date_second:
+            self._date_second = second
+            self._date_value = format_datetime(datetime.fromtimestamp(second, timezone.utc))
+        return self._date_value
+
+    def _unsubscribe_mailto(self, person: Personalisation, subscriber_id: int) -> str:
+        url = person.unsubscribe_url
+        if self._url_prefix is not None and self._mailto_parts is not None and url.startswith(self._url_prefix):
+            return person.unsubscribe_url[len(self._url_prefix):].join(self._mailto_parts)
+        return links.unsubscribe_mailto(self.config, self.key, subscriber_id)
+
     def assemble(self, r: Recipient, person: Personalisation, parts: RenderedParts,
                  date: datetime | None = None) -> bytes:
-        when = date or datetime.now(timezone.utc)
-        mailto = links.unsubscribe_mailto(self.config, self.key, r.subscriber_id)
+        date_header = format_datetime(date) if date is not None else self._now_header()
+        mailto = self._unsubscribe_mailto(person, r.subscriber_id)
         headers = (
             self._fixed
-            + _header("To", format_address(r.name, r.email))
+            + _header("To", format_address(r.name, ascii_address(r.email)))
             + _header("Reply-To", person.reply_address)
-            + _header("Date", format_datetime(when))
+            + _header("Date", date_header)
             + _header("Message-ID", r.message_id)
             + _header("List-Unsubscribe", f"<{person.unsubscribe_url}>,\r\n <{mailto}>")
             + self._tail_headers

@@ -8,8 +8,10 @@ SMTP connection and its own database connection, records every message as it goe
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,13 +28,16 @@ from ..errors import InvalidInput, MailerError, SmtpUnavailable
 from ..runtime import Runtime
 from . import ledger
 from .dkim import signer_from_config
-from .message import CompiledLike, MessageBuilder, Recipient, new_message_id
+from .message import CompiledLike, MessageBuilder, Recipient, ascii_address, new_message_id
 from .throttle import QuotaReached, Throttle, since
 from .transport import ConnectionLost, SmtpConnection
+
+log = logging.getLogger(__name__)
 
 BACKOFF_BASE = 1.0    # seconds before the first retry; doubles per attempt
 BACKOFF_MAX = 60.0
 STATUS_CHECK_SECONDS = 0.5
+SWITCH_INTERVAL = 0.0005
 
 
 @dataclass
@@ -108,6 +113,9 @@ class _Run:
         # One ledger connection shared by the workers under a Python lock: with a connection per
         # thread, SQLite's busy handler sleeps (1 ms and up) whenever two commits collide.
         self.ledger_db = dbmod.connect(self.cfg.database_path, migrate=False)
+        # Checkpoints (copying the WAL into the database file, with an fsync) would otherwise run
+        # inside a worker's commit while it holds the ledger lock; the producer thread runs them.
+        self.ledger_db.conn.execute("PRAGMA wal_autocheckpoint=0")
         self.ledger_lock = threading.Lock()
         self.connections = [first] + [SmtpConnection(smtp, self.cfg.smtp_password)
                                       for _ in range(max(1, smtp.connections) - 1)]
@@ -126,6 +134,8 @@ class _Run:
             self.progress.advance(self.task)
 
     def check_paused_by_hand(self) -> None:
+        """Also the producer's housekeeping: a passive WAL checkpoint outside the ledger lock."""
+        self.rt.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         status, reason = self.rt.db.execute(
             "SELECT status, status_reason FROM newsletters WHERE id = ?", [self.newsletter_id]).fetchone()
         if status == "paused":
@@ -138,10 +148,12 @@ class _Run:
             t.start()
         last_check = time.monotonic()
         for item in ledger.iter_open(self.rt.db, self.newsletter_id):
+            # Messages are built here, in the producer, so the workers only talk SMTP and record.
+            work = (item, *self._build(item)) if item.mailable else (item, "", b"", "")
             queued = False
             while not queued and not self.stop.is_set() and any(t.is_alive() for t in threads):
                 try:
-                    self.queue.put(item, timeout=STATUS_CHECK_SECONDS)
+                    self.queue.put(work, timeout=STATUS_CHECK_SECONDS)
                     queued = True
                 except queue.Full:
                     pass
@@ -187,19 +199,40 @@ class _Run:
         db = _LockedLedger(self.ledger_db, self.ledger_lock)
         try:
             while True:
-                item = self.queue.get()
-                if item is None:
+                work = self.queue.get()
+                if work is None:
                     return
                 if self.stop.is_set():
                     continue  # drain; the rows stay open for the next run
-                self._deliver(db, conn, item)
+                item = work[0]
+                try:
+                    self._deliver(db, conn, *work)
+                except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
+                    log.exception("sending delivery %s failed", item.delivery_id)
+                    self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
+                                       "see the log, then 'mailer resume'")
         finally:
             conn.close()
 
-    def _deliver(self, db: Any, conn: SmtpConnection, item: ledger.QueueItem) -> None:
+    def _build(self, item: ledger.QueueItem) -> tuple[str, bytes, str]:
+        """(envelope recipient, message bytes, error) for one delivery."""
+        try:
+            rcpt = ascii_address(item.email)
+            data = self.builder.build(Recipient(item.delivery_id, item.subscriber_id, item.email, item.name,
+                                                item.message_id))
+        except Exception as exc:  # one bad recipient must not stop the others
+            return "", b"", f"cannot build the message: {exc}"
+        return rcpt, data, ""
+
+    def _deliver(self, db: Any, conn: SmtpConnection, item: ledger.QueueItem, rcpt: str, data: bytes,
+                 error: str) -> None:
         if not item.mailable:
             db.mark_suppressed(item.delivery_id, "subscriber no longer active")
             self.count("suppressed")
+            return
+        if error:
+            db.mark_failed(item.delivery_id, error)
+            self.count("failed")
             return
         try:
             self.throttle.acquire()
@@ -208,8 +241,6 @@ class _Run:
             self.halt("quota", f"daily quota of {self.cfg.smtp.daily_quota} messages reached")
             return
         envelope = self.builder.envelope_sender(item.delivery_id)
-        data = self.builder.build(Recipient(item.delivery_id, item.subscriber_id, item.email, item.name,
-                                            item.message_id))
         attempt = 0
         while True:
             attempt += 1
@@ -218,7 +249,7 @@ class _Run:
                 if conn.smtp is None and not self._reconnect(conn):
                     db.mark_pending(item.delivery_id, self.stop_reason)
                     return
-                out = conn.send(envelope, item.email, data)
+                out = conn.send(envelope, rcpt, data, dot_safe=True)
             except ConnectionLost as exc:
                 detail = f"connection lost: {exc}"
                 if attempt >= self.max_attempts:
@@ -342,9 +373,14 @@ def send_newsletter(rt: Runtime, slug: str, *, progress: bool = False,
             updater.start()
         run = _Run(rt, row.id, builder, first, report,
                    backoff=BACKOFF_BASE if backoff is None else backoff, progress=bar, task=task)
+        # Workers mostly wait on sockets; the producer builds messages. A short GIL switch interval
+        # lets a worker whose reply has arrived run at once instead of after up to 5 ms.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
         try:
             run.run()
         finally:
+            sys.setswitchinterval(interval)
             run.ledger_db.conn.close()
             if updater is not None:
                 updater.done.set()
@@ -402,6 +438,10 @@ def send_test(rt: Runtime, slug: str, address: str) -> str:
     cfg = rt.config
     db = rt.db
     email = subscribers.normalise_email(address)
+    try:
+        rcpt = ascii_address(email)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
     nl, compiled = load_newsletter(rt, slug)
     row = newsletters.sync(db, nl)
     sub = subscribers.find_by_email(db, email)
@@ -413,7 +453,7 @@ def send_test(rt: Runtime, slug: str, address: str) -> str:
     conn = SmtpConnection(cfg.smtp, cfg.smtp_password)
     conn.connect()
     try:
-        out = conn.send(builder.envelope_sender(0), email, data)
+        out = conn.send(builder.envelope_sender(0), rcpt, data, dot_safe=True)
     except ConnectionLost as exc:
         raise SmtpUnavailable(f"the SMTP server {conn.where} dropped the connection ({exc}): try again") from None
     finally:

@@ -50,14 +50,32 @@ def classify(code: int, resp: bytes | str, *, at_rcpt: bool) -> Outcome:
 
 class _FastData:
     """smtplib's DATA without its regex pass over every message when no line starts with a dot
-    (the common case; about 0.2 ms saved per 60 KB message)."""
+    (the common case; about 0.2 ms saved per 60 KB message), and MAIL/RCPT without re-parsing
+    addresses we validated already (smtplib runs email.utils.parseaddr on each)."""
+
+    def mail(self, sender: str, options: list[str] = ()) -> tuple[int, bytes]:  # type: ignore[override]
+        extra = (" " + " ".join(options)) if options else ""
+        self.putcmd("mail", f"FROM:<{sender}>{extra}")  # type: ignore[attr-defined]
+        return self.getreply()  # type: ignore[attr-defined]
+
+    def rcpt(self, recip: str, options: list[str] = ()) -> tuple[int, bytes]:  # type: ignore[override]
+        extra = (" " + " ".join(options)) if options else ""
+        self.putcmd("rcpt", f"TO:<{recip}>{extra}")  # type: ignore[attr-defined]
+        return self.getreply()  # type: ignore[attr-defined]
 
     def data(self, msg: bytes) -> tuple[int, bytes]:  # type: ignore[override]
         self.putcmd("data")  # type: ignore[attr-defined]
         code, repl = self.getreply()  # type: ignore[attr-defined]
         if code != 354:
             raise smtplib.SMTPDataError(code, repl)
-        if msg[:1] == b"." or b"\n." in msg:
+        return self.data_body(msg)
+
+    dot_safe = False  # set per message by SmtpConnection.send
+
+    def data_body(self, msg: bytes) -> tuple[int, bytes]:
+        """Send the message after a 354 reply: dot-stuffed only when some line starts with a dot
+        (the search alone costs ~50 us per 60 KB, so a caller that knows it can say so)."""
+        if not self.dot_safe and (msg[:1] == b"." or b"\n." in msg):
             msg = re.sub(rb"(?m)^\.", b"..", msg)
         if msg[-2:] != b"\r\n":
             msg += b"\r\n"
@@ -76,9 +94,10 @@ class _SMTPS(_FastData, smtplib.SMTP_SSL):
 class SmtpConnection:
     """One SMTP session, reused for many messages."""
 
-    def __init__(self, cfg: SmtpConfig, password: str = "") -> None:
+    def __init__(self, cfg: SmtpConfig, password: str = "", *, use_pipelining: bool = True) -> None:
         self.cfg = cfg
         self.password = password
+        self.use_pipelining = use_pipelining
         self.smtp: smtplib.SMTP | None = None
 
     @property
@@ -140,9 +159,71 @@ class SmtpConnection:
                 pass
             self.smtp = None
 
-    def send(self, mail_from: str, rcpt: str, data: bytes) -> Outcome:
+    @property
+    def pipelining(self) -> bool:
+        smtp = self.smtp
+        return bool(smtp is not None and smtp.does_esmtp and smtp.has_extn("pipelining")
+                    and self.use_pipelining)
+
+    def send(self, mail_from: str, rcpt: str, data: bytes, *, dot_safe: bool = False) -> Outcome:
+        """Send one message. ``dot_safe``: no line of ``data`` starts with a dot (MessageBuilder
+        guarantees it), so SMTP dot-stuffing can be skipped."""
         if self.smtp is None:
             self.connect()
+        self.smtp.dot_safe = dot_safe  # type: ignore[union-attr]
+        try:
+            if self.pipelining:
+                return self._send_pipelined(mail_from, rcpt, data)
+            return self._send_plain(mail_from, rcpt, data)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.abandon()
+            raise ConnectionLost(f"{exc.__class__.__name__}: {exc}") from None
+
+    def _lost(self, code: int, resp: bytes) -> ConnectionLost:
+        self.abandon()
+        return ConnectionLost(f"{code} {_text(resp)}")
+
+    def _send_pipelined(self, mail_from: str, rcpt: str, data: bytes) -> Outcome:
+        """RFC 2920: MAIL, RCPT and DATA in one write, their three replies read together, then the
+        body: two round trips per message instead of four."""
+        smtp = self.smtp
+        assert smtp is not None
+        size = f" SIZE={len(data)}" if smtp.has_extn("size") else ""
+        smtp.send(f"MAIL FROM:<{mail_from}>{size}\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n".encode("ascii"))
+        replies = [smtp.getreply() for _ in range(3)]
+        (c_mail, r_mail), (c_rcpt, r_rcpt), (c_data, r_data) = replies
+        if 421 in (c_mail, c_rcpt, c_data):
+            code, resp = next(r for r in replies if r[0] == 421)
+            raise self._lost(code, resp)
+        if c_data == 354 and (c_mail != 250 or c_rcpt not in (250, 251)):
+            smtp.send(b".\r\n")  # the server wants a body nobody can receive: end it empty
+            smtp.getreply()
+        if c_mail != 250:
+            self._rset()
+            out = classify(c_mail, r_mail, at_rcpt=False)
+            return out if out.status == "retry" else Outcome("sender_refused", out.code, out.detail)
+        if c_rcpt not in (250, 251):
+            self._rset()
+            return classify(c_rcpt, r_rcpt, at_rcpt=True)
+        if c_data != 354:
+            self._rset()
+            return classify(c_data, r_data, at_rcpt=False)
+        code, resp = smtp.data_body(data)  # type: ignore[attr-defined]
+        if code == 250:
+            return Outcome("sent")
+        if code == 421:
+            raise self._lost(code, resp)
+        self._rset()
+        return classify(code, resp, at_rcpt=False)
+
+    def _rset(self) -> None:
+        try:
+            assert self.smtp is not None
+            self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.abandon()
+
+    def _send_plain(self, mail_from: str, rcpt: str, data: bytes) -> Outcome:
         smtp = self.smtp
         assert smtp is not None
         try:
@@ -150,26 +231,20 @@ class SmtpConnection:
         except smtplib.SMTPRecipientsRefused as exc:
             code, resp = next(iter(exc.recipients.values()))
             if code == 421:
-                self.abandon()
-                raise ConnectionLost(f"421 {_text(resp)}") from None
+                raise self._lost(code, resp) from None
             return classify(code, resp, at_rcpt=True)
         except smtplib.SMTPSenderRefused as exc:
             if exc.smtp_code == 421:
-                self.abandon()
-                raise ConnectionLost(f"421 {_text(exc.smtp_error)}") from None
+                raise self._lost(exc.smtp_code, exc.smtp_error) from None
             out = classify(exc.smtp_code, exc.smtp_error, at_rcpt=False)
             return out if out.status == "retry" else Outcome("sender_refused", out.code, out.detail)
         except smtplib.SMTPDataError as exc:
             if exc.smtp_code == 421:
-                self.abandon()
-                raise ConnectionLost(f"421 {_text(exc.smtp_error)}") from None
+                raise self._lost(exc.smtp_code, exc.smtp_error) from None
             return classify(exc.smtp_code, exc.smtp_error, at_rcpt=False)
         except smtplib.SMTPResponseException as exc:
-            self.abandon()
             if exc.smtp_code == 421 or exc.smtp_code < 500:
-                raise ConnectionLost(f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
-            return classify(exc.smtp_code, exc.smtp_error, at_rcpt=False)
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                raise self._lost(exc.smtp_code, exc.smtp_error) from None
             self.abandon()
-            raise ConnectionLost(f"{exc.__class__.__name__}: {exc}") from None
+            return classify(exc.smtp_code, exc.smtp_error, at_rcpt=False)
         return Outcome("sent")
