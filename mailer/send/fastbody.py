@@ -57,6 +57,15 @@ def no_leading_dots(enc: bytes) -> bytes:
     return CRLF.join(out)
 
 
+def qp_value(text: str) -> bytes:
+    """``qp_segment`` for a short per-recipient value, with a shortcut for the common case of a
+    value that quoted-printable leaves as it is (plain ASCII addresses, links and names)."""
+    if (len(text) <= 75 and text.isascii() and text.isprintable() and "=" not in text
+            and not text.startswith(".") and not text.endswith(" ")):
+        return text.encode("ascii")
+    return qp_segment(text)
+
+
 def qp_segment(text: str) -> bytes:
     """Quoted-printable of a piece of a body that may end mid-line; the last line is kept to at most
     75 octets so a soft line break can follow it."""
@@ -108,7 +117,7 @@ class _Part:
             out.append(lit)
             if soft:
                 out.append(SOFT)
-            out.append(qp_segment(value))
+            out.append(qp_value(value))
             out.append(SOFT)
         out.append(self.encoded[-1])
         return b"".join(out)

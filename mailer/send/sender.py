@@ -38,6 +38,7 @@ BACKOFF_BASE = 1.0    # seconds before the first retry; doubles per attempt
 BACKOFF_MAX = 60.0
 STATUS_CHECK_SECONDS = 0.5
 SWITCH_INTERVAL = 0.0005
+CHUNK = 8             # messages per queue hand-over
 
 
 @dataclass
@@ -109,7 +110,7 @@ class _Run:
         self.stop_reason = ""
         self.resume_at: datetime | None = None
         self.lock = threading.Lock()
-        self.queue: queue.Queue = queue.Queue(maxsize=max(1, smtp.connections) * 8)
+        self.queue: queue.Queue = queue.Queue(maxsize=max(1, smtp.connections) * 2)
         # One ledger connection shared by the workers under a Python lock: with a connection per
         # thread, SQLite's busy handler sleeps (1 ms and up) whenever two commits collide.
         self.ledger_db = dbmod.connect(self.cfg.database_path, migrate=False)
@@ -141,27 +142,40 @@ class _Run:
         if status == "paused":
             self.halt("pause", reason or "paused by hand")
 
+    def _put(self, chunk: list[tuple], threads: list[threading.Thread]) -> bool:
+        """Queue a chunk for the workers; False when the send is stopping or the workers are gone."""
+        while not self.stop.is_set() and any(t.is_alive() for t in threads):
+            try:
+                self.queue.put(chunk, timeout=STATUS_CHECK_SECONDS)
+                queued = True
+            except queue.Full:
+                queued = False
+            if time.monotonic() - self._last_check > STATUS_CHECK_SECONDS:
+                self.check_paused_by_hand()
+                self._last_check = time.monotonic()
+            if queued:
+                return True
+        return False
+
     def run(self) -> None:
         threads = [threading.Thread(target=self._worker, args=(c,), name=f"smtp-{i}", daemon=True)
                    for i, c in enumerate(self.connections)]
         for t in threads:
             t.start()
-        last_check = time.monotonic()
+        self._last_check = time.monotonic()
+        chunk: list[tuple] = []
         for item in ledger.iter_open(self.rt.db, self.newsletter_id):
             # Messages are built here, in the producer, so the workers only talk SMTP and record.
-            work = (item, *self._build(item)) if item.mailable else (item, "", b"", "")
-            queued = False
-            while not queued and not self.stop.is_set() and any(t.is_alive() for t in threads):
-                try:
-                    self.queue.put(work, timeout=STATUS_CHECK_SECONDS)
-                    queued = True
-                except queue.Full:
-                    pass
-                if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
-                    self.check_paused_by_hand()
-                    last_check = time.monotonic()
-            if not queued:
+            # They travel in small chunks: a queue hand-over costs more than building a message.
+            chunk.append((item, *self._build(item)) if item.mailable else (item, "", b"", ""))
+            if len(chunk) < CHUNK:
+                continue
+            if not self._put(chunk, threads):
                 break
+            chunk = []
+        else:
+            if chunk:
+                self._put(chunk, threads)
         for _ in threads:
             while any(t.is_alive() for t in threads):
                 try:
@@ -171,7 +185,7 @@ class _Run:
                     self.check_paused_by_hand()
         while any(t.is_alive() for t in threads):
             for t in threads:
-                t.join(STATUS_CHECK_SECONDS)
+                t.join(STATUS_CHECK_SECONDS / 4 / len(threads))
             if any(t.is_alive() for t in threads):
                 self.check_paused_by_hand()
 
@@ -199,18 +213,18 @@ class _Run:
         db = _LockedLedger(self.ledger_db, self.ledger_lock)
         try:
             while True:
-                work = self.queue.get()
-                if work is None:
+                chunk = self.queue.get()
+                if chunk is None:
                     return
-                if self.stop.is_set():
-                    continue  # drain; the rows stay open for the next run
-                item = work[0]
-                try:
-                    self._deliver(db, conn, *work)
-                except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
-                    log.exception("sending delivery %s failed", item.delivery_id)
-                    self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
-                                       "see the log, then 'mailer resume'")
+                for work in chunk:
+                    if self.stop.is_set():
+                        break  # drain; the rows stay open for the next run
+                    try:
+                        self._deliver(db, conn, *work)
+                    except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
+                        log.exception("sending delivery %s failed", work[0].delivery_id)
+                        self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
+                                           "see the log, then 'mailer resume'")
         finally:
             conn.close()
 
@@ -320,6 +334,21 @@ class _RateUpdater(threading.Thread):
     def __init__(self, progress: Any, task: Any) -> None:
         super().__init__(daemon=True)
         self.progress, self.task, self.done = progress, task, threading.Event()
+
+    def _put(self, chunk: list[tuple], threads: list[threading.Thread]) -> bool:
+        """Queue a chunk for the workers; False when the send is stopping or the workers are gone."""
+        while not self.stop.is_set() and any(t.is_alive() for t in threads):
+            try:
+                self.queue.put(chunk, timeout=STATUS_CHECK_SECONDS)
+                queued = True
+            except queue.Full:
+                queued = False
+            if time.monotonic() - self._last_check > STATUS_CHECK_SECONDS:
+                self.check_paused_by_hand()
+                self._last_check = time.monotonic()
+            if queued:
+                return True
+        return False
 
     def run(self) -> None:
         while not self.done.wait(0.5):
