@@ -19,7 +19,7 @@ from mailer.config import PROJECT_ROOT
 from mailer.localservers import LocalSmtpServer
 from mailer.send import ledger
 
-SUBSCRIBERS = 400
+SUBSCRIBERS = 500
 CONNECTIONS = 2
 KILLS = 4
 
@@ -36,7 +36,8 @@ def _start(config_path) -> subprocess.Popen:
 def test_kill_9_and_resume_loses_nobody(tmp_path):
     rng = random.Random(int(os.environ.get("KILL_SEED", time.time_ns())))
     with LocalSmtpServer() as smtp:
-        rt = make_runtime(tmp_path, smtp.port, smtp={"connections": CONNECTIONS})
+        # A rate limit keeps each run long enough to be killed at a random point mid-send.
+        rt = make_runtime(tmp_path, smtp.port, smtp={"connections": CONNECTIONS, "rate_per_second": 300})
         with rt.db.conn:   # subscribers in bulk (the store's add() per row would be slow here)
             rt.db.conn.executemany(
                 "INSERT INTO subscribers (email, name, status, created_at, updated_at) VALUES (?,?,'active',?,?)",
