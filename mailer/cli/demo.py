@@ -78,8 +78,10 @@ def _print_summary(console: Console, result) -> None:
     for col in ("nieuwsbrief", "thema", "soort", "aantal", "nieuwsbrief via", "thema via"):
         table.add_column(col)
     for row in result.summary:
+        via = row["attribution"]
+        label = "bounce-adres (VERP)" if row["kind"] == "bounce" and via == "token" else ATTRIBUTION_LABELS.get(via, via)
         table.add_row(row["newsletter"] or "(geen)", row["theme"] or "(geen thema)", row["kind"],
-                      str(row["count"]), ATTRIBUTION_LABELS.get(row["attribution"], row["attribution"]),
+                      str(row["count"]), label,
                       ATTRIBUTION_LABELS.get(row["theme_attribution"], row["theme_attribution"]))
     console.print(table)
     console.print(f"Database:        {result.database}")

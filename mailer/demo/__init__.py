@@ -53,19 +53,19 @@ def demo_config(base: Config, folder: Path, smtp_port: int, imap_port: int, web_
     )
 
 
-def load_sample_subscribers(rt: Runtime, path: Path = SAMPLE_SUBSCRIBERS) -> int:
+def load_sample_subscribers(rt: Runtime, path: Path = SAMPLE_SUBSCRIBERS) -> list[str]:
     """Add the sample subscribers as confirmed (they stand for people who confirmed earlier)."""
     from subscribers import store
 
-    count = 0
+    added: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as fh:
         for row in csv.DictReader(fh):
             address = row.get("email") or row.get("Email") or ""
             if not address.strip():
                 continue
-            store.add(rt.db, address, row.get("name", ""), status="active", source="demo sample", method="import")
-            count += 1
-    return count
+            sub = store.add(rt.db, address, row.get("name", ""), status="active", source="demo sample", method="import")
+            added.append(sub.email or "")
+    return added
 
 
 def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = False, web_port: int | None = None):
@@ -89,8 +89,9 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
         _write_config(cfg, folder / "config.toml")
         echo(f"SMTP-server (aiosmtpd) op 127.0.0.1:{smtp.port}, IMAP-server (pymap) op 127.0.0.1:{imap.port}")
 
-        n_subs = load_sample_subscribers(rt)
-        echo(f"{n_subs} voorbeeldabonnees geladen")
+        loaded = load_sample_subscribers(rt)
+        order = {address: i for i, address in enumerate(loaded)}
+        echo(f"{len(loaded)} voorbeeldabonnees geladen")
 
         issues = list_newsletters(cfg.newsletters_dir, cfg.schedule.tz)
         if not issues:
@@ -109,7 +110,9 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
         html_path.write_bytes(_html_of(first.data))
 
         # Readers answer.
-        received = [replies.Received.from_bytes(m.data, m.mail_from) for m in smtp.messages]
+        # In subscriber order, so every run gives the same reader the same reply.
+        received = sorted((replies.Received.from_bytes(m.data, m.mail_from) for m in smtp.messages),
+                          key=lambda r: order.get(r.to_address, 0))
         own = cfg.sender.reply_address
         builders = [
             lambda r: replies.gmail_nl(r),

@@ -47,7 +47,8 @@ class Received:
         return cls(
             to_address=to_address, to_name=to_name, from_header=str(msg["From"]),
             reply_to=general, message_id=str(msg["Message-ID"]).strip(), subject=str(msg["Subject"]),
-            date=str(msg["Date"]), text=text_part.get_content() if text_part is not None else "",
+            date=str(msg["Date"]),
+            text=text_part.get_content().replace("\r\n", "\n") if text_part is not None else "",
             theme_addresses=tuple(themes), envelope_from=envelope_from,
         )
 
