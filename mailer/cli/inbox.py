@@ -116,17 +116,29 @@ def reactions_list(newsletter: str | None, theme: str | None, status: str | None
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
         return
+    console = Console()
+    # One line per reaction; on a narrow terminal only the columns that matter most.
+    wide = console.width >= 140
+    cols = ("id", "ontvangen", "soort", "status", "van", "nieuwsbrief", "thema", "toegewezen via", "tekst") if wide \
+        else ("id", "soort", "van", "thema", "tekst")
     table = Table(title=f"{len(rows)} reacties")
-    for col in ("id", "ontvangen", "soort", "status", "van", "nieuwsbrief", "thema", "toegewezen via", "tekst"):
-        table.add_column(col, overflow="fold")
+    # Fixed widths, the text takes what is left: rich would otherwise squeeze the short columns away.
+    widths = {"id": 4, "ontvangen": 16, "soort": 10, "status": 13, "van": 26, "nieuwsbrief": 22,
+              "thema": 22, "toegewezen via": 22}
+    used = sum(widths[c] for c in cols[:-1]) + 3 * len(cols) + 1
+    widths["tekst"] = max(20, console.width - used)
+    for col in cols:
+        table.add_column(col, no_wrap=True, overflow="ellipsis", width=widths[col])
     for r in rows:
         how = r.attribution + (f" / {r.theme_attribution}" if r.theme_attribution != "none" else "")
         if r.other_sender:
             how += " (andere afzender)"
         text = " ".join((r.reply_text or r.error or "").split())
-        table.add_row(str(r.id), r.received_at[:16].replace("T", " "), r.kind, r.status, r.from_address,
-                      r.newsletter or "-", r.theme or "-", how, text[:80])
-    Console().print(table)
+        values = {"id": str(r.id), "ontvangen": r.received_at[:16].replace("T", " "), "soort": r.kind,
+                  "status": r.status, "van": r.from_address, "nieuwsbrief": r.newsletter or "-",
+                  "thema": r.theme or "-", "toegewezen via": how, "tekst": text[:80]}
+        table.add_row(*(values[c] for c in cols))
+    console.print(table)
 
 
 @reactions_group.command("import")
