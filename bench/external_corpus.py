@@ -1,0 +1,295 @@
+"""Score the inbound parser on test mail that people outside the team wrote.
+
+    .venv/bin/python bench/external_corpus.py [--cache DIR] [--misses]
+
+Downloads (with ``pip download``, pinned versions, into a cache directory; nothing is copied into
+this repository) the source distributions of projects that ship real-world mail with stated
+expectations, maps each case to what ``mailer inspect --json`` must say (kind, bounced addresses,
+reply text), runs ``mailer.inbox.parse.parse_message`` on it and prints per-source scores. The last
+line is JSON.
+
+Sources and how their notion maps onto ours (see docs/inbox-quality.md):
+
+- flufl.bounce (Mailman's bounce detectors): ~110 real bounces from many MTAs; the expected failed
+  addresses come from the ``DETECTORS`` table in its ``tests/test_detectors.py`` (read with ``ast``).
+  Theirs are per detector, ours per message: a file's expectation is the union over its rows,
+  lower-cased. Every listed file is a bounce except ``groupwise_03`` (their comment: "Not a
+  bounce") and ``qmail_08`` (an "Auto reply"). Files with no detectable address are scored on kind only.
+- talon (Mailgun): ``tests/fixtures/standard_replies/*.eml`` (expected reply ``Hello`` or the
+  ``*_reply_text`` file), ``tests/fixtures/html_replies/*.html`` (expected "Hi. I am fine. Thanks,
+  Alex"), and the inline ``eq_(expected, quotations.extract_from_plain(msg_body))`` cases of
+  ``tests/text_quotations_test.py``. Talon removes quotations only and keeps signatures and
+  sign-offs, which we remove: "exact" compares with their text as is, "comparable" with their text
+  after removing what we define as signature (a "-- " block, "Sent from my ..." lines, a trailing
+  "Thanks,/Name" sign-off).
+- quotequail (Close): the parametrised cases of ``tests/test_quote.py``; the reply is the first
+  (True, text) element of ``expected_quote_intro_line``; same exact/comparable split.
+- mail-parser-reply, email_reply_parser and flanker: their sdists ship test code but not the mail
+  fixtures it reads, so they contribute no cases (reported as 0).
+
+Text fragments (talon, quotequail) are wrapped in a minimal ``text/plain`` or ``text/html`` message
+with a ``Re:`` subject, as a reply would arrive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+from typing import Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mailer.inbox.parse import parse_message  # noqa: E402
+from mailer.inbox.parse_eval import OWN_ADDRESSES, normalise  # noqa: E402
+
+PACKAGES = {
+    "flufl.bounce": "flufl.bounce==6.0.0",
+    "talon": "talon==1.4.4",
+    "quotequail": "quotequail==0.5.4",
+    "mail-parser-reply": "mail-parser-reply==1.36",
+    "email_reply_parser": "email_reply_parser==0.5.12",
+    "flanker": "flanker==0.9.11",
+}
+DEFAULT_CACHE = Path(tempfile.gettempdir()) / "mailer-external-corpus"
+
+
+@dataclass
+class Case:
+    source: str
+    name: str
+    raw: bytes
+    kind: str
+    reply_text: str | None = None  # their expectation, as they state it
+    comparable_reply: str | None = None  # the same, mapped onto our notion (signature removed)
+    bounced: list[str] | None = None
+
+
+@dataclass
+class SourceScore:
+    cases: int = 0
+    kind_ok: int = 0
+    reply_cases: int = 0
+    reply_exact: int = 0
+    reply_comparable: int = 0
+    bounce_cases: int = 0
+    bounce_ok: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def shares(self) -> dict[str, float | int]:
+        def share(a: int, b: int) -> float | None:
+            return round(a / b, 3) if b else None
+
+        return {
+            "cases": self.cases,
+            "kind_accuracy": share(self.kind_ok, self.cases),
+            "reply_cases": self.reply_cases,
+            "reply_text_exact": share(self.reply_exact, self.reply_cases),
+            "reply_text_comparable": share(self.reply_comparable, self.reply_cases),
+            "bounce_cases": self.bounce_cases,
+            "bounce_address_accuracy": share(self.bounce_ok, self.bounce_cases),
+        }
+
+
+def fetch(cache: Path) -> dict[str, Path]:
+    """Download and unpack each sdist once; return the unpacked root per package."""
+    cache.mkdir(parents=True, exist_ok=True)
+    roots: dict[str, Path] = {}
+    for name, spec in PACKAGES.items():
+        version = spec.split("==")[1]
+        stem = re.sub(r"[-.]", "_", name)
+        found = [p for p in cache.glob("*.tar.gz") if re.sub(r"[-.]", "_", p.name.lower()).startswith(f"{stem}_{version}".lower().replace(".", "_"))]
+        if not found:
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", "-d", str(cache), spec],
+                check=True,
+            )
+            found = [p for p in cache.glob("*.tar.gz") if re.sub(r"[-.]", "_", p.name.lower()).startswith(f"{stem}_{version}".lower().replace(".", "_"))]
+        archive = found[0]
+        root = cache / archive.name[: -len(".tar.gz")]
+        if not root.exists():
+            with tarfile.open(archive) as tar:
+                tar.extractall(cache, filter="data")
+        roots[name] = root
+    return roots
+
+
+def wrap(text: str, *, html: bool = False, sender: str = "Outside Writer <writer@example.org>") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "reacties@verkenning.example.nl"
+    msg["Subject"] = "Re: Publieke zaak 2050"
+    msg["Message-ID"] = "<external.case@example.org>"
+    msg.set_content(text, subtype="html" if html else "plain", charset="utf-8")
+    return msg.as_bytes(policy=SMTP)
+
+
+_SIG_DASH = re.compile(r"^-- ?$", re.M)
+_DEVICE = re.compile(r"^\s*(sent (from|with|via) .*|verzonden (vanaf|met) .*)$", re.I | re.M)
+_CLOSING = re.compile(r"\n\s*(thanks|thank you|cheers|best|regards|kind regards|best regards)[,!.]?\s*\n\s*[A-Z][\w.-]*( [A-Z][\w.-]*)?\s*$", re.I)
+
+
+def comparable(text: str) -> str:
+    """Their reply text mapped onto our notion: without signature, device line and sign-off."""
+    match = _SIG_DASH.search(text)
+    if match:
+        text = text[: match.start()]
+    text = _DEVICE.sub("", text).rstrip()
+    return _CLOSING.sub("", text).rstrip()
+
+
+def flufl_cases(root: Path) -> Iterator[Case]:
+    tree = ast.parse((root / "tests" / "test_detectors.py").read_text(encoding="utf-8"))
+    table = next(
+        node.value for node in tree.body if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DETECTORS"
+    )
+    expected: dict[str, set[str]] = {}
+    for _module, filename, addresses, _temporary in ast.literal_eval(table):
+        expected.setdefault(filename, set()).update(a.decode().lower() for a in addresses)
+    not_bounces = {"groupwise_03.txt": "reaction", "qmail_08.txt": "auto_reply"}
+    for filename, addresses in sorted(expected.items()):
+        kind = not_bounces.get(filename, "bounce")
+        yield Case(
+            "flufl.bounce", filename, (root / "tests" / "data" / filename).read_bytes(), kind,
+            bounced=sorted(addresses) if addresses and kind == "bounce" else None,
+        )
+
+
+def _literals(func: ast.FunctionDef) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    out[target.id] = node.value.value
+    return out
+
+
+def _value(node: ast.AST, names: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    return None
+
+
+def talon_cases(root: Path) -> Iterator[Case]:
+    replies = root / "tests" / "fixtures" / "standard_replies"
+    for eml in sorted(replies.glob("*.eml")):
+        side = eml.with_name(eml.stem + "_reply_text")
+        want = side.read_text(encoding="utf-8").strip() if side.exists() else "Hello"
+        yield Case("talon", f"standard_replies/{eml.name}", eml.read_bytes(), "reaction", want, comparable(want))
+    want = "Hi. I am fine.\n\nThanks,\nAlex"
+    for html in sorted((root / "tests" / "fixtures" / "html_replies").glob("*.html")):
+        yield Case("talon", f"html_replies/{html.name}", wrap(html.read_text(encoding="utf-8"), html=True), "reaction", want, comparable(want))
+    tree = ast.parse((root / "tests" / "text_quotations_test.py").read_text(encoding="utf-8"))
+    for func in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        names = _literals(func)
+        for call in (n for n in ast.walk(func) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "eq_"):
+            if len(call.args) < 2 or not isinstance(call.args[1], ast.Call):
+                continue
+            inner = call.args[1]
+            if getattr(inner.func, "attr", "") != "extract_from_plain" or len(inner.args) != 1:
+                continue
+            body, want = _value(inner.args[0], names), _value(call.args[0], names)
+            if body is None or want is None:
+                continue
+            yield Case("talon", f"text_quotations_test.py::{func.name}", wrap(body), "reaction", want, comparable(want))
+
+
+def quotequail_cases(root: Path) -> Iterator[Case]:
+    tree = ast.parse((root / "tests" / "test_quote.py").read_text(encoding="utf-8"))
+    count = 0
+    for func in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        for deco in func.decorator_list:
+            if not (isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "parametrize"):
+                continue
+            try:
+                params = ast.literal_eval(deco.args[1])
+            except ValueError:
+                continue
+            for row in params:
+                if len(row) != 3:
+                    continue
+                text, _expected, intro = row
+                reply = next((chunk for flag, chunk in intro if flag), None)
+                if reply is None:
+                    continue
+                count += 1
+                yield Case("quotequail", f"test_quote.py#{count}", wrap(text), "reaction", reply.strip(), comparable(reply.strip()))
+
+
+def score(cases: list[Case], show_misses: bool) -> dict[str, SourceScore]:
+    scores: dict[str, SourceScore] = {}
+    for case in cases:
+        s = scores.setdefault(case.source, SourceScore())
+        parsed = parse_message(case.raw, own_addresses=OWN_ADDRESSES)
+        s.cases += 1
+        if parsed.kind == case.kind:
+            s.kind_ok += 1
+        else:
+            s.misses.append(f"{case.name}: kind {parsed.kind!r}, expected {case.kind!r}")
+        if case.reply_text is not None:
+            s.reply_cases += 1
+            got = normalise(parsed.reply_text)
+            s.reply_exact += got == normalise(case.reply_text)
+            if got == normalise(case.comparable_reply) or got == normalise(case.reply_text):
+                s.reply_comparable += 1
+            else:
+                s.misses.append(f"{case.name}: reply\n    got:  {got[:160]}\n    want: {normalise(case.comparable_reply)[:160]}")
+        if case.bounced is not None:
+            s.bounce_cases += 1
+            if sorted(parsed.bounced_addresses) == case.bounced:
+                s.bounce_ok += 1
+            else:
+                s.misses.append(f"{case.name}: bounced {sorted(parsed.bounced_addresses)}, expected {case.bounced}")
+    return scores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--misses", action="store_true", help="print every miss")
+    args = parser.parse_args()
+    roots = fetch(args.cache)
+    cases = [
+        *flufl_cases(roots["flufl.bounce"]),
+        *talon_cases(roots["talon"]),
+        *quotequail_cases(roots["quotequail"]),
+    ]
+    started = time.perf_counter()
+    scores = score(cases, args.misses)
+    elapsed = time.perf_counter() - started
+    result: dict[str, object] = {}
+    for source, s in scores.items():
+        shares = s.shares()
+        result[source] = shares
+        print(f"{source}: {json.dumps(shares)}")
+        if args.misses:
+            for miss in s.misses:
+                print(f"  {miss}")
+    for name in ("mail-parser-reply", "email_reply_parser", "flanker"):
+        result[name] = {"cases": 0, "note": "sdist ships no mail fixtures"}
+        print(f"{name}: 0 cases (the sdist ships test code but not the mail it reads)")
+    everything = SourceScore()
+    for s in scores.values():
+        for key in ("cases", "kind_ok", "reply_cases", "reply_exact", "reply_comparable", "bounce_cases", "bounce_ok"):
+            setattr(everything, key, getattr(everything, key) + getattr(s, key))
+    result["all"] = everything.shares()
+    result["parse_ms_per_case"] = round(1000 * elapsed / max(len(cases), 1), 3)
+    print(f"all: {json.dumps(result['all'])}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
