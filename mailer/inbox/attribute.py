@@ -86,6 +86,9 @@ class Attributor:
         self.key = key
         self._refs: list[store.NewsletterRef] | None = None
         self._themes: dict[int, tuple[list[str], dict[str, str]]] = {}
+        # (newsletter id, quoted text) -> guess: readers quoting an issue mostly quote the same
+        # passages, and shingling a quote is the costliest step of attribution. Bounded per poll.
+        self._quotes: dict[tuple[int, str], similarity.ThemeGuess] = {}
 
     # -- caches ---------------------------------------------------------------------------------
     def refs(self) -> list[store.NewsletterRef]:
@@ -109,6 +112,16 @@ class Attributor:
                     texts[s.theme_slug] = (texts.get(s.theme_slug, "") + "\n" + s.heading + "\n" + s.body_text)
             self._themes[newsletter_id] = (newsletters.theme_slugs(self.db, newsletter_id), texts)
         return self._themes[newsletter_id]
+
+    def by_quote(self, newsletter_id: int, quoted_text: str) -> similarity.ThemeGuess:
+        """``similarity.by_quote`` against one newsletter's themes, memoised."""
+        key = (newsletter_id, quoted_text)
+        guess = self._quotes.get(key)
+        if guess is None:
+            if len(self._quotes) >= 4096:
+                self._quotes.clear()
+            guess = self._quotes[key] = similarity.by_quote(quoted_text, self.themes(newsletter_id)[1])
+        return guess
 
     # -- newsletter -----------------------------------------------------------------------------
     def attribute(self, parsed: ParsedLike) -> Attribution:
@@ -198,7 +211,7 @@ class Attributor:
             return None
         best: tuple[float, int, str] | None = None
         for ref in self.refs():
-            guess = similarity.by_quote(quoted_text, self.themes(ref.id)[1])
+            guess = self.by_quote(ref.id, quoted_text)
             if guess.theme is not None and (best is None or guess.score > best[0]):
                 best = (guess.score, ref.id, guess.theme)
         if best is None:
@@ -213,7 +226,7 @@ class Attributor:
             if 1 <= theme_index <= len(slugs):
                 return slugs[theme_index - 1], "token", 1.0
             notes.append(f"reply token names theme {theme_index}, but the newsletter has {len(slugs)} themes")
-        guess = similarity.by_quote(parsed.quoted_text or "", texts)
+        guess = self.by_quote(newsletter_id, parsed.quoted_text or "")
         if guess.theme is None:
             guess = similarity.by_similarity(parsed.reply_text or "", texts)
         return guess.theme, guess.method, guess.confidence

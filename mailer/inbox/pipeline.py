@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from email import policy
@@ -95,13 +96,29 @@ class Analysis:
         }
 
 
+# A header block the fast Message-ID read may trust: header lines and their continuations only (the
+# stdlib parser ends the headers at any other line, and treats a leading "From " as an mbox line).
+_HEADER_LINES = re.compile(rb"(?:(?:[\x21-\x39\x3b-\x7e]+:|[ \t])[\x20-\x7e\t]*\r?\n)*")
+_MESSAGE_ID = re.compile(rb"^message-id:([\x20-\x7e\t]*(?:\r?\n[ \t][\x20-\x7e\t]*)*)\r?$",
+                         re.IGNORECASE | re.MULTILINE)
+
+
 def header_message_id(raw: bytes) -> str | None:
-    """The Message-ID from the header block only, without <> (None if absent or unreadable)."""
+    """The Message-ID from the header block only, without <> (None if absent or unreadable).
+
+    Hand-written regex fast path (it runs on every fetched message before anything else, and the
+    stdlib header parser took ~70 us of it); it gives up to the stdlib parser whenever the block
+    is not plain header lines, so both always agree.
+    """
     try:
         end = raw.find(b"\r\n\r\n")
         end = raw.find(b"\n\n") if end < 0 else end
         head = raw[: end if end >= 0 else 256 * 1024]
-        value = BytesHeaderParser(policy=policy.compat32).parsebytes(head).get("Message-ID")
+        m = _MESSAGE_ID.search(head)
+        if m is not None and _HEADER_LINES.fullmatch(head, 0, m.start()) is not None:
+            value = m.group(1).decode("ascii")
+        else:
+            value = BytesHeaderParser(policy=policy.compat32).parsebytes(head).get("Message-ID")
         mid = str(value or "").strip().strip("<>").strip()
         return mid[:500] or None
     except Exception:  # noqa: BLE001 - a header we cannot read simply gives no Message-ID
@@ -235,17 +252,25 @@ class Filer:
         results: list[Result | None] = [None] * len(items)
         todo: list[tuple[int, int, str, bytes]] = []  # (index, raw id, received_at, raw bytes)
         now = utcnow()
+        keys = [(hashlib.sha256(item.raw).hexdigest(), header_message_id(item.raw)) for item in items]
         with store.transaction(self.db):
+            # One look-up for the batch; messages repeated inside the batch are matched in memory.
+            by_sha, by_mid = store.find_raws(self.db, [k[0] for k in keys], [k[1] for k in keys if k[1]])
+            queued: set[int] = set()
             for i, item in enumerate(items):
-                sha = hashlib.sha256(item.raw).hexdigest()
-                mid = header_message_id(item.raw)
-                found = store.find_raw(self.db, sha, mid)
+                sha, mid = keys[i]
+                found: tuple[store.RawRef, str] | None = None
+                if sha in by_sha:
+                    found = by_sha[sha], "sha256"
+                elif mid and mid in by_mid:
+                    found = by_mid[mid], "message-id"
                 if found is not None:
                     ref, reason = found
-                    if ref.reaction_id is not None or any(t[1] == ref.id for t in todo):
+                    if ref.reaction_id is not None or ref.id in queued:
                         results[i] = Duplicate(ref.id, ref.reaction_id, reason)
                     else:  # stored before a crash but never filed: file it now
                         todo.append((i, ref.id, store.raw_received_at(self.db, ref.id), store.raw_data(self.db, ref.id)))
+                        queued.add(ref.id)
                     continue
                 note = ""
                 if item.too_large is not None:
@@ -254,6 +279,10 @@ class Filer:
                 raw_id = store.insert_raw(self.db, item.raw, sha256=sha, message_id=mid, source=item.source,
                                           uidvalidity=item.uidvalidity, uid=item.uid, received_at=now, note=note)
                 todo.append((i, raw_id, now, item.raw))
+                queued.add(raw_id)
+                by_sha[sha] = store.RawRef(raw_id, None)
+                if mid and mid not in by_mid:
+                    by_mid[mid] = store.RawRef(raw_id, None)
 
         records: list[tuple[int, store.ReactionRecord, Analysis]] = []
         for i, raw_id, received_at, raw in todo:

@@ -57,6 +57,31 @@ def find_raw(db: sqlite_utils.Database, sha256: str, message_id: str | None) -> 
     return None
 
 
+def find_raws(db: sqlite_utils.Database, sha256s: Sequence[str],
+              message_ids: Sequence[str]) -> tuple[dict[str, RawRef], dict[str, RawRef]]:
+    """``find_raw`` for a whole batch in two queries: earlier raw messages by SHA-256, and the
+    earliest by Message-ID. Chunked below SQLite's variable limit."""
+    by_sha: dict[str, RawRef] = {}
+    by_mid: dict[str, RawRef] = {}
+    shas = list(dict.fromkeys(sha256s))
+    for start in range(0, len(shas), 500):
+        chunk = shas[start:start + 500]
+        for raw_id, sha, reaction_id in db.execute(
+            "SELECT r.id, r.sha256, x.id FROM raw_messages r LEFT JOIN reactions x ON x.raw_message_id = r.id"
+            f" WHERE r.sha256 IN ({','.join('?' * len(chunk))})", chunk,
+        ).fetchall():
+            by_sha[sha] = RawRef(raw_id, reaction_id)
+    mids = [m for m in dict.fromkeys(message_ids) if m]
+    for start in range(0, len(mids), 500):
+        chunk = mids[start:start + 500]
+        for raw_id, mid, reaction_id in db.execute(
+            "SELECT r.id, r.message_id, x.id FROM raw_messages r LEFT JOIN reactions x ON x.raw_message_id = r.id"
+            f" WHERE r.message_id IN ({','.join('?' * len(chunk))}) ORDER BY r.id", chunk,
+        ).fetchall():
+            by_mid.setdefault(mid, RawRef(raw_id, reaction_id))
+    return by_sha, by_mid
+
+
 def insert_raw(db: sqlite_utils.Database, data: bytes, *, sha256: str, message_id: str | None, source: str,
                uidvalidity: int | None, uid: int | None, received_at: str, note: str = "") -> int:
     cur = db.conn.execute(
