@@ -20,12 +20,18 @@ _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _SMTP_CODE = re.compile(r"\b([45])\d\d\b")
 
 MAX_NOTICE_CHARS = 100_000  # a real notice is a few KB; never scan megabytes for addresses
-_DAEMON_LOCALS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon", "mail-delivery-subsystem"}
+_DAEMON_LOCALS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon", "mail-delivery-subsystem",
+                  "mail.delivery.system", "mail-delivery-system", "maildelivery"}
+# Sender names mail systems use when the address itself is a person-like one ("admin@", "Postmaster <>").
+_DAEMON_NAME = re.compile(r"(mail(?:er)?[ .-]?daemon|postmaster|mail delivery (?:system|subsystem)|system administrator"
+                          r"|antivirus|mail ?gateway)", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
     r"(undeliver(?:ed|able)|undelivered mail returned to sender|mail delivery (?:failed|failure|system)"
     r"|delivery status notification|delivery (?:failure|failed|has failed|notification|report)|failure notice"
     r"|returned mail|return(?:ed)? to sender|non[- ]?delivery|onbestelbaar|niet bezorgd|kan niet worden bezorgd"
-    r"|unzustellbar|non remis|mail system error|could not be delivered|delivery delayed|warning: message .* delayed)",
+    r"|unzustellbar|nicht zustellbar|non remis|mail system error|could not be delivered|delivery delayed|warning: message .* delayed"
+    r"|delivery (?:problem|warning|status)|failed mail|mail failed|automatically rejected|rejected mail|processing error"
+    r"|user unknown|unknown user|no such user|returning to sender|not delivered|bezorging mislukt)",
     re.IGNORECASE,
 )
 _BOUNCE_BODY = re.compile(
@@ -35,13 +41,20 @@ _BOUNCE_BODY = re.compile(
     r"|address not found|delivery to the following recipients? failed|the following addresses? had permanent fatal errors"
     r"|message could not be delivered|mail delivery failed|undeliverable|delivery incomplete|has not yet been delivered"
     r"|unable to deliver|permanent error|recipient address rejected|user unknown|mailbox unavailable"
-    r"|de bezorging is mislukt|kon niet worden afgeleverd|sorry, i couldn't deliver)",
+    r"|de bezorging is mislukt|kon niet worden afgeleverd|sorry, i couldn't deliver"
+    # wordings of the many other mail systems (Mailman's flufl.bounce corpus was the measure)
+    r"|could not (?:be )?deliver|couldn't be delivered|not be delivered|did not reach the following recipient"
+    r"|(?:deli|dele)very to the following recipients?|failed permanently|was automatically rejected|no such user"
+    r"|user not found|has been postponed|intended recipient\s*:|failed addresses follow|failed recipient"
+    r"|not accepting mail|could not find a gateway|kan niet worden afgeleverd|konnte nicht zugestellt werden"
+    r"|n'a pas pu (?:être|etre) (?:remis|distribué|délivré))",
     re.IGNORECASE,
 )
 _COPY_MARKER = re.compile(
     r"(?:this is a copy of the message|below this line is a copy of the message|original message follows"
-    r"|undelivered message (?:attached|follows)|the original message was received|--- original message ---"
-    r"|original message headers|oorspronkelijke berichtkoppen|headers of the original message|return-path:)",
+    r"|undelivered message (?:attached|follows)|--- original message ---"
+    r"|original message headers|original message details|oorspronkelijke berichtkoppen|headers of the original message"
+    r"|return-path:)",
     re.IGNORECASE,
 )
 _SOFT_WORDS = re.compile(
@@ -84,7 +97,7 @@ def detect(
                               "RFC 3464 delivery-status")
         if _dsn_recipients(body.delivery_status):
             return None  # a "delivered" or "relayed" success report
-    if not _looks_like_bounce(subject, from_address, text):
+    if not _looks_like_bounce(subject, from_address, text, _from_name(msg)):
         return None
     notice, returned_text = _split_notice(text)
     notice = notice[:MAX_NOTICE_CHARS]
@@ -96,6 +109,14 @@ def detect(
     status = ".".join(status_match.groups()) if status_match else ""
     kind = classify(status, notice, "delayed" if _is_delay(subject, notice) else "failed")
     return BounceInfo(addresses, kind, status, _returned_message_id(body, returned_text), reason)
+
+
+def _from_name(msg: Message) -> str:
+    """The display name of From (and the raw header), for mail systems that send as "admin@"."""
+    try:
+        return str(msg.get("From", "") or "")[:300]
+    except Exception:  # noqa: BLE001
+        return ""
 
 
 def _failed_recipients_header(msg: Message, own: set[str]) -> tuple[str, ...]:
@@ -116,15 +137,19 @@ def _base(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
-def _looks_like_bounce(subject: str, from_address: str, notice: str) -> bool:
+def _looks_like_bounce(subject: str, from_address: str, notice: str, from_name: str = "") -> bool:
     local = from_address.lower().rpartition("@")[0] if "@" in from_address else from_address.lower()
-    daemon = local in _DAEMON_LOCALS or "mailer-daemon" in from_address.lower()
+    daemon = local in _DAEMON_LOCALS or "mailer-daemon" in from_address.lower() or not from_address.strip()
+    if not daemon and from_name and _DAEMON_NAME.search(from_name):
+        daemon = True
     subject_hit = bool(_BOUNCE_SUBJECT.search(subject or ""))
     if not (daemon or subject_hit):
         return False  # a person's mail: no need to scan the body
     if daemon and subject_hit:
         return True
-    return bool(_BOUNCE_BODY.search(notice[:20000]))
+    if _BOUNCE_BODY.search(notice[:20000]):
+        return True
+    return daemon and bool(_QMAIL.search(notice[:20000]))  # a mail system listing "<x@y>:" lines, no words we know
 
 
 def _is_delay(subject: str, notice: str) -> bool:
@@ -140,6 +165,8 @@ def _split_notice(text: str) -> tuple[str, str]:
     if m is None:
         return text, ""
     start = text.rfind("\n", 0, m.start()) + 1  # from the start of the marker's line
+    if len(text[start:m.start()].strip()) > 40:  # mid-line (a notice whose line ends were lost): at the marker
+        start = m.start()
     return text[:start], text[start:]
 
 
@@ -221,13 +248,28 @@ def classify(status: str, diagnostic: str, action: str = "failed") -> str:
 
 # --- non-standard notices ------------------------------------------------------------------------
 
-_QMAIL = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*$", re.MULTILINE)
-_POSTFIX = re.compile(r"^<([^<>\s]+@[^<>\s]+)>(?:\s*\(expanded from [^)]*\))?:\s+\S", re.MULTILINE)
+_QMAIL = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:[ \t]*$", re.MULTILINE)
+_POSTFIX = re.compile(r"^<([^<>\s]+@[^<>\s]+)>(?:\s*\(expanded from [^)]*\))?:[ \t]+\S", re.MULTILINE)
 _EXIM_FAILED = re.compile(r"(?:failed|could not be delivered)[^\n]*:\s*\n((?:[ \t]*\n)*(?:[ \t]+\S[^\n]*\n?)+)", re.IGNORECASE)
 _EXCHANGE = re.compile(
-    r"(?:delivery has failed to these recipients or groups|uw bericht kan niet worden bezorgd bij de volgende"
+    r"(?:delivery has failed to these recipients(?: or (?:groups|distribution lists))?|did not reach the following recipient(?:\(s\)|s)?"
+    r"|uw bericht kan niet worden bezorgd bij de volgende"
     r"[^\n:]*|your message (?:to|couldn't be delivered to|could not be delivered to)|je bericht is niet bezorgd bij"
     r"|your message wasn't delivered to|uw bericht aan)[:\s]*((?:[^\n]*\n?){1,4})",
+    re.IGNORECASE,
+)
+
+
+_ADDRESS_PREFIX = re.compile(r"^(?:smtp|rfc822|x400)[=:;]|^'+")
+_RECIPIENT_LINE = re.compile(
+    r"^[\s>*\-•]*(?:"
+    r"(?:\"[^\"]*\"\s*)?<?'?" + _ADDRESS.pattern + r"'?>?[\s:.;,]*"  # the address alone (perhaps quoted, bulleted)
+    r"|(?:[\w -]{0,40}(?:recipient|recipients|ontvanger|empfänger|destinataire|address|adres|user)(?:\(s\))?\s*:\s*<?"
+    + _ADDRESS.pattern + r">?.{0,80})"  # "Failed Recipient: x@y"
+    r"|<?" + _ADDRESS.pattern + r">?\s*(?:\.\.\.|-|:|\()\s*(?:user unknown|unknown|no such|not found|mailbox|quota"
+    r"|unknown host|host unknown|invalid|does not exist|account|over|full|unavailable|disabled|rejected).{0,120}"
+    r"|\(expanded from:?\s*<?" + _ADDRESS.pattern + r">?\)"  # the address we sent to, forwarded elsewhere
+    r")$",
     re.IGNORECASE,
 )
 
@@ -242,7 +284,8 @@ def _addresses_from_text(notice: str, own: set[str]) -> tuple[tuple[str, ...], s
     def keep(found: list[str]) -> tuple[str, ...]:
         out: list[str] = []
         for address in found:
-            address = address.lower().strip(".")
+            # "smtp=x@y" (Exchange), "'x@y" (quoted in prose): a type prefix or quote is no part of it
+            address = _ADDRESS_PREFIX.sub("", address.lower()).strip(".'=")
             local = address.rpartition("@")[0]
             if _base(address) in own or local in _DAEMON_LOCALS or address in excluded or address in out:
                 continue
@@ -256,6 +299,9 @@ def _addresses_from_text(notice: str, own: set[str]) -> tuple[tuple[str, ...], s
     found = keep(_POSTFIX.findall(notice))
     if found:
         return found, "Postfix notice"
+    found = keep(_QMAIL.findall(notice))  # "<x@y>:" alone on a line, the reason below (qmail-like: Yahoo, Sina)
+    if found:
+        return found, "qmail-like notice"
     m = _EXIM_FAILED.search(notice)
     if m:
         found = keep(_ADDRESS.findall(m.group(1)))
@@ -265,4 +311,9 @@ def _addresses_from_text(notice: str, own: set[str]) -> tuple[tuple[str, ...], s
         found = keep(_ADDRESS.findall(m.group(1)))
         if found:
             return found, "Exchange/Gmail notice"
+    # Most other mail systems put each failed address on a line of its own, after a label
+    # ("Failed Recipient:", "Intended recipient:") or before a reason ("x@y ... unknown host").
+    found = keep([a for line in lines if _RECIPIENT_LINE.match(line) for a in _ADDRESS.findall(line)])
+    if found:
+        return found, "recipient lines"
     return keep(_ADDRESS.findall(notice)), "bounce notice (addresses in text)"
