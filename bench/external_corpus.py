@@ -137,14 +137,17 @@ def wrap(text: str, *, html: bool = False, sender: str = "Outside Writer <writer
 
 _SIG_DASH = re.compile(r"^-- ?$", re.M)
 _DEVICE = re.compile(r"^\s*(sent (from|with|via) .*|verzonden (vanaf|met) .*)$", re.I | re.M)
-_CLOSING = re.compile(r"\n\s*(thanks|thank you|cheers|best|regards|kind regards|best regards)[,!.]?\s*\n\s*[A-Z][\w.-]*( [A-Z][\w.-]*)?\s*$", re.I)
+_CLOSING = re.compile(r"\n\s*(thanks|thank you|cheers|best|regards|kind regards|best regards)[,!.]?\s*\n?\s*[A-Z][\w.-]*( [A-Z][\w.-]*)?\s*$", re.I)
+_FORWARD = re.compile(r"^-+ ?forwarded message ?-+$", re.I | re.M)
 
 
 def comparable(text: str) -> str:
-    """Their reply text mapped onto our notion: without signature, device line and sign-off."""
-    match = _SIG_DASH.search(text)
-    if match:
-        text = text[: match.start()]
+    """Their reply text mapped onto our notion: without signature, device line and sign-off, and
+    without a forwarded message (which we count as quoted, talon as the reader's)."""
+    for cut in (_SIG_DASH, _FORWARD):
+        match = cut.search(text)
+        if match:
+            text = text[: match.start()]
     text = _DEVICE.sub("", text).rstrip()
     return _CLOSING.sub("", text).rstrip()
 

@@ -13,7 +13,7 @@ from typing import Callable
 HeaderGetter = Callable[[str], str]
 
 _OOO_SUBJECT = re.compile(
-    r"^\s*(?:\[?(?:automatisch(?:e)?\s+(?:antwoord|beantwoording|reply)|automatic\s+reply|auto[- ]?reply|autoreply"
+    r"^\s*(?:\[?(?:automatisch(?:e)?\s+(?:antwoord|beantwoording|reply)|automatic\s+reply|auto[- ]?reply|autoreply|auto\s*:"
     r"|auto[- ]?response|out\s+of\s+(?:the\s+)?office|ooo\b|afwezig(?:heid|heidsmelding)?\b|niet\s+aanwezig"
     r"|abwesenheitsnotiz|abwesend\b|automatische\s+antwort|r[ée]ponse\s+automatique|absence\b"
     r"|vacation\s+(?:reply|response|notice)|on\s+vacation|op\s+vakantie|met\s+vakantie|vakantiebericht)\]?)",
@@ -28,10 +28,11 @@ _OOO_SUBJECT_ANYWHERE = re.compile(
 _OOO_BODY = re.compile(
     r"\b(?:ik\s+ben\s+(?:momenteel\s+|tijdelijk\s+|vandaag\s+|helaas\s+)?(?:afwezig|niet\s+aanwezig|op\s+vakantie|met\s+vakantie"
     r"|niet\s+(?:op\s+kantoor|bereikbaar))|ben\s+(?:ik\s+)?(?:tot\s+en\s+met|t/m|tot|van)\b.{1,60}\b(?:afwezig|niet\s+aanwezig"
-    r"|op\s+vakantie|niet\s+bereikbaar)|dit\s+is\s+een\s+automatisch(?:\s+gegenereerd)?\s+(?:antwoord|bericht)"
+    r"|op\s+vakantie|niet\s+bereikbaar|niet\s+op\s+(?:kantoor|het\s+werk)|met\s+verlof)|dit\s+is\s+een\s+automatisch(?:\s+gegenereerd)?\s+(?:antwoord|bericht)"
     r"|i\s+am\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away|on\s+(?:annual\s+)?leave|on\s+vacation)"
     r"|i'?m\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away\s+(?:from|until)|on\s+(?:annual\s+)?leave)"
     r"|this\s+is\s+an\s+automa(?:tic|ted)\s+(?:reply|response|message)"
+    r"|i\s+will\s+be\s+(?:out\s+of\s+(?:the\s+)?office|away|absent|on\s+(?:annual\s+)?leave)"
     r"|ich\s+bin\s+(?:bis|vom|derzeit|zurzeit)\b.{0,60}\b(?:abwesend|nicht\s+im\s+b[üu]ro)"
     r"|je\s+suis\s+(?:actuellement\s+)?absent)",
     re.IGNORECASE,

@@ -26,16 +26,20 @@ _WROTE_HEADERS = [
     # Apple Mail nl: "Op 24 nov 2026, om 09:12 heeft X het volgende geschreven:"
     r"op\b.{4,200}\bheeft\b.{1,200}\bhet volgende geschreven\s*:",
     # English: "On Tue, Nov 24, 2026 at 9:12 AM X <x@y> wrote:", Apple "On 24 Nov 2026, at 09:12, X wrote:"
-    r"on\b.{4,200}\bwrote\s*:",
+    r"on\b.{4,200}\b(?:wrote|sent)\s*:",
     r"am\b.{4,200}\bschrieb\b.{0,200}:",  # German
     r"le\b.{4,200}\ba\s+[ée]crit\s*:",  # French
     # "X <x@y> schreef op 24 november 2026 09:12:" (Outlook mobile, KDE and others); needs a digit
-    r"(?=.*(?:@|\d:\d\d)).{1,200}\b(schreef|wrote|schrieb|a [ée]crit)\b(\s+(op|on|am|le)\b.{1,80})?\s*:",
+    # ... and the same in the languages of other clients (sv/da/no, pl, ru, vi, it, es, pt, fi)
+    r"(?=.*(?:@|\d:\d\d)).{1,200}\b(schreef|wrote|schrieb|a [ée]crit|skrev|napisał[a]?|написал[а]?|đã viết"
+    r"|ha scritto|escribió|escreveu|kirjoitti)\b(\s+(op|on|am|le)\b.{1,80})?\s*:",
 ]
 # Every client puts a date in its quote header: requiring a digit keeps "On the other hand, as
 # Jane wrote:" in the reader's text.
 _WROTE = re.compile(r"^(?=.*\d)\s*(?:" + "|".join(_WROTE_HEADERS) + r")\s*$", re.IGNORECASE)
-_WROTE_START = re.compile(r"^\s*(op|on|am|le)\s", re.IGNORECASE)
+# Where a wrapped quote header may start: its opening word, or a line that ends in the address
+# ("W dniu 28 stycznia 2026 09:12 użytkownik Anne <a@b.pl>" / "napisał:").
+_WROTE_START = re.compile(r"^\s*(?:(?:op|on|am|le|w dniu|den|på|el|il|em|vào)\s|.*\d.*<[^<>\s]+@[^<>\s]+>\s*$)", re.IGNORECASE)
 
 _SEPARATOR = re.compile(
     r"^\s*(?:-{2,}\s*(?:original message|oorspronkelijk bericht|origineel bericht|ursprüngliche nachricht"
@@ -44,18 +48,26 @@ _SEPARATOR = re.compile(
     re.IGNORECASE,
 )
 _UNDERSCORES = re.compile(r"^\s*_{20,}\s*$")
-_HDR_FROM = re.compile(r"^\s*\*?(van|from|von|de)\s*:\*?\s*\S", re.IGNORECASE)
+# "---- Anne wrote ----", "-----On 12/29/2026 17:32, Anne wrote-----" (Android and older webmail)
+_DASHED_WROTE = re.compile(r"^\s*-{2,}\s*.{1,200}\b(?:wrote|schreef|schrieb|a [ée]crit)\s*:?\s*-{2,}\s*$", re.IGNORECASE)
+# A quote header that is only a date and an address, "2026-11-24 9:12 GMT+01:00 Anne <a@b.nl>:" (older
+# Gmail and others in any language): recognised only when ">"-quoted text follows.
+_DATE_ADDRESS = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.{0,200}@.{0,200}[:>]\s*$")
+_HDR_FROM = re.compile(r"^\s*\*?(van|from|von|de|fra|från|od|da|от)\s*:\*?\s*\S", re.IGNORECASE)
 _HDR_OTHER = re.compile(
-    r"^\s*\*?(verzonden|sent|datum|date|gesendet|envoyé|aan|to|an|à|onderwerp|subject|betreff|objet|cc)\s*:",
+    r"^\s*\*?(verzonden|sent|datum|date|gesendet|envoyé|aan|to|an|à|onderwerp|subject|betreff|objet|cc"
+    r"|sendt|til|emne|skickat|till|ämne|wysłano|do|temat|inviato|oggetto|enviado|para|asunto|assunto|отправлено|тема)\s*:",
     re.IGNORECASE,
 )
+_HDR_DATE = re.compile(r"^\s*\*?(date|datum|sent|verzonden)\s*:\*?\s*\S", re.IGNORECASE)
 
 # --- signatures, phone footers, disclaimers -------------------------------------------------------
 _SIGNOFF_PHRASE = (
     r"(?i:(?:met\s+)?(?:vriendelijke|hartelijke|warme|collegiale|beste|lieve|hele|zonnige|goede)\s+groet(?:en|jes)?"
     r"|met\s+(?:een\s+)?(?:vriendelijke|hartelijke)?\s*groet|groet(?:en|jes)?|gr\.?|vr\.?\s*gr\.?|m\.?v\.?g\.?"
     r"|(?:kind|best|warm|warmest|kindest|many|with\s+kind)\s+regards|regards|best\s+wishes|all\s+the\s+best"
-    r"|cheers|best|thanks|(?:yours\s+)?sincerely"
+    r"|cheers|best|thanks|(?:yours\s+)?sincerely|many\s+thanks|thanks\s+(?:again|a\s+lot|so\s+much)"
+    r"|thank\s+you(?:\s+(?:again|so\s+much))?|(?:alvast\s+)?bedankt|dank\s+(?:je|u)\s+wel"
     r"|(?:mit\s+)?(?:freundlichen|besten|herzlichen|lieben)\s+gr[üu](?:ß|ss)en|(?:viele|liebe|beste)\s+gr[üu](?:ß|ss)e"
     r"|(?:bien\s+)?cordialement|bien\s+à\s+vous)\b"
 )
@@ -74,7 +86,7 @@ _DEVICE = (r"(?:mijn\s+|my\s+|de\s+|the\s+)?(?:iphone|ipad|android|samsung|galax
 _MOBILE = re.compile(
     r"^\s*(?:(?:verstuurd|verzonden)\s+(?:vanaf|vanuit|met|via|van)\s+" + _DEVICE + r".{0,60}"
     r"|sent\s+(?:from|with|via|using)\s+" + _DEVICE + r".{0,60}|get\s+outlook\s+for\s+.{1,80}"
-    r"|download\s+outlook\s+voor\s+.{1,80}|von\s+meinem\s+.{1,40}\s+gesendet|envoyé\s+de\s+mon\s+.{1,40})$",
+    r"|download\s+outlook\s+voor\s+.{1,80}|outlook\s+voor\s+\w+\s+downloaden\s*(?:<[^>]*>)?|von\s+meinem\s+.{1,40}\s+gesendet|envoyé\s+de\s+mon\s+.{1,40})$",
     re.IGNORECASE,
 )
 # Legal footers, anchored on their fixed openings only: "De informatie in dit stuk klopt niet" or
@@ -115,8 +127,13 @@ def _header_span(lines: list[str], i: int) -> int:
     stripped = line.strip()
     if not stripped or _is_quoted(line):
         return 0
-    if _SEPARATOR.match(line):
+    if _SEPARATOR.match(line) or _DASHED_WROTE.match(line):
         return 1
+    if _DATE_ADDRESS.match(line) and _quoted_next(lines, i + 1):
+        return 1
+    if (re.match(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b", line) and i + 1 < len(lines)
+            and _DATE_ADDRESS.match(stripped + " " + lines[i + 1].strip()) and _quoted_next(lines, i + 2)):
+        return 2
     if _WROTE.match(line):
         return 1 if _quote_follows(lines, i, i + 1) else 0
     # A quote header wrapped over two (or three) lines, e.g. Gmail's "... schreef X <\nx@y>:"
@@ -149,12 +166,23 @@ def _quote_follows(lines: list[str], header: int, start: int) -> bool:
     return True
 
 
+def _quoted_next(lines: list[str], start: int) -> bool:
+    """The next non-empty line from ``start`` is ">"-quoted."""
+    for j in range(start, min(start + 4, len(lines))):
+        if lines[j].strip():
+            return _is_quoted(lines[j])
+    return False
+
+
 def _outlook_block(lines: list[str], i: int) -> bool:
-    """``Van:`` / ``From:`` followed closely by at least two of Verzonden/Aan/Onderwerp (or English)."""
-    if not _HDR_FROM.match(lines[i]):
-        return False
-    others = sum(1 for j in range(i + 1, min(i + 8, len(lines))) if _HDR_OTHER.match(lines[j]))
-    return others >= 2
+    """``Van:`` / ``From:`` followed closely by at least two of Verzonden/Aan/Onderwerp (or another
+    language's), or a block that starts with ``Date:`` and has a ``From:`` among its next lines."""
+    window = range(i + 1, min(i + 8, len(lines)))
+    if _HDR_FROM.match(lines[i]):
+        return sum(1 for j in window if _HDR_OTHER.match(lines[j])) >= 2
+    if _HDR_DATE.match(lines[i]) and any(_HDR_FROM.match(lines[j]) for j in window):
+        return sum(1 for j in window if _HDR_OTHER.match(lines[j]) or _HDR_FROM.match(lines[j])) >= 3
+    return False
 
 
 def extract(text: str, from_name: str = "") -> ReplySplit:
