@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from email import policy
@@ -28,6 +32,11 @@ from ..runtime import Runtime
 from . import parse as parser
 from . import store
 from .attribute import Attribution, Attributor
+
+log = logging.getLogger(__name__)
+
+# Batches smaller than this are parsed in-process: starting workers costs more than it saves.
+POOL_MIN = 64
 
 
 @dataclass(frozen=True)
@@ -128,8 +137,10 @@ def header_message_id(raw: bytes) -> str | None:
 class Filer:
     """Files messages into one runtime's database; keeps attribution caches across a poll."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, *, workers: int = 0) -> None:
         self.rt = rt
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
         self.db = rt.db
         self.cfg = rt.config
         self.attributor = Attributor(self.db, rt.key)
@@ -147,6 +158,10 @@ class Filer:
             parsed = self.parse(raw)
         except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; if it does, we file anyway
             return Analysis(_fallback(raw), Attribution(), error=f"parser failed: {type(exc).__name__}: {exc}"[:500])
+        return self.analyse_parsed(parsed)
+
+    def analyse_parsed(self, parsed: parser.ParsedMessage) -> Analysis:
+        """Attribution of an already parsed message; never raises."""
         try:
             unsub = self._unsubscribe_address(parsed)
             if unsub is not None:
@@ -285,9 +300,17 @@ class Filer:
                     by_mid[mid] = store.RawRef(raw_id, None)
 
         records: list[tuple[int, store.ReactionRecord, Analysis]] = []
+        parsed_elsewhere = self._parse_in_pool([raw for i, _, _, raw in todo if items[i].too_large is None])
+        from_pool = iter(parsed_elsewhere)
         for i, raw_id, received_at, raw in todo:
             item = items[i]
-            if item.too_large is not None:
+            if item.too_large is None and parsed_elsewhere:
+                got = next(from_pool)
+                if isinstance(got, str):
+                    an = Analysis(_fallback(raw), Attribution(), error=got)
+                else:
+                    an = self.analyse_parsed(got)
+            elif item.too_large is not None:
                 an = Analysis(replace(self._headers_only(raw), kind="other"), Attribution(),
                               error=f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes})")
             else:
@@ -314,6 +337,35 @@ class Filer:
                 )
         return [r for r in results if r is not None]
 
+    # -- parsing on the other cores ----------------------------------------------------------------
+    def _parse_in_pool(self, raws: list[bytes]) -> list[parser.ParsedMessage | str]:
+        """Parse a batch in worker processes (results in order; a str is a parser failure).
+
+        Only for batches of at least POOL_MIN messages and a Filer made with ``workers``; else (and
+        if the pool breaks, e.g. a worker killed) returns [] and the caller parses in-process, where
+        ``analyse`` isolates every failure. Raw bytes are committed before this is called.
+        """
+        if self.workers <= 0 or len(raws) < POOL_MIN:
+            return []
+        try:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context())
+            size = max(8, -(-len(raws) // (self.workers * 4)))
+            chunks = [raws[s:s + size] for s in range(0, len(raws), size)]
+            args = (self.cfg.imap.max_message_bytes, self.own_addresses)
+            return [r for chunk in self._pool.map(_parse_chunk, chunks, *([a] * len(chunks) for a in args))
+                    for r in chunk]
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            log.warning("parser workers failed (%s); parsing this batch in-process", exc)
+            self.close()
+            return []
+
+    def close(self) -> None:
+        """Stop the parser workers, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
     def _headers_only(self, raw: bytes) -> parser.ParsedMessage:
         try:
             return self.parse(raw)
@@ -338,6 +390,25 @@ class Filer:
                               for x in p.attachments),
             notes=tuple(notes),
         )
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork where there is one: workers start in milliseconds with the parser already imported,
+    and never re-import ``__main__`` (forkserver/spawn would, which breaks scripts without a main
+    guard). The workers only run the pure parser: no locks, sockets or database of the parent."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _parse_chunk(raws: list[bytes], max_bytes: int, own: tuple[str, ...]) -> list[parser.ParsedMessage | str]:
+    """Worker side of ``Filer._parse_in_pool``: one failure never spoils the rest of the chunk."""
+    out: list[parser.ParsedMessage | str] = []
+    for raw in raws:
+        try:
+            out.append(parser.parse_message(raw, max_bytes=max_bytes, own_addresses=own))
+        except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; if it does, we file anyway
+            out.append(f"parser failed: {type(exc).__name__}: {exc}"[:500])
+    return out
 
 
 def _fallback(raw: bytes) -> parser.ParsedMessage:
