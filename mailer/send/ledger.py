@@ -140,6 +140,17 @@ def mark_sent(db: Conn, delivery_id: int) -> None:
     _set(db, delivery_id, "status = 'sent', sent_at = ?, last_error = ''", [utcnow()])
 
 
+def mark_sent_then_sending(db: Conn, sent_id: int, next_id: int) -> None:
+    """``sent_id`` was accepted and ``next_id`` is about to be handed over: both in one commit."""
+    conn = db.conn if isinstance(db, sqlite_utils.Database) else db
+    now = utcnow()
+    with conn:
+        conn.execute("UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = '', updated_at = ?"
+                     " WHERE id = ?", [now, now, sent_id])
+        conn.execute("UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ?"
+                     " WHERE id = ?", [now, next_id])
+
+
 def mark_pending(db: Conn, delivery_id: int, detail: str) -> None:
     _set(db, delivery_id, "status = 'pending', last_error = ?", [detail])
 

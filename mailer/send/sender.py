@@ -214,15 +214,20 @@ class _Run:
                 chunk = self.queue.get()
                 if chunk is None:
                     return
-                for work in chunk:
+                marked: int | None = None   # a delivery already marked sending with the previous 'sent'
+                for i, work in enumerate(chunk):
                     if self.stop.is_set():
                         break  # drain; the rows stay open for the next run
+                    following = chunk[i + 1] if i + 1 < len(chunk) else None
                     try:
-                        self._deliver(db, conn, *work)
+                        marked = self._deliver(db, conn, *work, marked=marked == work[0].delivery_id,
+                                               following=following)
                     except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
                         log.exception("sending delivery %s failed", work[0].delivery_id)
                         self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
                                            "see the log, then 'mailer resume'")
+                if marked is not None and self.stop.is_set():
+                    db.mark_pending(marked, self.stop_reason)   # it never reached the server
         finally:
             conn.close()
 
@@ -237,7 +242,10 @@ class _Run:
         return rcpt, data, ""
 
     def _deliver(self, db: Any, conn: SmtpConnection, item: ledger.QueueItem, rcpt: str, data: bytes,
-                 error: str) -> None:
+                 error: str, *, marked: bool = False, following: tuple | None = None) -> int | None:
+        """Send one delivery and record each step. ``marked``: it was already marked ``sending`` in
+        the same commit that recorded the previous message as ``sent``. Returns the id of the
+        following delivery when this call marked it ``sending`` that way (one commit, not two)."""
         if not item.mailable:
             db.mark_suppressed(item.delivery_id, "subscriber no longer active")
             self.count("suppressed")
@@ -256,7 +264,8 @@ class _Run:
         attempt = 0
         while True:
             attempt += 1
-            db.mark_sending(item.delivery_id)
+            if not (marked and attempt == 1):
+                db.mark_sending(item.delivery_id)
             try:
                 if conn.smtp is None and not self._reconnect(conn):
                     db.mark_pending(item.delivery_id, self.stop_reason)
@@ -273,9 +282,15 @@ class _Run:
                     return
                 continue
             if out.status == "sent":
+                nxt = following[0] if following is not None else None
+                if (nxt is not None and nxt.mailable and not following[3] and not self.throttle.active
+                        and not self.stop.is_set()):
+                    db.mark_sent_then_sending(item.delivery_id, nxt.delivery_id)
+                    self.count("sent")
+                    return nxt.delivery_id
                 db.mark_sent(item.delivery_id)
                 self.count("sent")
-                return
+                return None
             if out.status == "bounced":
                 db.mark_bounced(item.delivery_id, out.detail, hard=True)
                 self.count("bounced")
