@@ -55,3 +55,20 @@ def test_long_letter_mentioning_absence_is_a_reaction() -> None:
                                      "Re: Samen verder"])
 def test_ordinary_subjects_are_not_auto_replies(subject: str) -> None:
     assert parse_message(msg("", subject=subject)).kind == "reaction"
+
+
+def test_lotus_notes_auto_subject() -> None:
+    assert parse_message(msg("", "Auto: Samen verder")).auto_reply_reason == "out-of-office subject"
+
+
+@pytest.mark.parametrize("body", [
+    "Ik ben van 23 november tot en met 4 december niet op kantoor en lees mijn mail niet.",
+    "Ik ben tot 1 maart met verlof.",
+    "I will be out of the office starting 20-11-2026 and will not return until 30-11-2026.",
+])
+def test_out_of_office_text_without_headers(body: str) -> None:
+    assert parse_message(msg("", body=body)).kind == "auto_reply"
+
+
+def test_auto_in_the_middle_of_a_subject_is_not_an_auto_reply() -> None:
+    assert parse_message(msg("", "Re: Auto: delen in de wijk", body="Wij delen al twee auto's.")).kind == "reaction"

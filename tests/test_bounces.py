@@ -99,3 +99,49 @@ def test_x_failed_recipients_header_is_used() -> None:
            b"A message that you sent could not be delivered. Contact postmaster@smtp.x.net for help.\r\n")
     p = parse_message(raw, own_addresses=OWN)
     assert p.kind == "bounce" and p.bounced_addresses == ("lid@vereniging.example.org",)
+
+
+def notice(body: str, sender: str = "MAILER-DAEMON@mx.example.net", subject: str = "Returned mail") -> bytes:
+    return (f"From: {sender}\r\nTo: bounces+b-7-abc@verkenning.example.nl\r\nSubject: {subject}\r\n\r\n"
+            + body.replace("\n", "\r\n")).encode()
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("Could not deliver message to the following recipient(s):\n\nFailed Recipient: lezer@x.net\n"
+     "Reason: Remote host said: 550 unknown user\n", ("lezer@x.net",)),
+    ("Delevery to the following recipients failed permanently:\n\n   * lezer@x.net\n\nTechnical details:\n"
+     "SMTP:RCPT host 192.0.2.1: 553 5.3.0 No such user here\n", ("lezer@x.net",)),
+    ("|---- Failed addresses follow: ----|\n lezer@x.net ... unknown host\n", ("lezer@x.net",)),
+    ("----- The following addresses had permanent fatal errors -----\nlezer@forward.example\n"
+     "    (expanded from: lezer@x.net)\n", ("lezer@forward.example", "lezer@x.net")),
+    ("Unable to deliver message to the following address(es).\n\n<a@x.net>:\nSorry, account disabled.\n\n"
+     "<b@x.net>:\nSorry, account disabled.\n\n--- Original message follows.\n\nTo: c@x.net\n", ("a@x.net", "b@x.net")),
+    ("Your message\n\n  To: andere@lijst.example\n  Subject: Samen verder\n\ndid not reach the following "
+     "recipient(s):\n\nlezer@x.net on Tue, 24 Nov 2026 09:00:00 +0100\n    The recipient name is not recognized\n",
+     ("lezer@x.net",)),
+    ("Delivery to smtp=Lezer@X.net failed: could not be delivered.\n", ("lezer@x.net",)),
+])
+def test_notices_of_other_mail_systems(body: str, expected: tuple[str, ...]) -> None:
+    p = parse_message(notice(body), own_addresses=OWN)
+    assert p.kind == "bounce"
+    assert sorted(p.bounced_addresses) == sorted(expected)
+
+
+def test_mail_system_known_by_display_name_or_null_sender() -> None:
+    body = "The email below could not be delivered to the following user:\n\n\"lezer@x.net\" <lezer@x.net>\n"
+    for sender in ("Mail Delivery System <admin@mx.example.net>", "<>"):
+        p = parse_message(notice(body, sender=sender, subject="Non-Delivery"), own_addresses=OWN)
+        assert (p.kind, p.bounced_addresses) == ("bounce", ("lezer@x.net",))
+
+
+def test_copy_marker_in_the_middle_of_a_line() -> None:
+    body = ("I'm afraid I wasn't able to deliver the following message. Subject: Samen verder To: lezer@x.net "
+            "---Below this line is a copy of the message. To: iemand@anders.example")
+    p = parse_message(notice(body, subject="Failure Notice"), own_addresses=OWN)
+    assert p.bounced_addresses == ("lezer@x.net",)
+
+
+def test_person_whose_mail_mentions_failed_delivery_is_not_a_bounce() -> None:
+    raw = ("From: Anne <anne@x.net>\r\nTo: reacties@verkenning.example.nl\r\nSubject: Re: Samen verder\r\n\r\n"
+           "Mijn vorige mail could not be delivered, zei Outlook. Dus nogmaals: mooi stuk!\r\n").encode()
+    assert parse_message(raw, own_addresses=OWN).kind == "reaction"

@@ -50,6 +50,30 @@ def test_corpus_quality_bars() -> None:
     assert shares["bounce_address_accuracy"] >= 0.95
 
 
+HELDOUT = DATA / "heldout"
+HELDOUT_CASES = sorted(p for p in HELDOUT.glob("*.eml") if p.with_suffix(".expected.json").exists())
+
+
+def test_heldout_is_large_and_varied() -> None:
+    """Cases written later, in a different style, by someone who had not read the parser (see
+    docs/inbox-quality.md); they were scored before the parser was changed."""
+    kinds = [json.loads(p.with_suffix(".expected.json").read_text(encoding="utf-8"))["kind"] for p in HELDOUT_CASES]
+    assert len(HELDOUT_CASES) >= 25
+    assert kinds.count("reaction") >= 15 and kinds.count("bounce") >= 7 and kinds.count("auto_reply") >= 7
+
+
+@pytest.mark.parametrize("eml", HELDOUT_CASES, ids=[p.stem for p in HELDOUT_CASES])
+def test_heldout_case(eml: Path) -> None:
+    test_corpus_case(eml)
+
+
+def test_heldout_quality_bars() -> None:
+    shares = evaluate(HELDOUT, with_baseline=False).shares()
+    assert shares["reply_text_exact"] >= 0.90
+    assert shares["kind_accuracy"] >= 0.97
+    assert shares["bounce_address_accuracy"] >= 0.95
+
+
 def _alternative_cases() -> list[Path]:
     out = []
     for eml in CASES:

@@ -152,3 +152,52 @@ def test_signoff_words_inside_sentences_stay(content: str) -> None:
 
 def test_signoff_with_short_continuation_is_cut() -> None:
     assert reply("Mooi.\n\nMet vriendelijke groet en tot ziens,\nAnne de Vries\nGemeente X") == "Mooi."
+
+
+@pytest.mark.parametrize("header", [
+    # the same header family in the languages of other clients (found on talon's test mail)
+    "Den 24 november 2026 09:12, Marieke Jansen (m@verkenning.example.nl) skrev:",
+    "W dniu 24 listopada 2026 09:12 użytkownik Marieke <m@verkenning.example.nl>\nnapisał:",
+    "24.11.2026 09:12 пользователь \"m@verkenning.example.nl\" <m@verkenning.example.nl> написал:",
+    "Vào 09:12 24 tháng 11, 2026, Marieke <m@verkenning.example.nl> đã viết:",
+    "On 24-Nov-2026, at 9:12 AM, Marieke Jansen <m@verkenning.example.nl> sent:",
+    "---- Marieke Jansen wrote ----",
+    "-----On 24/11/2026 09:12, Marieke Jansen wrote-----",
+    "2026-11-24 9:12 GMT+01:00 Marieke Jansen <m@verkenning.example.nl>:",
+    "2026-11-24 9:12 GMT+01:00 Marieke Jansen <\nm@verkenning.example.nl>:",
+    "2026/11/24 Marieke Jansen <m@verkenning.example.nl>",
+])
+def test_quote_headers_of_other_clients(header: str) -> None:
+    split = extract(f"Mooi stuk.\n\n{header}\n{QUOTE}")
+    assert split.reply == "Mooi stuk."
+    assert "Wie draagt de publieke zaak in 2050?" in split.quoted
+
+
+def test_date_and_address_line_without_quote_is_the_readers() -> None:
+    text = "Mooi stuk.\n\n2026-11-24 mailde ik al met m@verkenning.example.nl:\nzij was het eens."
+    assert reply(text) == "Mooi stuk. 2026-11-24 mailde ik al met m@verkenning.example.nl: zij was het eens."
+
+
+@pytest.mark.parametrize("block", [
+    "Fra: Marieke <m@v.nl>\nSendt: 24. november 2026 09:12\nTil: Anne\nEmne: Samen verder",
+    "Från: Marieke <m@v.nl>\nSkickat: den 24 november 2026 09:12\nTill: Anne\nÄmne: Samen verder",
+    "Date: Tue, 24 Nov 2026 09:12:00 +0100\nFrom: m@v.nl\nTo: anne@a.nl\nSubject: Samen verder",
+])
+def test_header_blocks_of_other_clients(block: str) -> None:
+    split = extract(f"Mee eens.\n\n{block}\n\nBeste lezer,\nWie draagt de publieke zaak?")
+    assert split.reply == "Mee eens."
+
+
+@pytest.mark.parametrize("signature", [
+    "Many thanks,\nLars",
+    "Thanks again,\nPieter",
+    "Bedankt!\nAnne",
+    "Outlook voor Android downloaden<https://aka.ms/AAb9ysg>",
+])
+def test_more_signoffs_and_footers_are_removed(signature: str) -> None:
+    assert reply(f"Goed stuk over de coöperatie.\n\n{signature}") == "Goed stuk over de coöperatie."
+
+
+def test_thanks_inside_the_text_stays() -> None:
+    text = "Hoi Marieke,\n\nBedankt voor het stuk over de coöperatie. Wij doen hetzelfde in Zwolle."
+    assert reply(text) == "Hoi Marieke, Bedankt voor het stuk over de coöperatie. Wij doen hetzelfde in Zwolle."
