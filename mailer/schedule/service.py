@@ -168,7 +168,7 @@ class Overview:
     pending: int             # pending + sending
     in_database: bool
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 

@@ -28,10 +28,11 @@ class DkimSigner:
 
     def sign(self, message: bytes) -> bytes:
         """The ``DKIM-Signature: ...`` header (CRLF-terminated) to put in front of ``message``."""
-        return dkim.sign(
+        signature: bytes = dkim.sign(
             message, self.selector, self.domain, self.private_key,
             canonicalize=(b"relaxed", b"relaxed"), include_headers=list(SIGNED_HEADERS), linesep=b"\r\n",
         )
+        return signature
 
 
 def signer_from_config(cfg: Config) -> DkimSigner | None:

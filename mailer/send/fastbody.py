@@ -16,6 +16,7 @@ from __future__ import annotations
 import binascii
 import html
 import re
+from typing import Any
 from urllib.parse import quote
 
 from ..compose.model import Personalisation, RenderedParts
@@ -107,7 +108,7 @@ class _Part:
 
     def fill(self, values: dict[str, str], expected: str) -> bytes | None:
         vals = [values[k] for k in self.keys]
-        plain = [None] * (2 * len(vals) + 1)
+        plain: list[str] = [""] * (2 * len(vals) + 1)
         plain[0::2] = self.literals
         plain[1::2] = vals
         if "".join(plain) != expected:
@@ -126,7 +127,7 @@ class _Part:
 class FastBodies:
     """Built once per newsletter from a compiled newsletter; ``encode`` per recipient."""
 
-    def __init__(self, compiled, themes: list[str]) -> None:
+    def __init__(self, compiled: Any, themes: list[str]) -> None:
         person, keys = _sentinels(themes)
         parts = compiled.render(person)
         self.default_name = getattr(compiled, "default_name", "")

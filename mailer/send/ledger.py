@@ -17,9 +17,10 @@ are sent again, which is the only way anybody gets a second copy.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlite_utils
 
@@ -34,7 +35,7 @@ OPEN_STATES = ("pending", "sending")
 Conn = sqlite_utils.Database | sqlite3.Connection
 
 
-def _exec(db: Conn, sql: str, params: list | tuple = ()) -> sqlite3.Cursor:
+def _exec(db: Conn, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
     return db.execute(sql, params)
 
 
@@ -68,7 +69,7 @@ class QueueItem:
 _COLS = "id, newsletter_id, subscriber_id, email, message_id, status, attempts, last_error, sent_at, updated_at"
 
 
-def _delivery(row: tuple) -> Delivery:
+def _delivery(row: tuple[Any, ...]) -> Delivery:
     return Delivery(*row)
 
 
@@ -78,7 +79,7 @@ def create_pending(db: sqlite_utils.Database, newsletter_id: int, domain: str, b
     Streams subscribers in batches; idempotent (UNIQUE newsletter_id, subscriber_id). Returns rows added.
     """
     added = 0
-    rows: list[tuple] = []
+    rows: list[tuple[int, str, str]] = []
 
     def flush() -> int:
         if not rows:
@@ -126,7 +127,7 @@ def iter_open(db: Conn, newsletter_id: int, batch: int = 500) -> Iterator[QueueI
         last = rows[-1][0]
 
 
-def _set(db: Conn, delivery_id: int, sql: str, params: list) -> None:
+def _set(db: Conn, delivery_id: int, sql: str, params: list[Any]) -> None:
     conn = db.conn if isinstance(db, sqlite_utils.Database) else db
     with conn:
         conn.execute(f"UPDATE deliveries SET {sql}, updated_at = ? WHERE id = ?", [*params, utcnow(), delivery_id])

@@ -34,6 +34,9 @@ from .transport import ConnectionLost, SmtpConnection
 
 log = logging.getLogger(__name__)
 
+# One delivery ready for a worker: (open delivery, envelope recipient, message bytes, build error).
+Work = tuple[ledger.QueueItem, str, bytes, str]
+
 BACKOFF_BASE = 1.0    # seconds before the first retry; doubles per attempt
 BACKOFF_MAX = 60.0
 STATUS_CHECK_SECONDS = 0.5
@@ -110,7 +113,7 @@ class _Run:
         self.stop_reason = ""
         self.resume_at: datetime | None = None
         self.lock = threading.Lock()
-        self.queue: queue.Queue = queue.Queue(maxsize=max(1, smtp.connections) * 2)
+        self.queue: queue.Queue[list[Work] | None] = queue.Queue(maxsize=max(1, smtp.connections) * 2)
         # One ledger connection shared by the workers under a Python lock: with a connection per
         # thread, SQLite's busy handler sleeps (1 ms and up) whenever two commits collide.
         self.ledger_db = dbmod.connect(self.cfg.database_path, migrate=False)
@@ -118,6 +121,7 @@ class _Run:
         # than every 4 MB: fewer pauses under the ledger lock, and the WAL stays bounded.
         self.ledger_db.conn.execute("PRAGMA wal_autocheckpoint=4000")
         self.ledger_lock = threading.Lock()
+        self._last_check = time.monotonic()
         self.connections = [first] + [SmtpConnection(smtp, self.cfg.smtp_password)
                                       for _ in range(max(1, smtp.connections) - 1)]
 
@@ -140,7 +144,7 @@ class _Run:
         if status == "paused":
             self.halt("pause", reason or "paused by hand")
 
-    def _put(self, chunk: list[tuple], threads: list[threading.Thread]) -> bool:
+    def _put(self, chunk: list[Work], threads: list[threading.Thread]) -> bool:
         """Queue a chunk for the workers; False when the send is stopping or the workers are gone."""
         while not self.stop.is_set() and any(t.is_alive() for t in threads):
             try:
@@ -161,7 +165,7 @@ class _Run:
         for t in threads:
             t.start()
         self._last_check = time.monotonic()
-        chunk: list[tuple] = []
+        chunk: list[Work] = []
         for item in ledger.iter_open(self.rt.db, self.newsletter_id):
             # Messages are built here, in the producer, so the workers only talk SMTP and record.
             # They travel in small chunks: a queue hand-over costs more than building a message.
@@ -221,7 +225,7 @@ class _Run:
                     following = chunk[i + 1] if i + 1 < len(chunk) else None
                     try:
                         marked = self._deliver(db, conn, *work, marked=marked == work[0].delivery_id,
-                                               following=following)
+                                           following=following)
                     except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
                         log.exception("sending delivery %s failed", work[0].delivery_id)
                         self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
@@ -242,24 +246,24 @@ class _Run:
         return rcpt, data, ""
 
     def _deliver(self, db: Any, conn: SmtpConnection, item: ledger.QueueItem, rcpt: str, data: bytes,
-                 error: str, *, marked: bool = False, following: tuple | None = None) -> int | None:
+                 error: str, *, marked: bool = False, following: Work | None = None) -> int | None:
         """Send one delivery and record each step. ``marked``: it was already marked ``sending`` in
         the same commit that recorded the previous message as ``sent``. Returns the id of the
         following delivery when this call marked it ``sending`` that way (one commit, not two)."""
         if not item.mailable:
             db.mark_suppressed(item.delivery_id, "subscriber no longer active")
             self.count("suppressed")
-            return
+            return None
         if error:
             db.mark_failed(item.delivery_id, error)
             self.count("failed")
-            return
+            return None
         try:
             self.throttle.acquire()
         except QuotaReached as q:
             self.resume_at = q.resume_at
             self.halt("quota", f"daily quota of {self.cfg.smtp.daily_quota} messages reached")
-            return
+            return None
         envelope = self.builder.envelope_sender(item.delivery_id)
         attempt = 0
         while True:
@@ -269,49 +273,50 @@ class _Run:
             try:
                 if conn.smtp is None and not self._reconnect(conn):
                     db.mark_pending(item.delivery_id, self.stop_reason)
-                    return
+                    return None
                 out = conn.send(envelope, rcpt, data, dot_safe=True)
             except ConnectionLost as exc:
                 detail = f"connection lost: {exc}"
                 if attempt >= self.max_attempts:
                     db.mark_failed(item.delivery_id, detail)
                     self.count("failed")
-                    return
+                    return None
                 db.mark_pending(item.delivery_id, detail)
                 if not self._wait(attempt):
-                    return
+                    return None
                 continue
             if out.status == "sent":
                 nxt = following[0] if following is not None else None
-                if (nxt is not None and nxt.mailable and not following[3] and not self.throttle.active
-                        and not self.stop.is_set()):
+                if (following is not None and nxt is not None and nxt.mailable and not following[3]
+                        and not self.throttle.active and not self.stop.is_set()):
                     db.mark_sent_then_sending(item.delivery_id, nxt.delivery_id)
                     self.count("sent")
-                    return nxt.delivery_id
+                    next_id: int = nxt.delivery_id
+                    return next_id
                 db.mark_sent(item.delivery_id)
                 self.count("sent")
                 return None
             if out.status == "bounced":
                 db.mark_bounced(item.delivery_id, out.detail, hard=True)
                 self.count("bounced")
-                return
+                return None
             if out.status == "failed":
                 db.mark_failed(item.delivery_id, out.detail)
                 self.count("failed")
-                return
+                return None
             if out.status == "sender_refused":
                 db.mark_pending(item.delivery_id, out.detail)
                 self.halt("pause", f"the SMTP server {conn.where} refuses our sender address ({out.detail}): "
                                    "check [sender] bounce_address and the relay's rules, then 'mailer resume'")
-                return
+                return None
             # retry: a transient 4xx
             if attempt >= self.max_attempts:
                 db.mark_failed(item.delivery_id, f"{out.detail} (gave up after {attempt} attempts)")
                 self.count("failed")
-                return
+                return None
             db.mark_pending(item.delivery_id, out.detail)
             if not self._wait(attempt):
-                return
+                return None
 
 
 class _LockedLedger:
@@ -347,21 +352,6 @@ class _RateUpdater(threading.Thread):
     def __init__(self, progress: Any, task: Any) -> None:
         super().__init__(daemon=True)
         self.progress, self.task, self.done = progress, task, threading.Event()
-
-    def _put(self, chunk: list[tuple], threads: list[threading.Thread]) -> bool:
-        """Queue a chunk for the workers; False when the send is stopping or the workers are gone."""
-        while not self.stop.is_set() and any(t.is_alive() for t in threads):
-            try:
-                self.queue.put(chunk, timeout=STATUS_CHECK_SECONDS)
-                queued = True
-            except queue.Full:
-                queued = False
-            if time.monotonic() - self._last_check > STATUS_CHECK_SECONDS:
-                self.check_paused_by_hand()
-                self._last_check = time.monotonic()
-            if queued:
-                return True
-        return False
 
     def run(self) -> None:
         while not self.done.wait(0.5):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 
 DAY = 24 * 3600.0
@@ -33,7 +33,8 @@ class Throttle:
     """
 
     def __init__(self, per_second: float = 0.0, per_hour: int = 0, daily_quota: int = 0,
-                 earlier_sends: Iterable[float] = (), clock=time.time, sleep=time.sleep) -> None:
+                 earlier_sends: Iterable[float] = (), clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.per_hour = per_hour
         self.daily_quota = daily_quota
