@@ -17,9 +17,9 @@ import json
 import logging
 import multiprocessing
 import re
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from email import policy
 from email.parser import BytesHeaderParser
@@ -73,6 +73,16 @@ class Duplicate:
 
 
 Result = FiledReaction | Duplicate
+
+
+@dataclass
+class PendingBatch:
+    """A batch whose raw bytes are committed and whose parsing has started (``Filer.begin``)."""
+
+    items: list[Incoming]
+    results: list[Result | None]
+    todo: list[tuple[int, int, str, bytes]] = field(default_factory=list)  # (index, raw id, received_at, raw)
+    parsing: list[Future[list[parser.ParsedMessage | str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,7 @@ class Filer:
         self.rt = rt
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._in_flight: set[int] = set()   # raw ids begun but not completed (never filed twice)
         self.db = rt.db
         self.cfg = rt.config
         self.attributor = Attributor(self.db, rt.key)
@@ -264,14 +275,27 @@ class Filer:
     # -- filing -----------------------------------------------------------------------------------
     def file_batch(self, items: Sequence[Incoming]) -> list[Result]:
         """File messages in three commits per batch; results in the order of ``items``."""
-        results: list[Result | None] = [None] * len(items)
-        todo: list[tuple[int, int, str, bytes]] = []  # (index, raw id, received_at, raw bytes)
-        now = utcnow()
+        return self.complete(self.begin(items))
+
+    def begin(self, items: Sequence[Incoming]) -> PendingBatch:
+        """Step 1 for a batch: store and COMMIT the raw bytes, then start parsing (in the workers,
+        if any). ``complete`` files it; in between the caller may fetch and ``begin`` the next batch."""
+        batch = PendingBatch(list(items), [None] * len(items))
         keys = [(hashlib.sha256(item.raw).hexdigest(), header_message_id(item.raw)) for item in items]
+        try:
+            self._store_raw(batch, keys, utcnow())
+        except BaseException:
+            self._in_flight.difference_update(t[1] for t in batch.todo)  # rolled back: ids may be reused
+            raise
+        # Only now, with the raw bytes committed, does any parsing start.
+        batch.parsing = self._submit([raw for i, _, _, raw in batch.todo if items[i].too_large is None])
+        return batch
+
+    def _store_raw(self, batch: PendingBatch, keys: list[tuple[str, str | None]], now: str) -> None:
+        items = batch.items
         with store.transaction(self.db):
             # One look-up for the batch; messages repeated inside the batch are matched in memory.
             by_sha, by_mid = store.find_raws(self.db, [k[0] for k in keys], [k[1] for k in keys if k[1]])
-            queued: set[int] = set()
             for i, item in enumerate(items):
                 sha, mid = keys[i]
                 found: tuple[store.RawRef, str] | None = None
@@ -281,11 +305,12 @@ class Filer:
                     found = by_mid[mid], "message-id"
                 if found is not None:
                     ref, reason = found
-                    if ref.reaction_id is not None or ref.id in queued:
-                        results[i] = Duplicate(ref.id, ref.reaction_id, reason)
+                    if ref.reaction_id is not None or ref.id in self._in_flight:
+                        batch.results[i] = Duplicate(ref.id, ref.reaction_id, reason)
                     else:  # stored before a crash but never filed: file it now
-                        todo.append((i, ref.id, store.raw_received_at(self.db, ref.id), store.raw_data(self.db, ref.id)))
-                        queued.add(ref.id)
+                        batch.todo.append((i, ref.id, store.raw_received_at(self.db, ref.id),
+                                           store.raw_data(self.db, ref.id)))
+                        self._in_flight.add(ref.id)
                     continue
                 note = ""
                 if item.too_large is not None:
@@ -293,26 +318,37 @@ class Filer:
                             " only the header was kept")
                 raw_id = store.insert_raw(self.db, item.raw, sha256=sha, message_id=mid, source=item.source,
                                           uidvalidity=item.uidvalidity, uid=item.uid, received_at=now, note=note)
-                todo.append((i, raw_id, now, item.raw))
-                queued.add(raw_id)
+                batch.todo.append((i, raw_id, now, item.raw))
+                self._in_flight.add(raw_id)
                 by_sha[sha] = store.RawRef(raw_id, None)
                 if mid and mid not in by_mid:
                     by_mid[mid] = store.RawRef(raw_id, None)
 
+    def complete(self, batch: PendingBatch) -> list[Result]:
+        """Steps 2 and 3 for a batch from ``begin``: attribution, side effects, reactions - COMMIT."""
+        try:
+            return self._complete(batch)
+        finally:
+            self._in_flight.difference_update(t[1] for t in batch.todo)
+
+    def _complete(self, batch: PendingBatch) -> list[Result]:
+        items, results = batch.items, batch.results
         records: list[tuple[int, store.ReactionRecord, Analysis]] = []
-        parsed_elsewhere = self._parse_in_pool([raw for i, _, _, raw in todo if items[i].too_large is None])
-        from_pool = iter(parsed_elsewhere)
-        for i, raw_id, received_at, raw in todo:
+        from_pool = self._collect(batch.parsing)
+        for i, raw_id, received_at, raw in batch.todo:
             item = items[i]
-            if item.too_large is None and parsed_elsewhere:
-                got = next(from_pool)
-                if isinstance(got, str):
+            if item.too_large is not None:
+                an = Analysis(replace(self._headers_only(raw), kind="other"), Attribution(),
+                              error=f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes})")
+            elif from_pool is not None:
+                got = next(from_pool, None)
+                if got is None:  # the workers broke off: the rest of the batch is parsed here
+                    from_pool = None
+                    an = self.analyse(raw)
+                elif isinstance(got, str):
                     an = Analysis(_fallback(raw), Attribution(), error=got)
                 else:
                     an = self.analyse_parsed(got)
-            elif item.too_large is not None:
-                an = Analysis(replace(self._headers_only(raw), kind="other"), Attribution(),
-                              error=f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes})")
             else:
                 an = self.analyse(raw)
             notes: list[str] = list(an.notes)
@@ -324,8 +360,11 @@ class Filer:
             records.append((i, self._record(raw_id, received_at, an, error, notes), an))
 
         with store.transaction(self.db):
+            store.defer_fts(self.db)  # one full-text insert for the batch, at the end
+            filed: list[int] = []
             for i, rec, an in records:
                 reaction_id = store.insert_reaction(self.db, rec)
+                filed.append(reaction_id)
                 for body in rec.notes:
                     store.insert_note(self.db, reaction_id, "inbox", body)
                 a = an.attribution
@@ -335,30 +374,46 @@ class Filer:
                     theme_attribution=a.theme_method, confidence=a.confidence, token_status=a.token_status,
                     error=rec.error, notes=tuple(json.loads(rec.event_detail or "{}").get("notes", [])),
                 )
+            store.index_reactions(self.db, filed)
         return [r for r in results if r is not None]
 
     # -- parsing on the other cores ----------------------------------------------------------------
-    def _parse_in_pool(self, raws: list[bytes]) -> list[parser.ParsedMessage | str]:
-        """Parse a batch in worker processes (results in order; a str is a parser failure).
+    def _submit(self, raws: list[bytes]) -> list[Future[list[parser.ParsedMessage | str]]] | None:
+        """Start parsing a batch in worker processes; None means "parse in-process".
 
-        Only for batches of at least POOL_MIN messages and a Filer made with ``workers``; else (and
-        if the pool breaks, e.g. a worker killed) returns [] and the caller parses in-process, where
-        ``analyse`` isolates every failure. Raw bytes are committed before this is called.
+        Only for batches of at least POOL_MIN messages and a Filer made with ``workers``.
         """
         if self.workers <= 0 or len(raws) < POOL_MIN:
-            return []
+            return None
         try:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context())
             size = max(8, -(-len(raws) // (self.workers * 4)))
-            chunks = [raws[s:s + size] for s in range(0, len(raws), size)]
             args = (self.cfg.imap.max_message_bytes, self.own_addresses)
-            return [r for chunk in self._pool.map(_parse_chunk, chunks, *([a] * len(chunks) for a in args))
-                    for r in chunk]
+            return [self._pool.submit(_parse_chunk, raws[s:s + size], *args) for s in range(0, len(raws), size)]
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
-            log.warning("parser workers failed (%s); parsing this batch in-process", exc)
+            log.warning("parser workers failed to start (%s); parsing in-process", exc)
             self.close()
-            return []
+            return None
+
+    def _collect(self, parsing: list[Future[list[parser.ParsedMessage | str]]] | None
+                 ) -> Iterator[parser.ParsedMessage | str] | None:
+        """Results in submission order as they arrive; ends early if the pool breaks (a worker
+        killed by the parser, say), after which the caller parses the rest in-process."""
+        if parsing is None:
+            return None
+
+        def results() -> Iterator[parser.ParsedMessage | str]:
+            for future in parsing:
+                try:
+                    chunk = future.result()
+                except (BrokenProcessPool, OSError, RuntimeError, CancelledError) as exc:
+                    log.warning("parser workers failed (%s); parsing the rest in-process", exc)
+                    self.close()
+                    return
+                yield from chunk
+
+        return results()
 
     def close(self) -> None:
         """Stop the parser workers, if any were started."""

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from ..errors import ImapUnavailable
 from ..runtime import Runtime
 from . import store
-from .fetch import CONNECTION_ERRORS, ImapSession
-from .pipeline import Duplicate, FiledReaction, Filer, Incoming
+from .fetch import CONNECTION_ERRORS, Fetched, ImapSession
+from .pipeline import Duplicate, FiledReaction, Filer, Incoming, PendingBatch, Result
 
 log = logging.getLogger(__name__)
 
@@ -91,27 +91,45 @@ def poll_session(rt: Runtime, session: ImapSession, *, batch_size: int = BATCH_S
 
 def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], uidvalidity: int,
               batch_size: int, report: PollReport) -> None:
+    """Fetch and file batch by batch. With parser workers the batches overlap: batch N+1 is fetched
+    and its raw bytes committed (its parsing starts in the workers) before batch N is completed,
+    flagged and recorded in inbox_state - so each batch keeps the order raw COMMIT -> parse ->
+    reactions COMMIT -> flag -> last_uid, and a crash anywhere refetches from batch N."""
     cfg = rt.config.imap
-    db = rt.db
     source = f"imap:{cfg.mailbox}"
+    pending: tuple[PendingBatch, list[Fetched], int] | None = None
     for start in range(0, len(uids), batch_size):
         batch = uids[start:start + batch_size]
         fetched = session.fetch(batch, cfg.max_message_bytes)
         items = [Incoming(f.raw, source, uidvalidity, f.uid, f.size if f.too_large else None)
                  for f in fetched]
-        results = filer.file_batch(items)          # commits; raises if the database fails
-        session.mark_processed(f.uid for f in fetched)   # only after the commit
-        store.set_inbox_state(db, cfg.mailbox, uidvalidity, batch[-1])
-        report.fetched += len(fetched)
-        report.too_large += sum(1 for f in fetched if f.too_large)
-        for r in results:
-            if isinstance(r, Duplicate):
-                report.duplicates += 1
-            elif isinstance(r, FiledReaction):
-                report.filed += 1
-                report.by_kind[r.kind] = report.by_kind.get(r.kind, 0) + 1
-                if r.error:
-                    report.errors += 1
+        if not filer.workers:
+            results = filer.file_batch(items)          # commits; raises if the database fails
+            _finish(rt, session, fetched, batch[-1], uidvalidity, results, report)
+            continue
+        begun = filer.begin(items)                     # raw COMMIT; parsing starts in the workers
+        if pending is not None:
+            _finish(rt, session, pending[1], pending[2], uidvalidity, filer.complete(pending[0]), report)
+        pending = (begun, fetched, batch[-1])
+    if pending is not None:
+        _finish(rt, session, pending[1], pending[2], uidvalidity, filer.complete(pending[0]), report)
+
+
+def _finish(rt: Runtime, session: ImapSession, fetched: list[Fetched], last_uid: int, uidvalidity: int,
+            results: list[Result], report: PollReport) -> None:
+    """After a batch's reactions COMMIT: flag (or move) on the server, then advance last_uid."""
+    session.mark_processed(f.uid for f in fetched)
+    store.set_inbox_state(rt.db, rt.config.imap.mailbox, uidvalidity, last_uid)
+    report.fetched += len(fetched)
+    report.too_large += sum(1 for f in fetched if f.too_large)
+    for r in results:
+        if isinstance(r, Duplicate):
+            report.duplicates += 1
+        elif isinstance(r, FiledReaction):
+            report.filed += 1
+            report.by_kind[r.kind] = report.by_kind.get(r.kind, 0) + 1
+            if r.error:
+                report.errors += 1
 
 
 def poll_once(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> PollReport:

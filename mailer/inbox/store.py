@@ -183,6 +183,25 @@ def insert_reaction(db: sqlite_utils.Database, rec: ReactionRecord) -> int:
     return reaction_id
 
 
+def defer_fts(db: sqlite_utils.Database) -> None:
+    """Inside a filing transaction: reactions inserted from now on are indexed by ``index_reactions``
+    (one statement for the batch) instead of by the per-row trigger (see 0006_fts_batch.sql)."""
+    db.conn.execute("INSERT OR IGNORE INTO reactions_fts_deferred (id) VALUES (1)")
+
+
+def index_reactions(db: sqlite_utils.Database, reaction_ids: Sequence[int]) -> None:
+    """Full-text index the reactions inserted since ``defer_fts``, and end the deferral. Runs last
+    in the caller's transaction, after every other write (a later statement would flush FTS5)."""
+    if reaction_ids:
+        db.conn.execute(
+            "INSERT INTO reactions_fts (rowid, subject, from_name, from_address, reply_text, full_text)"
+            " SELECT id, subject, from_name, from_address, reply_text, full_text FROM reactions"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(reaction_ids))],
+        )
+    db.conn.execute("DELETE FROM reactions_fts_deferred")
+
+
 def insert_note(db: sqlite_utils.Database, reaction_id: int, author: str, body: str) -> None:
     db.conn.execute(
         "INSERT INTO reaction_notes (reaction_id, author, body, created_at) VALUES (?,?,?,?)",
