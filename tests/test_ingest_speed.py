@@ -1,0 +1,203 @@
+"""The fast filing paths give exactly what the plain path gives: parser workers, overlapping
+batches in the poller, and the full-text index written once per batch (0006_fts_batch.sql)."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from imapclient import IMAPClient
+
+from mailer import tokens
+from mailer.inbox import parse, pipeline, poll, samples, store
+from mailer.inbox.pipeline import Duplicate, FiledReaction, Filer, Incoming
+from mailer.runtime import Runtime
+from mailer.web.sample import SampleReaction, insert_reaction
+
+
+@pytest.fixture
+def seeded(runtime):
+    issues, readers = samples.seed_history(runtime.db, runtime.config.newsletters_dir, readers=12)
+    return runtime, issues, readers
+
+
+def _replies(rt: Runtime, issues, readers, n: int, seed: int = 3) -> list[bytes]:
+    """Realistic replies: signed reply addresses with themes, In-Reply-To, subjects, out-of-office."""
+    rng = random.Random(seed)
+    base = rt.config.sender.reply_address
+    out = []
+    for i in range(n):
+        issue, reader = issues[i % len(issues)], readers[rng.randrange(len(readers))]
+        raw = samples.random_reply(rng, issue, reader, base, i)
+        if i % 4 == 0:
+            to = tokens.reply_address(rt.key, base, issue.id, reader.subscriber_id, rng.randrange(len(issue.themes) + 1))
+            raw = raw.replace(b"To: " + base.encode(), b"To: " + to.encode(), 1)
+        if i % 10 == 7:
+            raw = raw.replace(b"Subject: ", b"Auto-Submitted: auto-replied\r\nSubject: Automatisch antwoord: ", 1)
+        out.append(raw)
+    return out
+
+
+def _filed(rt: Runtime) -> list[tuple]:
+    """Everything filing decides, per raw message, in a comparable form."""
+    return rt.db.execute(
+        "SELECT m.sha256, r.kind, r.newsletter_id, r.theme_slug, r.attribution, r.theme_attribution, r.confidence,"
+        " r.theme_confidence, r.token_status, r.subscriber_id, r.delivery_id, r.reply_text, r.full_text, r.error"
+        " FROM reactions r JOIN raw_messages m ON m.id = r.raw_message_id ORDER BY m.sha256"
+    ).fetchall()
+
+
+def _search(rt: Runtime, term: str) -> list[int]:
+    return [r[0] for r in rt.db.execute(
+        "SELECT rowid FROM reactions_fts WHERE reactions_fts MATCH ? ORDER BY rowid", [term]).fetchall()]
+
+
+def _fresh_runtime(tmp_path, name: str, config) -> Runtime:
+    db_path = tmp_path / name / "mailer.db"
+    return Runtime(config.replace(database={"path": str(db_path)}))
+
+
+def test_workers_file_exactly_what_in_process_parsing_files(seeded, tmp_path, config):
+    rt, issues, readers = seeded
+    messages = _replies(rt, issues, readers, 160)
+    plain = Filer(rt)
+    for s in range(0, len(messages), 80):
+        plain.file_batch([Incoming(m, "test") for m in messages[s:s + 80]])
+
+    other = _fresh_runtime(tmp_path, "pool", config)
+    samples.seed_history(other.db, other.config.newsletters_dir, readers=12)
+    fast = Filer(other, workers=2)
+    try:
+        first = fast.begin([Incoming(m, "test") for m in messages[:80]])
+        assert first.parsing is not None, "a batch of 80 must go to the workers"
+        second = fast.begin([Incoming(m, "test") for m in messages[80:]])   # overlapping, as the poller does
+        results = fast.complete(first) + fast.complete(second)
+    finally:
+        fast.close()
+        other.close()
+    other = _fresh_runtime(tmp_path, "pool", config)
+    try:
+        assert all(isinstance(r, FiledReaction) for r in results)
+        assert len(_filed(rt)) == 160
+        assert _filed(other) == _filed(rt)
+        kinds = {row[1] for row in _filed(rt)}
+        assert {"reaction", "auto_reply"} <= kinds
+    finally:
+        other.close()
+
+
+def test_a_parser_failure_in_a_worker_files_that_message_as_other(seeded, monkeypatch):
+    rt, issues, readers = seeded
+    messages = _replies(rt, issues, readers, 70)
+    real = parse.parse_message
+
+    def crashing(raw, **kw):
+        if b"Goed-Fout" in raw:
+            raise ValueError("simulated parser crash")
+        return real(raw, **kw)
+
+    bad = samples.reply(from_address=readers[0].email, subject="Goed-Fout", body="Kapot.")
+    monkeypatch.setattr(parse, "parse_message", crashing)   # forked workers inherit it
+    filer = Filer(rt, workers=2)
+    try:
+        results = filer.file_batch([Incoming(m, "test") for m in [*messages[:35], bad, *messages[35:]]])
+    finally:
+        filer.close()
+    assert len(results) == 71 and all(isinstance(r, FiledReaction) for r in results)
+    assert results[35].kind == "other" and "simulated parser crash" in results[35].error
+    assert sum(1 for r in results if r.kind == "reaction") >= 55
+    assert store.counts(rt.db) == {"raw_messages": 71, "reactions": 71}
+
+
+def test_a_worker_that_dies_leaves_the_batch_to_in_process_parsing(seeded, monkeypatch):
+    rt, issues, readers = seeded
+    messages = _replies(rt, issues, readers, 70)
+    parent = os.getpid()
+    real = parse.parse_message
+
+    def dying(raw, **kw):
+        if os.getpid() != parent:
+            os._exit(3)  # a worker killed mid-parse (e.g. by the OOM killer)
+        return real(raw, **kw)
+
+    monkeypatch.setattr(parse, "parse_message", dying)
+    filer = Filer(rt, workers=2)
+    try:
+        results = filer.file_batch([Incoming(m, "test") for m in messages])
+    finally:
+        filer.close()
+    assert len(results) == 70 and all(isinstance(r, FiledReaction) and not r.error for r in results)
+    assert store.counts(rt.db) == {"raw_messages": 70, "reactions": 70}
+
+
+def test_overlapping_batches_never_file_a_message_twice(seeded):
+    rt, issues, readers = seeded
+    messages = _replies(rt, issues, readers, 70)
+    filer = Filer(rt, workers=2)
+    try:
+        first = filer.begin([Incoming(m, "test") for m in messages])
+        again = filer.begin([Incoming(m, "test") for m in messages[:10]])  # same bytes, before the first is filed
+        results = filer.complete(first) + filer.complete(again)
+    finally:
+        filer.close()
+    assert sum(isinstance(r, FiledReaction) for r in results) == 70
+    assert sum(isinstance(r, Duplicate) for r in results) == 10
+    assert store.counts(rt.db) == {"raw_messages": 70, "reactions": 70}
+
+
+def test_batch_indexing_finds_the_same_reactions_as_the_trigger(seeded):
+    rt, issues, readers = seeded
+    messages = _replies(rt, issues, readers, 40)
+    Filer(rt).file_batch([Incoming(m, "test") for m in messages])
+    by_trigger = insert_reaction(rt.db, SampleReaction(subject="Coöperatie", reply_text="Een losse reactie"))
+    assert rt.db.execute("SELECT COUNT(*) FROM reactions_fts_deferred").fetchone()[0] == 0
+    rt.db.execute("INSERT INTO reactions_fts(reactions_fts, rank) VALUES('integrity-check', 1)")
+    rows = rt.db.execute("SELECT id, subject, from_name, from_address, reply_text, full_text FROM reactions").fetchall()
+    assert len(rows) == 41
+    # Every filed reaction is findable by a word of each indexed column, exactly like the trigger's row.
+    for rid, subject, name, address, reply, full in rows:
+        indexed = rt.db.execute(
+            "SELECT subject, from_name, from_address, reply_text, full_text FROM reactions_fts WHERE rowid = ?",
+            [rid]).fetchone()
+        assert indexed == (subject, name, address, reply, full)
+    assert by_trigger in _search(rt, "cooperatie")
+    word = readers[0].email.split("@")[0]
+    expected = sorted(r[0] for r in rows if word in r[3])
+    assert _search(rt, f'from_address:"{word}"') == expected
+
+
+def test_a_failed_batch_insert_leaves_no_deferral_behind(seeded, monkeypatch):
+    rt, issues, readers = seeded
+
+    def failing(db, rec):
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(store, "insert_reaction", failing)
+    with pytest.raises(RuntimeError):
+        Filer(rt).file_batch([Incoming(m, "test") for m in _replies(rt, issues, readers, 3)])
+    monkeypatch.undo()
+    assert rt.db.execute("SELECT COUNT(*) FROM reactions_fts_deferred").fetchone()[0] == 0
+    rid = insert_reaction(rt.db, SampleReaction(subject="Na de fout", reply_text="gevonden"))
+    assert _search(rt, "gevonden") == [rid]
+
+
+def test_poller_with_workers_files_everything_once_and_flags_it(seeded, imap_server, monkeypatch):
+    rt, issues, readers = seeded
+    monkeypatch.setattr(poll, "PARSE_POOL_MIN_BACKLOG", 100)
+    monkeypatch.setattr(pipeline, "POOL_MIN", 16)
+    messages = _replies(rt, issues, readers, 130)
+    messages.append(messages[5])  # the same mail twice, in another batch
+    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
+        c.login("demouser", "demopass")
+        c.multiappend("INBOX", messages)
+    report = poll.poll_once(rt, batch_size=25)
+    assert report.fetched == 131 and report.filed == 130 and report.duplicates == 1
+    assert store.counts(rt.db) == {"raw_messages": 130, "reactions": 130}
+    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
+        c.login("demouser", "demopass")
+        c.select_folder("INBOX", readonly=True)
+        flags = c.get_flags(c.search("ALL"))
+    assert len(flags) == 131 and all(b"\\Seen" in f for f in flags.values())
+    assert store.get_inbox_state(rt.db, "INBOX").last_uid == max(flags)
+    assert poll.poll_once(rt).fetched == 0
