@@ -23,6 +23,8 @@ from ..compose.model import Personalisation, RenderedParts
 
 CRLF = b"\r\n"
 SOFT = b"=\r\n"
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9@+._~-]*\Z")   # unchanged by quote(safe="@+") and escape
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
 _SENTINEL = re.compile(r"(?:https://zq\.invalid/)?zqzq([a-z]\d+)zqzq(?:@zq\.invalid)?")
 
 
@@ -140,10 +142,12 @@ class FastBodies:
                 "prefs": p.preferences_url}
         for slug, address in p.theme_reply_addresses.items():
             text[f"theme:{slug}"] = address
-        esc = {k: html.escape(v, quote=True) for k, v in text.items()}
+        esc: dict[str, str] = {}
         for k, v in text.items():
-            if k == "reply" or k.startswith("theme:"):
-                esc[k] = html.escape(quote(v, safe="@+"), quote=True)
+            if k == "reply" or k.startswith("theme:"):   # addresses inside mailto: links
+                esc[k] = v if _PLAIN_ADDRESS.match(v) else html.escape(quote(v, safe="@+"), quote=True)
+            else:
+                esc[k] = html.escape(v, quote=True) if _HTML_SPECIAL.search(v) else v
         return text, esc
 
     def encode(self, p: Personalisation, parts: RenderedParts) -> tuple[bytes, bytes]:

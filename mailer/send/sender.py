@@ -331,6 +331,7 @@ class _LockedLedger:
         def call(*args: Any, **kwargs: Any) -> Any:
             with self.lock:
                 return func(self.db, *args, **kwargs)
+        setattr(self, name, call)   # built once per name
         return call
 
 
