@@ -121,22 +121,26 @@ class ImapSession:
         return sorted(u for u in uids if u > last_uid)
 
     def fetch(self, uids: Sequence[int], max_bytes: int) -> list[Fetched]:
-        """Fetch ``uids`` (one batch) without setting \\Seen; over ``max_bytes`` only the header."""
+        """Fetch ``uids`` (one batch) without setting \\Seen; over ``max_bytes`` only the header.
+
+        The big ones are found with one ``UID SEARCH ... LARGER`` (a short answer) rather than an
+        RFC822.SIZE fetch per message first: parsing that second FETCH answer cost the poller as
+        much as a third of a bare fetch. Messages are immutable, so the size cannot change between.
+        """
         if not uids:
             return []
-        sizes = {uid: int(d.get(b"RFC822.SIZE", 0)) for uid, d in self.c.fetch(uids, ["RFC822.SIZE"]).items()}
-        small = [u for u in uids if sizes.get(u, 0) <= max_bytes and u in sizes]
-        large = [u for u in uids if sizes.get(u, 0) > max_bytes]
+        large = set(self.c.search(["UID", _uid_set(uids), "LARGER", str(max_bytes)]))
+        small = [u for u in uids if u not in large]
         out: dict[int, Fetched] = {}
         if small:
-            for uid, d in self.c.fetch(small, ["BODY.PEEK[]"]).items():
+            for uid, d in self.c.fetch(small, ["RFC822.SIZE", "BODY.PEEK[]"]).items():
                 raw = d.get(b"BODY[]")
                 if raw is not None:
-                    out[uid] = Fetched(uid, bytes(raw), sizes[uid], False)
+                    out[uid] = Fetched(uid, bytes(raw), int(d.get(b"RFC822.SIZE", len(raw))), False)
         if large:
-            for uid, d in self.c.fetch(large, ["BODY.PEEK[HEADER]"]).items():
+            for uid, d in self.c.fetch(sorted(large), ["RFC822.SIZE", "BODY.PEEK[HEADER]"]).items():
                 raw = d.get(b"BODY[HEADER]") or b""
-                out[uid] = Fetched(uid, bytes(raw), sizes[uid], True)
+                out[uid] = Fetched(uid, bytes(raw), int(d.get(b"RFC822.SIZE", 0)), True)
         return [out[u] for u in uids if u in out]
 
     def mark_processed(self, uids: Iterable[int]) -> None:
@@ -168,6 +172,20 @@ class ImapSession:
 
     def idle_done(self) -> None:
         self.c.idle_done()
+
+
+def _uid_set(uids: Sequence[int]) -> str:
+    """1,2,3,7,8 -> '1:3,7:8' (a batch is mostly one run of UIDs: a short command)."""
+    runs: list[str] = []
+    ordered = sorted(set(uids))
+    start = prev = ordered[0]
+    for u in ordered[1:] + [0]:
+        if u == prev + 1:
+            prev = u
+            continue
+        runs.append(str(start) if start == prev else f"{start}:{prev}")
+        start = prev = u
+    return ",".join(runs)
 
 
 def _short(exc: BaseException) -> str:
