@@ -80,6 +80,7 @@ class SenderConfig:
 class ScheduleConfig:
     timezone: str = "Europe/Amsterdam"
     grace_hours: float = 24.0
+    check_interval: int = 20  # seconds between looks for due newsletters in ``mailer serve``
 
     @property
     def tz(self) -> ZoneInfo:

@@ -92,32 +92,20 @@ def _print_summary(console: Console, result) -> None:
 
 def _serve_demo(console: Console, cfg, servers) -> None:
     from ..runtime import Runtime
-    from ..web import create_app
+    from ..service import start_service
     from ..web.auth import create_user
-    from ..web.server import ServerThread
 
     rt = Runtime(cfg)
     password = "demo-" + os.urandom(4).hex()
     create_user(rt.db, "demo", password)
-    app = create_app(rt)
-    scheduler = None
+    service = start_service(rt)
+    console.print(f"\nWebinterface: {service.url}/team   gebruiker: demo   wachtwoord: {password}")
+    console.print(f"Aanmelden als lezer: {service.url}/aanmelden   (Ctrl-C om te stoppen)")
     try:
-        from ..schedule import start_scheduler
-
-        scheduler = start_scheduler(rt)
-    except ImportError:
-        pass
-    srv = ServerThread(app, cfg.web.host, cfg.web.port).start()
-    console.print(f"\nWebinterface: {srv.url}/team   gebruiker: demo   wachtwoord: {password}")
-    console.print(f"Aanmelden als lezer: {srv.url}/aanmelden   (Ctrl-C om te stoppen)")
-    stop = threading.Event()
-    try:
-        stop.wait()
+        threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
-        srv.stop()
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        service.stop()
         for server in servers or ():
             server.stop()

@@ -17,40 +17,31 @@ from .base import get_runtime, main
 def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     """Run the service: send due newsletters, poll the inbox, serve public pages and the team UI.
 
+    Due newsletters are looked for every [schedule] check_interval seconds; the inbox is watched
+    with IMAP IDLE when the server offers it, else polled every [imap] poll_interval seconds.
+
     \b
     Example:
       MAILER_IMAP_PASSWORD=... MAILER_SMTP_PASSWORD=... mailer serve
       mailer serve --port 8081 --no-scheduler
     """
-    from ..web import create_app
-    from ..web.server import ServerThread
+    from ..service import start_service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = get_runtime()
     cfg = rt.config
-    rt.db  # open and migrate before anything starts
-    app = create_app(rt)
-    scheduler = None
-    if not no_scheduler:
-        from ..schedule import start_scheduler
-
-        scheduler = start_scheduler(rt)
     try:
-        srv = ServerThread(app, host or cfg.web.host, port or cfg.web.port)
+        service = start_service(rt, host=host, port=port, background=not no_scheduler)
     except OSError as exc:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
         raise click.ClickException(
             f"cannot listen on {host or cfg.web.host}:{port or cfg.web.port} ({exc.strerror}): "
             "choose another port with --port or [web] port"
         ) from None
-    srv.start()
-    click.echo(f"mailer serve: {srv.url}/aanmelden (public), {srv.url}/team (team); Ctrl-C stops")
+    click.echo(f"mailer serve: {service.url}/aanmelden (public), {service.url}/team (team); Ctrl-C stops",
+               err=False)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         click.echo("stopping")
     finally:
-        srv.stop()
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        service.stop()

@@ -15,8 +15,6 @@ from ..runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-SEND_INTERVAL_SECONDS = 20
-
 
 def _send_job(rt: Runtime) -> None:
     from .service import send_due
@@ -45,16 +43,22 @@ def _poll_job(rt: Runtime) -> None:
 
 
 def start_scheduler(rt: Runtime, *, poll_interval: int | None = None,
-                    send_interval: int = SEND_INTERVAL_SECONDS) -> BackgroundScheduler:
-    """Start and return a BackgroundScheduler; stop it with ``scheduler.shutdown()``."""
+                    send_interval: int | None = None, poll: bool = True) -> BackgroundScheduler:
+    """Start and return a BackgroundScheduler; stop it with ``scheduler.shutdown()``.
+
+    ``poll=False`` leaves the inbox to a long-running poller (``mailer serve`` uses IDLE that way).
+    """
+    if send_interval is None:
+        send_interval = rt.config.schedule.check_interval
     from datetime import datetime, timezone
 
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     first = datetime.now(timezone.utc)
     scheduler.add_job(_send_job, "interval", args=[rt], seconds=send_interval, id="send-due",
                       name="send due newsletters", max_instances=1, coalesce=True, next_run_time=first)
-    interval = poll_interval if poll_interval is not None else rt.config.imap.poll_interval
-    scheduler.add_job(_poll_job, "interval", args=[rt], seconds=max(1, interval), id="poll-inbox",
-                      name="poll the inbox", max_instances=1, coalesce=True, next_run_time=first)
+    if poll:
+        interval = poll_interval if poll_interval is not None else rt.config.imap.poll_interval
+        scheduler.add_job(_poll_job, "interval", args=[rt], seconds=max(1, interval), id="poll-inbox",
+                          name="poll the inbox", max_instances=1, coalesce=True, next_run_time=first)
     scheduler.start()
     return scheduler

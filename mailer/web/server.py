@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 
 from flask import Flask
@@ -12,6 +13,7 @@ class ServerThread:
     """``with ServerThread(app) as srv: srv.url`` - a real HTTP server on 127.0.0.1."""
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
+        _check_bindable(host, port)
         self.server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self.host = host
         self.port = self.server.server_port
@@ -35,3 +37,12 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Raise OSError for a port we cannot listen on: werkzeug would print and exit the process instead."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
