@@ -56,7 +56,7 @@ def demo(ctx: click.Context, serve: bool, folder: str) -> None:
 
     lazy = ctx.find_root().obj
     base = load_config(lazy.config_path if lazy else None)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     web_port = None
     if serve:
         web_port = base.web.port if _port_free(base.web.port) else _free_port()
