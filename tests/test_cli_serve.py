@@ -19,7 +19,7 @@ from mailer.config import load_config
 from mailer.localservers import free_port
 from mailer.runtime import Runtime
 from subscribers import store
-from tests.conftest import write_config
+from conftest import write_config
 
 
 def _wait(predicate, timeout: float = 30.0) -> bool:

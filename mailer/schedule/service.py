@@ -180,7 +180,9 @@ def overview(rt: Runtime) -> list[Overview]:
     out: list[Overview] = []
     for r in rows:
         c = counts.get(r.id, dict.fromkeys(ledger.STATES, 0))
-        out.append(Overview(r.slug, r.title, r.status, _iso(r.send_at), format_local(r.send_at, tz),
+        # A newsletter sent by hand has no send_at: show when its send started instead.
+        shown = r.send_at or r.started_at
+        out.append(Overview(r.slug, r.title, r.status, _iso(r.send_at), format_local(shown, tz),
                             r.status_reason, c["sent"], c["failed"], c["bounced"], c["suppressed"],
                             c["pending"] + c["sending"], True))
     known = {r.slug for r in rows}
