@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import random
+from email.utils import getaddresses, parseaddr
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from imapclient import IMAPClient
 
 from mailer import tokens
@@ -201,3 +204,22 @@ def test_poller_with_workers_files_everything_once_and_flags_it(seeded, imap_ser
     assert len(flags) == 131 and all(b"\\Seen" in f for f in flags.values())
     assert store.get_inbox_state(rt.db, "INBOX").last_uid == max(flags)
     assert poll.poll_once(rt).fetched == 0
+
+
+ADDRESS_SHAPES = ["a@b.nl", " Anne de Vries  <anne.de-vries@gemeente.example.nl> ", "Zoë Ünal <z@x.nl>",
+                  "J. Jansen <j@x.nl>", "\"Vries, A\" <a@b.nl>", "a@b.nl (Anne)", "Anne de Vries a@b.nl",
+                  "a..b@c.nl", "Name<a@b.nl>", "Name <a@b.nl", "<a@b.nl>", "a+tag@x.nl", "o'Brien <o@x.ie>",
+                  "A - B <a@b.nl>", "undisclosed-recipients:;", "a@b.nl, c@d.nl", ""]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(ADDRESS_SHAPES), st.lists(st.tuples(st.integers(0, 80), st.sampled_from(list("aZé .'-<>@_,;:\"()\t1"))),
+                                                 max_size=3))
+def test_fast_address_reading_equals_the_stdlib(shape: str, edits: list[tuple[int, str]]) -> None:
+    chars = list(shape)
+    for at, ch in edits:
+        if chars:
+            chars[at % len(chars)] = ch
+    value = "".join(chars)
+    assert parse.fast_parseaddr(value) == parseaddr(value)
+    assert parse._fast_getaddresses([value, "b@c.nl"]) == getaddresses([value, "b@c.nl"])
