@@ -223,3 +223,26 @@ def test_fast_address_reading_equals_the_stdlib(shape: str, edits: list[tuple[in
     value = "".join(chars)
     assert parse.fast_parseaddr(value) == parseaddr(value)
     assert parse._fast_getaddresses([value, "b@c.nl"]) == getaddresses([value, "b@c.nl"])
+
+
+def test_lean_fetch_reads_what_imapclient_reads(imap_server, runtime):
+    tricky = [
+        samples.reply(from_address="a@x.example", subject="UID 999 {5}", body="Regel met ) en {12}\r\nUID 7"),
+        samples.reply(from_address="b@x.example", subject="Één", body="Ångström café, 8-bit: ü"),
+        *[samples.reply(from_address=f"c{i}@x.example", subject="Hoi", body="Tekst " * i) for i in range(5)],
+    ]
+    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
+        c.login("demouser", "demopass")
+        c.multiappend("INBOX", tricky)
+    session = poll.open_session(runtime)
+    try:
+        session.select()
+        uids = session.uids_after(0)
+        lean = session._fetch_bodies(uids)
+        full = {u: (bytes(d[b"BODY[]"]), int(d[b"RFC822.SIZE"]))
+                for u, d in session.c.fetch(uids, ["RFC822.SIZE", "BODY.PEEK[]"]).items()}
+        assert lean is not None and len(lean) == 7
+        assert lean == full
+        assert [f.raw for f in session.fetch(uids, runtime.config.imap.max_message_bytes)] == [full[u][0] for u in uids]
+    finally:
+        session.close()

@@ -7,6 +7,7 @@ the database commit. Nothing here ever deletes or expunges.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 from collections.abc import Iterable, Sequence
@@ -133,15 +134,50 @@ class ImapSession:
         small = [u for u in uids if u not in large]
         out: dict[int, Fetched] = {}
         if small:
-            for uid, d in self.c.fetch(small, ["RFC822.SIZE", "BODY.PEEK[]"]).items():
-                raw = d.get(b"BODY[]")
-                if raw is not None:
-                    out[uid] = Fetched(uid, bytes(raw), int(d.get(b"RFC822.SIZE", len(raw))), False)
+            bodies = self._fetch_bodies(small)
+            if bodies is None:  # an answer the lean reader does not know: IMAPClient's full parser
+                bodies = {}
+                for uid, d in self.c.fetch(small, ["RFC822.SIZE", "BODY.PEEK[]"]).items():
+                    raw = d.get(b"BODY[]")
+                    if raw is not None:
+                        bodies[uid] = (bytes(raw), int(d.get(b"RFC822.SIZE", len(raw))))
+            for uid, (raw, size) in bodies.items():
+                out[uid] = Fetched(uid, raw, size, False)
         if large:
             for uid, d in self.c.fetch(sorted(large), ["RFC822.SIZE", "BODY.PEEK[HEADER]"]).items():
                 raw = d.get(b"BODY[HEADER]") or b""
                 out[uid] = Fetched(uid, bytes(raw), int(d.get(b"RFC822.SIZE", 0)), True)
         return [out[u] for u in uids if u in out]
+
+    def _fetch_bodies(self, uids: Sequence[int]) -> dict[int, tuple[bytes, int]] | None:
+        """``UID FETCH (RFC822.SIZE BODY.PEEK[])`` read straight from imaplib's answer, or None.
+
+        IMAPClient's general response parser tokenises every FETCH item in Python: 65 us a
+        message here against 40 us for imaplib alone, a tenth of what the poller spends per
+        message. Each answer is one literal (the message) with UID and size around it; anything
+        else (no UID, two literals, an unknown shape) returns None and the caller uses IMAPClient.
+        """
+        imap = getattr(self.c, "_imap", None)
+        if imap is None:
+            return None
+        typ, data = imap.uid("FETCH", _uid_set(uids), "(RFC822.SIZE BODY.PEEK[])")
+        if typ != "OK":
+            return None
+        out: dict[int, tuple[bytes, int]] = {}
+        for i, item in enumerate(data):
+            if not isinstance(item, tuple):
+                continue
+            if len(item) != 2 or not isinstance(item[0], bytes) or not item[0].rstrip().endswith(b"}"):
+                return None
+            tail = data[i + 1] if i + 1 < len(data) and isinstance(data[i + 1], bytes) else b""
+            meta = item[0] + b" " + tail
+            uid, size = _FETCH_UID.search(meta), _FETCH_SIZE.search(meta)
+            if uid is None or b"BODY[]" not in item[0].upper() or meta.count(b"{") != 1:
+                return None
+            raw = bytes(item[1])
+            out[int(uid.group(1))] = (raw, int(size.group(1)) if size else len(raw))
+        wanted = set(uids)
+        return {u: v for u, v in out.items() if u in wanted}
 
     def mark_processed(self, uids: Iterable[int]) -> None:
         """Flag \\Seen, or move to ``processed_folder`` (created when missing). Never deletes."""
@@ -172,6 +208,10 @@ class ImapSession:
 
     def idle_done(self) -> None:
         self.c.idle_done()
+
+
+_FETCH_UID = re.compile(rb"[( ]UID (\d+)", re.IGNORECASE)
+_FETCH_SIZE = re.compile(rb"[( ]RFC822\.SIZE (\d+)", re.IGNORECASE)
 
 
 def _uid_set(uids: Sequence[int]) -> str:
