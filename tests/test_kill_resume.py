@@ -12,11 +12,13 @@ import sys
 import time
 from collections import Counter
 
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from test_send_kit import SLUG, make_runtime
 
 from mailer import newsletters
 from mailer.config import PROJECT_ROOT
-from mailer.localservers import LocalSmtpServer
+from mailer.localservers import CollectingHandler, LocalSmtpServer
 from mailer.send import ledger
 
 SUBSCRIBERS = 500
@@ -33,15 +35,29 @@ def _start(config_path) -> subprocess.Popen:
     )
 
 
-def test_kill_9_and_resume_loses_nobody(tmp_path):
+class PipeliningHandler(CollectingHandler):
+    """Offers PIPELINING, as Postfix does: the sender then sends each next envelope with a body."""
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,  # noqa: N802
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        return [responses[0], "250-PIPELINING", *responses[1:]]
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["plain-throttled", "pipelined-full-speed"])
+def test_kill_9_and_resume_loses_nobody(tmp_path, pipelining):
     rng = random.Random(int(os.environ.get("KILL_SEED", time.time_ns())))
-    with LocalSmtpServer() as smtp:
-        # A rate limit keeps each run long enough to be killed at a random point mid-send.
-        rt = make_runtime(tmp_path, smtp.port, smtp={"connections": CONNECTIONS, "rate_per_second": 300})
+    subscribers = SUBSCRIBERS * 3 if pipelining else SUBSCRIBERS
+    with LocalSmtpServer(handler=PipeliningHandler() if pipelining else None) as smtp:
+        # Plain: a rate limit keeps each run long enough to be killed at a random point mid-send.
+        # Pipelined: no limit (each next envelope travels with the previous body only when
+        # unthrottled), more subscribers instead.
+        extra = {} if pipelining else {"rate_per_second": 300}
+        rt = make_runtime(tmp_path, smtp.port, smtp={"connections": CONNECTIONS, **extra})
         with rt.db.conn:   # subscribers in bulk (the store's add() per row would be slow here)
             rt.db.conn.executemany(
                 "INSERT INTO subscribers (email, name, status, created_at, updated_at) VALUES (?,?,'active',?,?)",
-                [(f"lezer{i}@example.org", f"Lezer {i}", "2026-01-01", "2026-01-01") for i in range(SUBSCRIBERS)])
+                [(f"lezer{i}@example.org", f"Lezer {i}", "2026-01-01", "2026-01-01") for i in range(subscribers)])
         kills = 0
         deadline = time.monotonic() + 60
         while kills < KILLS:
@@ -50,7 +66,7 @@ def test_kill_9_and_resume_loses_nobody(tmp_path):
             if kills == 0:
                 time.sleep(rng.uniform(0.3, 1.0))           # somewhere in start-up or the first messages
             else:
-                target = before + rng.randint(5, SUBSCRIBERS // (KILLS + 1))
+                target = before + rng.randint(5, subscribers // (KILLS + 1))
                 while len(smtp.messages) < target and proc.poll() is None and time.monotonic() < deadline:
                     time.sleep(0.001)
             if proc.poll() is not None:
@@ -67,11 +83,11 @@ def test_kill_9_and_resume_loses_nobody(tmp_path):
         received = Counter(m.rcpt_tos[0] for m in smtp.messages)
 
     assert kills >= 2, "the sender finished before it could be killed: raise SUBSCRIBERS"
-    missing = {f"lezer{i}@example.org" for i in range(SUBSCRIBERS)} - set(received)
+    missing = {f"lezer{i}@example.org" for i in range(subscribers)} - set(received)
     assert not missing, f"{len(missing)} recipients never got the issue"
     duplicates = sum(n - 1 for n in received.values())
     print(f"kills={kills} duplicates={duplicates} messages={sum(received.values())}")
     assert duplicates <= kills * CONNECTIONS, (duplicates, kills)
     row = newsletters.get(rt.db, SLUG)
     assert row.status == "sent"
-    assert ledger.counts(rt.db, row.id)["sent"] == SUBSCRIBERS
+    assert ledger.counts(rt.db, row.id)["sent"] == subscribers

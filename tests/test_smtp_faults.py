@@ -231,3 +231,75 @@ def test_pipelining_is_used_when_the_server_offers_it():
             assert conn.send("b@example.org", "a@example.org", b"Subject: y\r\n\r\nok\r\n").status == "sent"
             conn.close()
             assert [m.data.split(b"\r\n\r\n", 1)[1] for m in smtp.messages] == [b".dot\r\n", b"ok\r\n"]
+
+
+class GreylistBodyHandler(FlakyHandler):
+    """451 on the body of chosen recipients, ``times`` times each (after the envelope was accepted)."""
+
+    def __init__(self, times: dict[str, int]) -> None:
+        super().__init__(pipelining=True)
+        self.times = dict(times)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        rcpt = envelope.rcpt_tos[0]
+        if self.times.get(rcpt, 0) > 0:
+            self.times[rcpt] -= 1
+            return "451 4.3.0 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_4xx_on_a_body_with_the_next_envelope_announced_delivers_each_once(tmp_path):
+    """With PIPELINING the next message's MAIL/RCPT/DATA follow each body; when a body is refused
+    for now, that announced transaction is abandoned (never given a body) and both are sent once."""
+    handler = GreylistBodyHandler({"lezer1@example.org": 1, "lezer4@example.org": 2})
+    with LocalSmtpServer(handler=handler) as smtp:
+        rt = make_runtime(tmp_path, smtp.port, smtp={"connections": 1, "max_attempts": 4})
+        add_subscribers(rt, 6)
+        report = send_newsletter(rt, SLUG, backoff=FAST)
+        assert (report.sent, report.failed) == (6, 0)
+        got = sorted(m.rcpt_tos[0] for m in smtp.messages)
+    assert got == [f"lezer{i}@example.org" for i in range(6)]
+    assert all(m.data.count(b"List-Unsubscribe-Post") == 1 for m in smtp.messages)   # no empty bodies
+    attempts = dict(rt.db.execute("SELECT email, attempts FROM deliveries").fetchall())
+    assert attempts["lezer1@example.org"] == 2 and attempts["lezer4@example.org"] == 3
+    assert attempts["lezer0@example.org"] == attempts["lezer5@example.org"] == 1
+
+
+def test_the_next_envelope_travels_with_the_previous_body(tmp_path):
+    """One round trip per message: the server sees MAIL FROM of message n+1 in the same read as
+    the end of message n's body (checked by the number of separate socket writes it takes)."""
+    from mailer.config import SmtpConfig
+    from mailer.send.transport import SmtpConnection
+
+    with LocalSmtpServer(handler=FlakyHandler(pipelining=True)) as smtp:
+        conn = SmtpConnection(SmtpConfig(host="127.0.0.1", port=smtp.port))
+        conn.connect()
+        writes: list[bytes] = []
+        sock = conn.smtp.sock
+        real_sendmsg, real_sendall = sock.sendmsg, sock.sendall
+
+        class Spy:
+            def __getattr__(self, name):
+                return getattr(sock, name)
+
+            def sendmsg(self, buffers, *a):
+                writes.append(b"".join(bytes(b) for b in buffers))
+                return real_sendmsg(buffers, *a)
+
+            def sendall(self, data, *a):
+                writes.append(bytes(data))
+                return real_sendall(data, *a)
+
+        conn.smtp.sock = Spy()
+        envs = [(f"b{i}@example.org", f"a{i}@example.org", b"Subject: %d\r\n\r\nbody\r\n" % i) for i in range(3)]
+        for i, (frm, to, data) in enumerate(envs):
+            nxt = envs[i + 1] if i + 1 < len(envs) else None
+            out = conn.send(frm, to, data, following=(nxt[0], nxt[1], len(nxt[2])) if nxt else None)
+            assert out.status == "sent"
+        conn.close()
+        assert [m.rcpt_tos[0] for m in smtp.messages] == ["a0@example.org", "a1@example.org", "a2@example.org"]
+    # envelope 0, then body 0 + envelope 1, body 1 + envelope 2, body 2 (+ QUIT)
+    assert writes[0].startswith(b"MAIL FROM:<b0@example.org>")
+    assert writes[1].startswith(b"Subject: 0") and b".\r\nMAIL FROM:<b1@example.org>" in writes[1]
+    assert writes[2].startswith(b"Subject: 1") and b".\r\nMAIL FROM:<b2@example.org>" in writes[2]
+    assert writes[3].startswith(b"Subject: 2") and b"MAIL FROM" not in writes[3]

@@ -34,8 +34,9 @@ from .transport import ConnectionLost, SmtpConnection
 
 log = logging.getLogger(__name__)
 
-# One delivery ready for a worker: (open delivery, envelope recipient, message bytes, build error).
-Work = tuple[ledger.QueueItem, str, bytes, str]
+# One delivery ready for a worker: (open delivery, envelope sender, envelope recipient, message bytes,
+# build error).
+Work = tuple[ledger.QueueItem, str, str, bytes, str]
 
 BACKOFF_BASE = 1.0    # seconds before the first retry; doubles per attempt
 BACKOFF_MAX = 60.0
@@ -169,7 +170,7 @@ class _Run:
         for item in ledger.iter_open(self.rt.db, self.newsletter_id):
             # Messages are built here, in the producer, so the workers only talk SMTP and record.
             # They travel in small chunks: a queue hand-over costs more than building a message.
-            chunk.append((item, *self._build(item)) if item.mailable else (item, "", b"", ""))
+            chunk.append((item, *self._build(item)) if item.mailable else (item, "", "", b"", ""))
             if len(chunk) < CHUNK:
                 continue
             if not self._put(chunk, threads):
@@ -211,42 +212,56 @@ class _Run:
                            "fix the server, then 'mailer resume' (or 'mailer send') to continue")
         return False
 
+    def _works(self) -> Iterator[tuple[Work, Work | None]]:
+        """Each queued delivery with the one after it when that one is at hand already (the rest of
+        its chunk, or a chunk waiting in the queue): the worker announces its envelope early."""
+        chunk = self.queue.get()
+        while chunk is not None:
+            following_chunk: list[Work] | None = None
+            for i, work in enumerate(chunk):
+                if i + 1 < len(chunk):
+                    yield work, chunk[i + 1]
+                    continue
+                try:
+                    following_chunk = self.queue.get_nowait()
+                except queue.Empty:
+                    yield work, None
+                    following_chunk = self.queue.get()
+                else:
+                    yield work, following_chunk[0] if following_chunk else None
+            chunk = following_chunk
+
     def _worker(self, conn: SmtpConnection) -> None:
         db = _LockedLedger(self.ledger_db, self.ledger_lock)
+        marked: int | None = None   # a delivery already marked sending with the previous 'sent'
         try:
-            while True:
-                chunk = self.queue.get()
-                if chunk is None:
-                    return
-                marked: int | None = None   # a delivery already marked sending with the previous 'sent'
-                for i, work in enumerate(chunk):
-                    if self.stop.is_set():
-                        break  # drain; the rows stay open for the next run
-                    following = chunk[i + 1] if i + 1 < len(chunk) else None
-                    try:
-                        marked = self._deliver(db, conn, *work, marked=marked == work[0].delivery_id,
+            for work, following in self._works():
+                if self.stop.is_set():
+                    continue  # drain; the rows stay open for the next run
+                try:
+                    marked = self._deliver(db, conn, *work, marked=marked == work[0].delivery_id,
                                            following=following)
-                    except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
-                        log.exception("sending delivery %s failed", work[0].delivery_id)
-                        self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
-                                           "see the log, then 'mailer resume'")
-                if marked is not None and self.stop.is_set():
-                    db.mark_pending(marked, self.stop_reason)   # it never reached the server
+                except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
+                    log.exception("sending delivery %s failed", work[0].delivery_id)
+                    self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
+                                       "see the log, then 'mailer resume'")
+            if marked is not None and self.stop.is_set():
+                db.mark_pending(marked, self.stop_reason)   # it never reached the server
         finally:
-            conn.close()
+            conn.close()   # drops an announced envelope without delivering anything
 
-    def _build(self, item: ledger.QueueItem) -> tuple[str, bytes, str]:
-        """(envelope recipient, message bytes, error) for one delivery."""
+    def _build(self, item: ledger.QueueItem) -> tuple[str, str, bytes, str]:
+        """(envelope sender, envelope recipient, message bytes, error) for one delivery."""
         try:
             rcpt = ascii_address(item.email)
             data = self.builder.build(Recipient(item.delivery_id, item.subscriber_id, item.email, item.name,
                                                 item.message_id))
         except Exception as exc:  # one bad recipient must not stop the others
-            return "", b"", f"cannot build the message: {exc}"
-        return rcpt, data, ""
+            return "", "", b"", f"cannot build the message: {exc}"
+        return self.builder.envelope_sender(item.delivery_id), rcpt, data, ""
 
-    def _deliver(self, db: Any, conn: SmtpConnection, item: ledger.QueueItem, rcpt: str, data: bytes,
-                 error: str, *, marked: bool = False, following: Work | None = None) -> int | None:
+    def _deliver(self, db: Any, conn: SmtpConnection, item: ledger.QueueItem, envelope: str, rcpt: str,
+                 data: bytes, error: str, *, marked: bool = False, following: Work | None = None) -> int | None:
         """Send one delivery and record each step. ``marked``: it was already marked ``sending`` in
         the same commit that recorded the previous message as ``sent``. Returns the id of the
         following delivery when this call marked it ``sending`` that way (one commit, not two)."""
@@ -264,7 +279,11 @@ class _Run:
             self.resume_at = q.resume_at
             self.halt("quota", f"daily quota of {self.cfg.smtp.daily_quota} messages reached")
             return None
-        envelope = self.builder.envelope_sender(item.delivery_id)
+        # The following message's envelope may travel with this body (see SmtpConnection.send), then
+        # it is marked 'sending' in the same commit as this one's 'sent', before its body goes out.
+        chain = (following is not None and following[0].mailable and not following[4]
+                 and not self.throttle.active)
+        ahead = (following[1], following[2], len(following[3])) if chain and following is not None else None
         attempt = 0
         while True:
             attempt += 1
@@ -274,7 +293,8 @@ class _Run:
                 if conn.smtp is None and not self._reconnect(conn):
                     db.mark_pending(item.delivery_id, self.stop_reason)
                     return None
-                out = conn.send(envelope, rcpt, data, dot_safe=True)
+                out = conn.send(envelope, rcpt, data, dot_safe=True,
+                                following=ahead if not self.stop.is_set() else None)
             except ConnectionLost as exc:
                 detail = f"connection lost: {exc}"
                 if attempt >= self.max_attempts:
@@ -286,9 +306,8 @@ class _Run:
                     return None
                 continue
             if out.status == "sent":
-                nxt = following[0] if following is not None else None
-                if (following is not None and nxt is not None and nxt.mailable and not following[3]
-                        and not self.throttle.active and not self.stop.is_set()):
+                if chain and following is not None and not self.stop.is_set():
+                    nxt = following[0]
                     db.mark_sent_then_sending(item.delivery_id, nxt.delivery_id)
                     self.count("sent")
                     next_id: int = nxt.delivery_id
