@@ -110,16 +110,19 @@ def create_pending(db: sqlite_utils.Database, newsletter_id: int, domain: str, b
     return added
 
 
-def iter_open(db: Conn, newsletter_id: int, batch: int = 500) -> Iterator[QueueItem]:
-    """Pending and sending deliveries in id order, streamed in batches (memory stays flat)."""
+def iter_open(db: Conn, newsletter_id: int, batch: int = 500,
+              shard: tuple[int, int] = (0, 1)) -> Iterator[QueueItem]:
+    """Pending and sending deliveries in id order, streamed in batches (memory stays flat).
+    ``shard=(k, n)``: only those whose id modulo n is k (one slice per sending process)."""
     last = 0
+    k, n = shard
     while True:
         rows = _exec(db, (
             "SELECT d.id, d.subscriber_id, d.email, COALESCE(s.name, ''), d.message_id, d.attempts,"
             " s.status = 'active' AND s.email = d.email"
             " FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id"
-            " WHERE d.newsletter_id = ? AND d.status IN ('pending', 'sending') AND d.id > ?"
-            " ORDER BY d.id LIMIT ?"), [newsletter_id, last, batch]).fetchall()
+            " WHERE d.newsletter_id = ? AND d.status IN ('pending', 'sending') AND d.id > ? AND d.id % ? = ?"
+            " ORDER BY d.id LIMIT ?"), [newsletter_id, last, n, k, batch]).fetchall()
         if not rows:
             return
         for r in rows:

@@ -7,10 +7,15 @@ SMTP connection and its own database connection, records every message as it goe
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
+import json
 import logging
+import multiprocessing
 import os
 import queue
+import select
+import signal
 import sys
 import threading
 import time
@@ -43,6 +48,11 @@ BACKOFF_MAX = 60.0
 STATUS_CHECK_SECONDS = 0.5
 SWITCH_INTERVAL = 0.0005
 CHUNK = 8             # messages per queue hand-over
+# Unthrottled sends with several connections run one process per connection (see _Run.run). The
+# thread mode stays for rate-limited sends (one throttle must see every message) and no fork().
+USE_PROCESSES = hasattr(os, "fork")
+PR_SET_PDEATHSIG = 1
+LEDGER_LOCK_TIMEOUT = 5.0
 
 
 @dataclass
@@ -123,6 +133,8 @@ class _Run:
         self.ledger_db.conn.execute("PRAGMA wal_autocheckpoint=4000")
         self.ledger_lock = threading.Lock()
         self._last_check = time.monotonic()
+        self.shard = 0
+        self.shared_counts: Any = None   # messages done per process (process mode), for the progress bar
         self.connections = [first] + [SmtpConnection(smtp, self.cfg.smtp_password)
                                       for _ in range(max(1, smtp.connections) - 1)]
 
@@ -136,11 +148,13 @@ class _Run:
     def count(self, field: str) -> None:
         with self.lock:
             setattr(self.report, field, getattr(self.report, field) + 1)
-        if self.progress is not None:
+        if self.shared_counts is not None:
+            self.shared_counts[self.shard] += 1   # one slot per process: no lock needed
+        elif self.progress is not None:
             self.progress.advance(self.task)
 
-    def check_paused_by_hand(self) -> None:
-        status, reason = self.rt.db.execute(
+    def check_paused_by_hand(self, db: Any = None) -> None:
+        status, reason = (db or self.rt.db).execute(
             "SELECT status, status_reason FROM newsletters WHERE id = ?", [self.newsletter_id]).fetchone()
         if status == "paused":
             self.halt("pause", reason or "paused by hand")
@@ -161,6 +175,137 @@ class _Run:
         return False
 
     def run(self) -> None:
+        if USE_PROCESSES and len(self.connections) > 1 and not self.throttle.active:
+            self._run_processes()
+        else:
+            self._run_threads()
+
+    # -- process mode --------------------------------------------------------------------------------
+    # One process per connection, each with its own slice of the queue (delivery id modulo the number
+    # of connections), its own SQLite connection and its own SMTP session, building, sending and
+    # recording its messages in one loop: the threads of one process share one GIL, and handing
+    # messages between them cost more CPU than building them. The guarantees are those of the thread
+    # mode, per process: a row is marked 'sending' before its body goes out and 'sent' (one commit)
+    # after the server accepted it. The children die with the parent (PR_SET_PDEATHSIG), so a kill -9
+    # of `mailer send` stops every connection at once, and they keep the inherited send lock until
+    # they are gone, so a restart cannot overlap them. Ledger commits are serialised by a
+    # cross-process lock: SQLite's own busy handler would sleep 1 ms or more whenever two collide.
+    def _run_processes(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        n = len(self.connections)
+        self.stop = ctx.Event()  # type: ignore[assignment]
+        self.ledger_lock = ctx.Lock()  # type: ignore[assignment]
+        self.shared_counts = ctx.RawArray("q", n)
+        parent = os.getpid()
+        children: dict[int, tuple[int, int]] = {}   # pid -> (shard, read end of its report pipe)
+        for shard in range(1, n):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child
+                os.close(r)
+                code = 1
+                try:
+                    self._child(shard, n, w, parent)
+                    code = 0
+                except BaseException:
+                    log.exception("sending process %s failed", shard)
+                finally:
+                    os._exit(code)
+            os.close(w)
+            children[pid] = (shard, r)
+        self._serial(self.connections[0], 0, n, self.ledger_db, self.rt.db)
+        self._collect(children)
+
+    def _child(self, shard: int, shards: int, out: int, parent: int) -> None:  # pragma: no cover - child
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:   # the parent died before prctl took effect
+            os._exit(1)
+        self.shard, self.progress = shard, None
+        self.report = SendReport(slug=self.report.slug)
+        # Never touch the parent's SQLite connections in a forked child: a connection of our own.
+        self.ledger_db = dbmod.connect(self.cfg.database_path, migrate=False)
+        self.ledger_db.conn.execute("PRAGMA wal_autocheckpoint=4000")
+        try:
+            self._serial(self.connections[shard], shard, shards, self.ledger_db, self.ledger_db)
+        finally:
+            r = self.report
+            os.write(out, json.dumps({"sent": r.sent, "failed": r.failed, "bounced": r.bounced,
+                                      "suppressed": r.suppressed, "stop_kind": self.stop_kind,
+                                      "stop_reason": self.stop_reason}).encode())
+            os.close(out)
+
+    def _serial(self, conn: SmtpConnection, shard: int, shards: int, ledger_db: Any, status_db: Any) -> None:
+        """Send this process's slice: build, send and record one message after another."""
+        db = _LockedLedger(ledger_db, self.ledger_lock)
+
+        def works() -> Iterator[Work]:
+            for item in ledger.iter_open(ledger_db, self.newsletter_id, shard=(shard, shards)):
+                yield (item, *self._build(item)) if item.mailable else (item, "", "", b"", "")
+
+        marked: int | None = None
+        last_check = time.monotonic()
+        try:
+            it = works()
+            work = next(it, None)
+            while work is not None and not self.stop.is_set():
+                following = next(it, None)
+                try:
+                    marked = self._deliver(db, conn, *work, marked=marked == work[0].delivery_id,
+                                           following=following)
+                except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
+                    log.exception("sending delivery %s failed", work[0].delivery_id)
+                    self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
+                                       "see the log, then 'mailer resume'")
+                work = following
+                if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
+                    last_check = time.monotonic()
+                    if shard == 0:
+                        self._show_progress()
+                    self.check_paused_by_hand(status_db)
+            if marked is not None and self.stop.is_set():
+                db.mark_pending(marked, self.stop_reason)   # it never reached the server
+        finally:
+            conn.close()   # drops an announced envelope without delivering anything
+
+    def _show_progress(self) -> None:
+        if self.progress is not None and self.shared_counts is not None:
+            self.progress.update(self.task, completed=sum(self.shared_counts))
+
+    def _collect(self, children: dict[int, tuple[int, int]]) -> None:
+        """Wait for the other processes (still noticing a pause by hand) and add up their reports."""
+        outputs = {r: b"" for _, r in children.values()}
+        open_ends = set(outputs)
+        while open_ends:
+            ready, _, _ = select.select(list(open_ends), [], [], STATUS_CHECK_SECONDS)
+            for r in ready:
+                chunk = os.read(r, 65536)
+                if chunk:
+                    outputs[r] += chunk
+                else:
+                    open_ends.discard(r)
+                    os.close(r)
+            self._show_progress()
+            if not self.stop.is_set():
+                self.check_paused_by_hand()
+        for pid, (shard, r) in children.items():
+            _, status = os.waitpid(pid, 0)
+            try:
+                got = json.loads(outputs[r].decode() or "null")
+            except ValueError:
+                got = None
+            if not isinstance(got, dict):
+                got = {"stop_kind": "pause", "stop_reason": f"sending process {shard} ended unexpectedly "
+                       f"(exit status {status}); see the log, then 'mailer resume'"}
+            for field in ("sent", "failed", "bounced", "suppressed"):
+                setattr(self.report, field, getattr(self.report, field) + int(got.get(field, 0)))
+            if got["stop_kind"] and not self.stop_kind:   # the first process that stopped says why
+                self.stop_kind, self.stop_reason = got["stop_kind"], got["stop_reason"]
+                self.stop.set()
+        self._show_progress()
+
+    # -- thread mode ---------------------------------------------------------------------------------
+    def _run_threads(self) -> None:
         threads = [threading.Thread(target=self._worker, args=(c,), name=f"smtp-{i}", daemon=True)
                    for i, c in enumerate(self.connections)]
         for t in threads:
@@ -348,8 +493,14 @@ class _LockedLedger:
         func = getattr(ledger, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            with self.lock:
+            # A timeout, not a hang, should a holder ever die with the lock: SQLite's own locking
+            # still keeps the writes safe, only slower.
+            locked = self.lock.acquire(timeout=LEDGER_LOCK_TIMEOUT)
+            try:
                 return func(self.db, *args, **kwargs)
+            finally:
+                if locked:
+                    self.lock.release()
         setattr(self, name, call)   # built once per name
         return call
 
