@@ -8,6 +8,10 @@ Per message (and per batch, for speed, with the same order of commits):
 A crash between 1 and 3 leaves a raw message without a reaction; filing the same bytes again
 resumes it instead of calling it a duplicate. Anything that raises in step 2 files the message
 as kind 'other' with the error, and never blocks the messages behind it.
+
+For a big backlog (``Filer(rt, workers=n)``) parsing and attribution run in forked worker
+processes, started only after step 1's COMMIT; side effects and all writes stay in this process.
+``begin`` (step 1 + start the workers) and ``complete`` (the rest) let the poller overlap batches.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from email.utils import parseaddr
 from .. import tokens
 from ..db import utcnow
 from ..errors import MailerError, TokenError
+from ..config import Config
 from ..runtime import Runtime
 from . import parse as parser
 from . import store
@@ -82,7 +87,7 @@ class PendingBatch:
     items: list[Incoming]
     results: list[Result | None]
     todo: list[tuple[int, int, str, bytes]] = field(default_factory=list)  # (index, raw id, received_at, raw)
-    parsing: list[Future[list[parser.ParsedMessage | str]]] | None = None
+    parsing: list[Future[list[Analysis | str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -348,7 +353,7 @@ class Filer:
                 elif isinstance(got, str):
                     an = Analysis(_fallback(raw), Attribution(), error=got)
                 else:
-                    an = self.analyse_parsed(got)
+                    an = got
             else:
                 an = self.analyse(raw)
             notes: list[str] = list(an.notes)
@@ -378,8 +383,8 @@ class Filer:
         return [r for r in results if r is not None]
 
     # -- parsing on the other cores ----------------------------------------------------------------
-    def _submit(self, raws: list[bytes]) -> list[Future[list[parser.ParsedMessage | str]]] | None:
-        """Start parsing a batch in worker processes; None means "parse in-process".
+    def _submit(self, raws: list[bytes]) -> list[Future[list[Analysis | str]]] | None:
+        """Start parsing and attributing a batch in worker processes; None means "do it in-process".
 
         Only for batches of at least POOL_MIN messages and a Filer made with ``workers``.
         """
@@ -387,23 +392,23 @@ class Filer:
             return None
         try:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context())
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context(),
+                                                 initializer=_init_worker, initargs=(self.cfg,))
             size = max(8, -(-len(raws) // (self.workers * 4)))
-            args = (self.cfg.imap.max_message_bytes, self.own_addresses)
-            return [self._pool.submit(_parse_chunk, raws[s:s + size], *args) for s in range(0, len(raws), size)]
+            return [self._pool.submit(_analyse_chunk, raws[s:s + size]) for s in range(0, len(raws), size)]
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
             log.warning("parser workers failed to start (%s); parsing in-process", exc)
             self.close()
             return None
 
-    def _collect(self, parsing: list[Future[list[parser.ParsedMessage | str]]] | None
-                 ) -> Iterator[parser.ParsedMessage | str] | None:
+    def _collect(self, parsing: list[Future[list[Analysis | str]]] | None
+                 ) -> Iterator[Analysis | str] | None:
         """Results in submission order as they arrive; ends early if the pool breaks (a worker
         killed by the parser, say), after which the caller parses the rest in-process."""
         if parsing is None:
             return None
 
-        def results() -> Iterator[parser.ParsedMessage | str]:
+        def results() -> Iterator[Analysis | str]:
             for future in parsing:
                 try:
                     chunk = future.result()
@@ -450,18 +455,31 @@ class Filer:
 def _pool_context() -> multiprocessing.context.BaseContext:
     """fork where there is one: workers start in milliseconds with the parser already imported,
     and never re-import ``__main__`` (forkserver/spawn would, which breaks scripts without a main
-    guard). The workers only run the pure parser: no locks, sockets or database of the parent."""
+    guard). The workers run the parser and attribution on a database connection they open
+    themselves: no lock, socket or connection of the parent is ever used in a worker."""
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _parse_chunk(raws: list[bytes], max_bytes: int, own: tuple[str, ...]) -> list[parser.ParsedMessage | str]:
-    """Worker side of ``Filer._parse_in_pool``: one failure never spoils the rest of the chunk."""
-    out: list[parser.ParsedMessage | str] = []
+# The worker process's own Filer: its own read-only use of the database (a connection of its own,
+# opened in the worker), its own attribution caches. Attribution only reads issues, deliveries and
+# subscribers, none of which filing changes, so it gives what the main process would.
+_WORKER: Filer | None = None
+
+
+def _init_worker(config: Config) -> None:
+    global _WORKER
+    _WORKER = Filer(Runtime(config))
+
+
+def _analyse_chunk(raws: list[bytes]) -> list[Analysis | str]:
+    """Worker side of ``Filer._submit``: parse and attribute; one failure never spoils the chunk."""
+    assert _WORKER is not None
+    out: list[Analysis | str] = []
     for raw in raws:
         try:
-            out.append(parser.parse_message(raw, max_bytes=max_bytes, own_addresses=own))
-        except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; if it does, we file anyway
+            out.append(_WORKER.analyse(raw))
+        except Exception as exc:  # noqa: BLE001 - analyse promises not to raise; if it does, we file anyway
             out.append(f"parser failed: {type(exc).__name__}: {exc}"[:500])
     return out
 
