@@ -8,7 +8,8 @@
    --subscribers subscribers in a temporary SQLite file with --connections SMTP sessions.
 3. Runs ``smtp-source -d -s <connections> -m <subscribers> -l <message size>`` against the same sink
    in the same run: the machine's own limit. Prints both rates and their ratio.
-4. Measures peak RSS (ru_maxrss of a child process) of a whole send to 10,000 and 100,000 subscribers.
+4. Measures the peak memory of a whole send to 10,000 and 100,000 subscribers: the larger of ru_maxrss
+   and the sampled PSS summed over the sender's processes (one per connection).
 
 The last line is one JSON object with the figures.
 """
@@ -164,16 +165,46 @@ def child_send(config_path: str) -> None:
     print(json.dumps({"sent": report.sent, "failed": report.failed, "seconds": elapsed}))
 
 
+def _tree_pss_mb(pid: int) -> float:
+    """Proportional set size of ``pid`` and its descendants (the sender forks one process per
+    connection; shared copy-on-write pages count once, split between the processes)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return total / 1024.0
+
+
 def run_child(config_path: Path) -> tuple[dict, float, float]:
-    """(the child's report, its peak RSS in MB, its CPU seconds) measured with wait4's rusage."""
+    """(the child's report, the peak memory of its process tree in MB, its CPU seconds): the larger
+    of wait4's ru_maxrss (one process) and the sampled sum of PSS over the whole tree."""
+    import threading
+
     proc = subprocess.Popen([sys.executable, __file__, "--child", str(config_path)],
                             stdout=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    peak_tree = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak_tree[0] = max(peak_tree[0], _tree_pss_mb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     out = proc.stdout.read() if proc.stdout else b""
+    done.set()
+    sampler.join()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"child send failed ({proc.returncode})")
-    return (json.loads(out.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024.0,
+    return (json.loads(out.decode().strip().splitlines()[-1]), max(usage.ru_maxrss / 1024.0, peak_tree[0]),
             usage.ru_utime + usage.ru_stime)
 
 
