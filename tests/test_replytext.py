@@ -201,3 +201,20 @@ def test_more_signoffs_and_footers_are_removed(signature: str) -> None:
 def test_thanks_inside_the_text_stays() -> None:
     text = "Hoi Marieke,\n\nBedankt voor het stuk over de coöperatie. Wij doen hetzelfde in Zwolle."
     assert reply(text) == "Hoi Marieke, Bedankt voor het stuk over de coöperatie. Wij doen hetzelfde in Zwolle."
+
+
+def test_header_block_starting_with_a_machine_date_is_cut():
+    from mailer.inbox.replytext import extract
+
+    text = ("Prima, ik doe mee.\n\nDate: Tue, 24 Nov 2026 09:12:44 +0100\nTo: anne@gemeente.example.nl\n"
+            "Subject: Samen verder\n\nDe afgelopen maanden reisde ik langs gemeenten.\n")
+    split = extract(text)
+    assert split.reply == "Prima, ik doe mee."
+    assert "De afgelopen maanden" in split.quoted
+
+
+def test_a_readers_own_date_line_is_kept():
+    from mailer.inbox.replytext import extract
+
+    text = "Een voorstel voor de bijeenkomst:\n\nDatum: dinsdag 8 december\nAan: iedereen die reageerde\n"
+    assert "Datum: dinsdag 8 december" in extract(text).reply

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email.utils import parsedate_tz
 
 # --- quote headers -------------------------------------------------------------------------------
 _WROTE_HEADERS = [
@@ -182,6 +183,13 @@ def _outlook_block(lines: list[str], i: int) -> bool:
         return sum(1 for j in window if _HDR_OTHER.match(lines[j])) >= 2
     if _HDR_DATE.match(lines[i]) and any(_HDR_FROM.match(lines[j]) for j in window):
         return sum(1 for j in window if _HDR_OTHER.match(lines[j]) or _HDR_FROM.match(lines[j])) >= 3
+    # A machine-written "Date: Wed, 16 May 2012 00:15:02 -0600" (RFC 5322, with its zone) directly
+    # followed by another header line ("To: ..."): a short header block of a client that omits From.
+    # A reader's own "Datum: volgende week" never parses as such a date.
+    if _HDR_DATE.match(lines[i]) and i + 1 < len(lines) and (_HDR_OTHER.match(lines[i + 1]) or _HDR_FROM.match(lines[i + 1])):
+        value = lines[i].split(":", 1)[1].strip().strip("*").strip()
+        parsed = parsedate_tz(value)
+        return parsed is not None and parsed[9] is not None and re.search(r"\d{1,2}:\d{2}", value) is not None
     return False
 
 
