@@ -49,16 +49,19 @@ def start_service(rt: Runtime, *, host: str | None = None, port: int | None = No
     web = ServerThread(create_app(rt), host or cfg.web.host, port if port is not None else cfg.web.port)
     service = Service(web=web)
     if background:
-        from .inbox.poll import run_forever
+        from .inbox.poll import PollReport, run_forever
         from .schedule import start_scheduler
 
         service.scheduler = start_scheduler(rt, poll=False)
         poll_rt = Runtime(cfg)
 
+        def report(poll: PollReport) -> None:
+            if poll.filed:
+                log.info("inbox: %s", poll.summary())
+
         def poll_loop() -> None:
             try:
-                run_forever(poll_rt, service.stop_event,
-                            on_report=lambda r: r.filed and log.info("inbox: %s", r.summary()))
+                run_forever(poll_rt, service.stop_event, on_report=report)
             finally:
                 poll_rt.close()
 

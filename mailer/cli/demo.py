@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..config import load_config
+from ..localservers import free_port
 from .base import main
 
 ATTRIBUTION_LABELS = {
@@ -59,18 +60,12 @@ def demo(ctx: click.Context, serve: bool, folder: str) -> None:
     console = Console(highlight=False, soft_wrap=True)
     web_port = None
     if serve:
-        web_port = base.web.port if _port_free(base.web.port) else _free_port()
+        web_port = base.web.port if _port_free(base.web.port) else free_port()
     result, servers, cfg = run_demo(base, Path(folder).resolve(), echo=console.print, keep_servers=serve,
                                     web_port=web_port)
     _print_summary(console, result)
     if serve:
         _serve_demo(console, cfg, servers)
-
-
-def _free_port() -> int:
-    from ..localservers import free_port
-
-    return free_port()
 
 
 def _print_summary(console: Console, result) -> None:
