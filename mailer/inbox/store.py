@@ -148,7 +148,7 @@ class ReactionRecord:
 
 
 def insert_reaction(db: sqlite_utils.Database, rec: ReactionRecord) -> int:
-    """Insert one reaction with its attachments and 'filed' event; marks the raw message parsed.
+    """Insert one reaction with its attachments and 'filed' event (and the raw message's error, if any).
 
     Runs inside the caller's transaction.
     """
@@ -175,11 +175,9 @@ def insert_reaction(db: sqlite_utils.Database, rec: ReactionRecord) -> int:
         "INSERT INTO reaction_events (reaction_id, actor, action, detail, created_at) VALUES (?,?,?,?,?)",
         [reaction_id, "inbox", "filed", rec.event_detail, now],
     )
-    db.conn.execute(
-        "UPDATE raw_messages SET parsed_at = ?, parse_error = CASE WHEN ? != '' THEN ? ELSE parse_error END"
-        " WHERE id = ?",
-        [now, rec.parse_error, rec.parse_error, rec.raw_message_id],
-    )
+    if rec.parse_error:  # only then: an UPDATE rewrites the whole row, raw bytes included
+        db.conn.execute("UPDATE raw_messages SET parse_error = ? WHERE id = ?",
+                        [rec.parse_error, rec.raw_message_id])
     return reaction_id
 
 
@@ -194,8 +192,8 @@ def index_reactions(db: sqlite_utils.Database, reaction_ids: Sequence[int]) -> N
     in the caller's transaction, after every other write (a later statement would flush FTS5)."""
     if reaction_ids:
         db.conn.execute(
-            "INSERT INTO reactions_fts (rowid, subject, from_name, from_address, reply_text, full_text)"
-            " SELECT id, subject, from_name, from_address, reply_text, full_text FROM reactions"
+            "INSERT INTO reactions_fts (rowid, subject, from_name, from_address, reply_text)"
+            " SELECT id, subject, from_name, from_address, reply_text FROM reactions"
             " WHERE id IN (SELECT value FROM json_each(?))",
             [json.dumps(list(reaction_ids))],
         )

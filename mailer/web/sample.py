@@ -65,10 +65,10 @@ def insert_reaction(db: sqlite_utils.Database, s: SampleReaction) -> int:
     data = raw_bytes(s, received)
     at = received.isoformat(timespec="seconds")
     cur = db.execute(
-        "INSERT INTO raw_messages (sha256, message_id, size, data, source, received_at, parsed_at)"
-        " VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO raw_messages (sha256, message_id, size, data, source, received_at)"
+        " VALUES (?,?,?,?,?,?)",
         [hashlib.sha256(data + at.encode() + s.subject.encode()).hexdigest(), None, len(data), data,
-         "sample", at, at])
+         "sample", at])
     raw_id = cur.lastrowid
     cur = db.execute(
         "INSERT INTO reactions (raw_message_id, kind, status, from_address, from_name, subject, sent_date,"
