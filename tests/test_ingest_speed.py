@@ -156,14 +156,14 @@ def test_batch_indexing_finds_the_same_reactions_as_the_trigger(seeded):
     by_trigger = insert_reaction(rt.db, SampleReaction(subject="Coöperatie", reply_text="Een losse reactie"))
     assert rt.db.execute("SELECT COUNT(*) FROM reactions_fts_deferred").fetchone()[0] == 0
     rt.db.execute("INSERT INTO reactions_fts(reactions_fts, rank) VALUES('integrity-check', 1)")
-    rows = rt.db.execute("SELECT id, subject, from_name, from_address, reply_text, full_text FROM reactions").fetchall()
+    rows = rt.db.execute("SELECT id, subject, from_name, from_address, reply_text FROM reactions").fetchall()
     assert len(rows) == 41
     # Every filed reaction is findable by a word of each indexed column, exactly like the trigger's row.
-    for rid, subject, name, address, reply, full in rows:
+    for rid, subject, name, address, reply in rows:
         indexed = rt.db.execute(
-            "SELECT subject, from_name, from_address, reply_text, full_text FROM reactions_fts WHERE rowid = ?",
+            "SELECT subject, from_name, from_address, reply_text FROM reactions_fts WHERE rowid = ?",
             [rid]).fetchone()
-        assert indexed == (subject, name, address, reply, full)
+        assert indexed == (subject, name, address, reply)
     assert by_trigger in _search(rt, "cooperatie")
     word = readers[0].email.split("@")[0]
     expected = sorted(r[0] for r in rows if word in r[3])
@@ -173,10 +173,10 @@ def test_batch_indexing_finds_the_same_reactions_as_the_trigger(seeded):
 def test_a_failed_batch_insert_leaves_no_deferral_behind(seeded, monkeypatch):
     rt, issues, readers = seeded
 
-    def failing(db, rec):
+    def failing(db, items):
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr(store, "insert_reaction", failing)
+    monkeypatch.setattr(store, "insert_reactions", failing)
     with pytest.raises(RuntimeError):
         Filer(rt).file_batch([Incoming(m, "test") for m in _replies(rt, issues, readers, 3)])
     monkeypatch.undo()

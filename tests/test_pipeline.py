@@ -49,10 +49,10 @@ def test_same_message_id_with_other_bytes_is_a_duplicate(rt):
 def test_a_raw_message_stored_before_a_crash_is_filed_on_the_next_try(rt, monkeypatch):
     raw = samples.reply(from_address="a@x.example", subject="Hoi", body="Na de crash.")
 
-    def crash(db, rec):
+    def crash(db, items):
         raise KeyboardInterrupt("killed between the two commits")
 
-    monkeypatch.setattr(store, "insert_reaction", crash)
+    monkeypatch.setattr(store, "insert_reactions", crash)
     with pytest.raises(KeyboardInterrupt):
         file_message(rt, raw, source="test")
     assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 0}

@@ -119,16 +119,16 @@ def test_parser_crash_is_kept_as_other_and_does_not_stop_the_rest(seeded, imap_s
 def test_seen_is_set_only_after_the_commit(seeded, imap_server, monkeypatch):
     rt, issues, readers = seeded
     _append(imap_server.port, samples.reply(from_address=readers[0].email, subject="Re: x", body="Eerste"))
-    real = store.insert_reaction
+    real = store.insert_reactions
     calls = {"n": 0}
 
-    def failing_once(db, rec):
+    def failing_once(db, items):
         calls["n"] += 1
         if calls["n"] == 1:
             raise sqlite3.OperationalError("disk I/O error (simulated)")
-        return real(db, rec)
+        return real(db, items)
 
-    monkeypatch.setattr(store, "insert_reaction", failing_once)
+    monkeypatch.setattr(store, "insert_reactions", failing_once)
     with pytest.raises(sqlite3.OperationalError):
         poll.poll_once(rt)
     assert all(b"\\Seen" not in f for f in _flags(imap_server.port).values())

@@ -87,7 +87,7 @@ class PendingBatch:
     items: list[Incoming]
     results: list[Result | None]
     todo: list[tuple[int, int, str, bytes]] = field(default_factory=list)  # (index, raw id, received_at, raw)
-    parsing: list[Future[list[Analysis | str]]] | None = None
+    parsing: list[Future[list[Analysis | store.PreparedReaction | str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -301,6 +301,8 @@ class Filer:
         with store.transaction(self.db):
             # One look-up for the batch; messages repeated inside the batch are matched in memory.
             by_sha, by_mid = store.find_raws(self.db, [k[0] for k in keys], [k[1] for k in keys if k[1]])
+            new: list[tuple[int, store.NewRaw]] = []
+            next_id = store.next_raw_id(self.db)
             for i, item in enumerate(items):
                 sha, mid = keys[i]
                 found: tuple[store.RawRef, str] | None = None
@@ -321,13 +323,15 @@ class Filer:
                 if item.too_large is not None:
                     note = (f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes}):"
                             " only the header was kept")
-                raw_id = store.insert_raw(self.db, item.raw, sha256=sha, message_id=mid, source=item.source,
-                                          uidvalidity=item.uidvalidity, uid=item.uid, received_at=now, note=note)
+                raw_id, next_id = next_id, next_id + 1
+                new.append((raw_id, store.NewRaw(sha, mid, item.raw, item.source, item.uidvalidity, item.uid,
+                                                 now, note)))
                 batch.todo.append((i, raw_id, now, item.raw))
                 self._in_flight.add(raw_id)
                 by_sha[sha] = store.RawRef(raw_id, None)
                 if mid and mid not in by_mid:
                     by_mid[mid] = store.RawRef(raw_id, None)
+            store.insert_raws(self.db, new)
 
     def complete(self, batch: PendingBatch) -> list[Result]:
         """Steps 2 and 3 for a batch from ``begin``: attribution, side effects, reactions - COMMIT."""
@@ -338,52 +342,52 @@ class Filer:
 
     def _complete(self, batch: PendingBatch) -> list[Result]:
         items, results = batch.items, batch.results
-        records: list[tuple[int, store.ReactionRecord, Analysis]] = []
+        rows: list[tuple[int, int, str, store.PreparedReaction]] = []
         from_pool = self._collect(batch.parsing)
         for i, raw_id, received_at, raw in batch.todo:
             item = items[i]
+            got: Analysis | store.PreparedReaction | str
             if item.too_large is not None:
-                an = Analysis(replace(self._headers_only(raw), kind="other"), Attribution(),
-                              error=f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes})")
+                got = Analysis(replace(self._headers_only(raw), kind="other"), Attribution(),
+                               error=f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes})")
             elif from_pool is not None:
-                got = next(from_pool, None)
-                if got is None:  # the workers broke off: the rest of the batch is parsed here
+                pooled = next(from_pool, None)
+                if pooled is None:  # the workers broke off: the rest of the batch is parsed here
                     from_pool = None
-                    an = self.analyse(raw)
-                elif isinstance(got, str):
-                    an = Analysis(_fallback(raw), Attribution(), error=got)
+                    got = self.analyse(raw)
                 else:
-                    an = got
+                    got = pooled
             else:
-                an = self.analyse(raw)
-            notes: list[str] = list(an.notes)
-            error = an.error
-            try:
-                notes += self.apply_side_effects(an)
-            except (MailerError, Exception) as exc:  # noqa: BLE001 - filed with the error, never lost
-                error = (error + "; " if error else "") + f"side effect failed: {type(exc).__name__}: {exc}"
-            records.append((i, self._record(raw_id, received_at, an, error, notes), an))
+                got = self.analyse(raw)
+            if isinstance(got, str):
+                got = Analysis(_fallback(raw), Attribution(), error=got)
+            if isinstance(got, Analysis):
+                an = got
+                notes: list[str] = list(an.notes)
+                error = an.error
+                try:
+                    notes += self.apply_side_effects(an)
+                except (MailerError, Exception) as exc:  # noqa: BLE001 - filed with the error, never lost
+                    error = (error + "; " if error else "") + f"side effect failed: {type(exc).__name__}: {exc}"
+                got = prepare(an, error, notes)
+            rows.append((i, raw_id, received_at, got))
 
         with store.transaction(self.db):
             store.defer_fts(self.db)  # one full-text insert for the batch, at the end
-            filed: list[int] = []
-            for i, rec, an in records:
-                reaction_id = store.insert_reaction(self.db, rec)
-                filed.append(reaction_id)
-                for body in rec.notes:
-                    store.insert_note(self.db, reaction_id, "inbox", body)
-                a = an.attribution
+            filed = store.insert_reactions(self.db, [(raw_id, received_at, p) for _, raw_id, received_at, p in rows])
+            for (i, raw_id, _, p), reaction_id in zip(rows, filed):
+                c = dict(zip(_RESULT_FIELDS, (p.columns[k] for k in _RESULT_INDEX)))
                 results[i] = FiledReaction(
-                    reaction_id=reaction_id, raw_message_id=rec.raw_message_id, kind=rec.kind,
-                    newsletter=a.newsletter_slug, theme=a.theme_slug, attribution=a.method,
-                    theme_attribution=a.theme_method, confidence=a.confidence, token_status=a.token_status,
-                    error=rec.error, notes=tuple(json.loads(rec.event_detail or "{}").get("notes", [])),
+                    reaction_id=reaction_id, raw_message_id=raw_id, kind=str(c["kind"]),
+                    newsletter=p.newsletter_slug, theme=c["theme_slug"], attribution=str(c["attribution"]),
+                    theme_attribution=str(c["theme_attribution"]), confidence=float(c["confidence"]),
+                    token_status=str(c["token_status"]), error=str(c["error"]), notes=p.shown_notes,
                 )
             store.index_reactions(self.db, filed)
         return [r for r in results if r is not None]
 
     # -- parsing on the other cores ----------------------------------------------------------------
-    def _submit(self, raws: list[bytes]) -> list[Future[list[Analysis | str]]] | None:
+    def _submit(self, raws: list[bytes]) -> list[Future[list[Analysis | store.PreparedReaction | str]]] | None:
         """Start parsing and attributing a batch in worker processes; None means "do it in-process".
 
         Only for batches of at least POOL_MIN messages and a Filer made with ``workers``.
@@ -401,14 +405,14 @@ class Filer:
             self.close()
             return None
 
-    def _collect(self, parsing: list[Future[list[Analysis | str]]] | None
-                 ) -> Iterator[Analysis | str] | None:
+    def _collect(self, parsing: list[Future[list[Analysis | store.PreparedReaction | str]]] | None
+                 ) -> Iterator[Analysis | store.PreparedReaction | str] | None:
         """Results in submission order as they arrive; ends early if the pool breaks (a worker
         killed by the parser, say), after which the caller parses the rest in-process."""
         if parsing is None:
             return None
 
-        def results() -> Iterator[Analysis | str]:
+        def results() -> Iterator[Analysis | store.PreparedReaction | str]:
             for future in parsing:
                 try:
                     chunk = future.result()
@@ -432,24 +436,37 @@ class Filer:
         except Exception:  # noqa: BLE001
             return _fallback(raw)
 
-    def _record(self, raw_id: int, received_at: str, an: Analysis, error: str, notes: list[str]) -> store.ReactionRecord:
-        p, a = an.parsed, an.attribution
-        errors = "; ".join(x for x in [*p.errors, error] if x)
-        detail = {"attribution": a.method, "theme_attribution": a.theme_method, "notes": [*a.notes, *notes]}
-        return store.ReactionRecord(
-            raw_message_id=raw_id, message_id=p.message_id, kind=p.kind, received_at=received_at,
-            from_address=p.from_address, from_name=p.from_name, subject=p.subject,
-            sent_date=p.date.isoformat(timespec="seconds") if p.date else None,
-            newsletter_id=a.newsletter_id, theme_slug=a.theme_slug, subscriber_id=a.subscriber_id,
-            delivery_id=a.delivery_id, attribution=a.method, theme_attribution=a.theme_method,
-            confidence=a.confidence, theme_confidence=a.theme_confidence, token_status=a.token_status,
-            other_sender=a.other_sender, reply_text=p.reply_text, full_text=p.full_text, html_body=p.html_body,
-            bounced_addresses=p.bounced_addresses, bounce_type=p.bounce_type, error=errors[:2000],
-            parse_error=errors[:2000], event_detail=json.dumps(detail, ensure_ascii=False),
-            attachments=tuple(store.AttachmentRecord(x.filename, x.content_type, x.size, x.sha256, x.data)
-                              for x in p.attachments),
-            notes=tuple(notes),
-        )
+
+_RESULT_FIELDS = ("kind", "theme_slug", "attribution", "theme_attribution", "confidence", "token_status", "error")
+_RESULT_INDEX = tuple(store.REACTION_FIELDS.index(f) for f in _RESULT_FIELDS)
+
+
+def needs_side_effects(an: Analysis) -> bool:
+    """A bounce or a mail to the unsubscribe address: ``Filer.apply_side_effects`` has work to do."""
+    return an.unsubscribe_address is not None or an.parsed.kind == "bounce"
+
+
+def prepare(an: Analysis, error: str, notes: list[str]) -> store.PreparedReaction:
+    """The reactions row for an analysis (``error`` and ``notes`` include any side effect's)."""
+    p, a = an.parsed, an.attribution
+    errors = "; ".join(x for x in [*p.errors, error] if x)[:2000]
+    detail = {"attribution": a.method, "theme_attribution": a.theme_method, "notes": [*a.notes, *notes]}
+    return store.PreparedReaction(
+        columns=(
+            p.message_id, p.kind, p.from_address, p.from_name, p.subject,
+            p.date.isoformat(timespec="seconds") if p.date else None,
+            a.newsletter_id, a.theme_slug, a.subscriber_id, a.delivery_id, a.method, a.theme_method,
+            round(a.confidence, 3), round(a.theme_confidence, 3), a.token_status, int(a.other_sender),
+            p.reply_text, p.full_text, p.html_body, json.dumps(list(p.bounced_addresses)), p.bounce_type, errors,
+        ),
+        newsletter_slug=a.newsletter_slug,
+        event_detail=json.dumps(detail, ensure_ascii=False),
+        notes=tuple(notes),
+        shown_notes=tuple(detail["notes"]),
+        attachments=tuple(store.AttachmentRecord(x.filename, x.content_type, x.size, x.sha256, x.data)
+                          for x in p.attachments),
+        parse_error=errors,
+    )
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -472,13 +489,16 @@ def _init_worker(config: Config) -> None:
     _WORKER = Filer(Runtime(config))
 
 
-def _analyse_chunk(raws: list[bytes]) -> list[Analysis | str]:
-    """Worker side of ``Filer._submit``: parse and attribute; one failure never spoils the chunk."""
+def _analyse_chunk(raws: list[bytes]) -> list[Analysis | store.PreparedReaction | str]:
+    """Worker side of ``Filer._submit``: parse and attribute; one failure never spoils the chunk.
+    A message with side effects (bounce, unsubscribe) goes back as its Analysis, for the main
+    process to act on; every other one as its finished row."""
     assert _WORKER is not None
-    out: list[Analysis | str] = []
+    out: list[Analysis | store.PreparedReaction | str] = []
     for raw in raws:
         try:
-            out.append(_WORKER.analyse(raw))
+            an = _WORKER.analyse(raw)
+            out.append(an if needs_side_effects(an) else prepare(an, an.error, list(an.notes)))
         except Exception as exc:  # noqa: BLE001 - analyse promises not to raise; if it does, we file anyway
             out.append(f"parser failed: {type(exc).__name__}: {exc}"[:500])
     return out

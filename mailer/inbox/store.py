@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -82,14 +83,31 @@ def find_raws(db: sqlite_utils.Database, sha256s: Sequence[str],
     return by_sha, by_mid
 
 
-def insert_raw(db: sqlite_utils.Database, data: bytes, *, sha256: str, message_id: str | None, source: str,
-               uidvalidity: int | None, uid: int | None, received_at: str, note: str = "") -> int:
-    cur = db.conn.execute(
-        "INSERT INTO raw_messages (sha256, message_id, size, data, source, imap_uidvalidity, imap_uid,"
-        " received_at, parse_error) VALUES (?,?,?,?,?,?,?,?,?)",
-        [sha256, message_id, len(data), data, source, uidvalidity, uid, received_at, note],
+class NewRaw(NamedTuple):
+    sha256: str
+    message_id: str | None
+    data: bytes
+    source: str
+    uidvalidity: int | None
+    uid: int | None
+    received_at: str
+    note: str = ""
+
+
+def next_raw_id(db: sqlite_utils.Database) -> int:
+    """The id the next raw message gets; only meaningful inside the caller's write transaction."""
+    return int(db.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM raw_messages").fetchone()[0])
+
+
+def insert_raws(db: sqlite_utils.Database, rows: Sequence[tuple[int, NewRaw]]) -> None:
+    """Insert raw messages under the ids given (from ``next_raw_id`` onwards, in the caller's write
+    transaction): one executemany for a batch."""
+    db.conn.executemany(
+        "INSERT INTO raw_messages (id, sha256, message_id, size, data, source, imap_uidvalidity, imap_uid,"
+        " received_at, parse_error) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [(rid, r.sha256, r.message_id, len(r.data), r.data, r.source, r.uidvalidity, r.uid, r.received_at, r.note)
+         for rid, r in rows],
     )
-    return int(cur.lastrowid)  # type: ignore[arg-type]
 
 
 def raw_data(db: sqlite_utils.Database, raw_id: int) -> bytes:
@@ -113,72 +131,66 @@ class AttachmentRecord:
     data: bytes
 
 
-@dataclass(frozen=True)
-class ReactionRecord:
-    """Everything a reactions row holds when it is filed."""
-
-    raw_message_id: int
-    message_id: str | None
-    kind: str
-    received_at: str
-    from_address: str = ""
-    from_name: str = ""
-    subject: str = ""
-    sent_date: str | None = None
-    newsletter_id: int | None = None
-    theme_slug: str | None = None
-    subscriber_id: int | None = None
-    delivery_id: int | None = None
-    attribution: str = "none"
-    theme_attribution: str = "none"
-    confidence: float = 0.0
-    theme_confidence: float = 0.0
-    token_status: str = "absent"
-    other_sender: bool = False
-    reply_text: str = ""
-    full_text: str = ""
-    html_body: str = ""
-    bounced_addresses: tuple[str, ...] = ()
-    bounce_type: str = ""
-    error: str = ""
-    parse_error: str = ""      # also written to raw_messages.parse_error
-    event_detail: str = ""     # detail of the 'filed' reaction event
-    attachments: tuple[AttachmentRecord, ...] = field(default=())
-    notes: tuple[str, ...] = field(default=())   # written as reaction_notes by the inbox
+# The reactions columns filing writes, in the order of ``PreparedReaction.columns``.
+REACTION_FIELDS = (
+    "message_id", "kind", "from_address", "from_name", "subject", "sent_date", "newsletter_id", "theme_slug",
+    "subscriber_id", "delivery_id", "attribution", "theme_attribution", "confidence", "theme_confidence",
+    "token_status", "other_sender", "reply_text", "full_text", "html_body", "bounced_addresses", "bounce_type",
+    "error",
+)
+_INSERT_REACTION = (
+    f"INSERT INTO reactions (id, raw_message_id, received_at, updated_at, {', '.join(REACTION_FIELDS)})"
+    f" VALUES ({','.join('?' * (4 + len(REACTION_FIELDS)))})"
+)
 
 
-def insert_reaction(db: sqlite_utils.Database, rec: ReactionRecord) -> int:
-    """Insert one reaction with its attachments and 'filed' event (and the raw message's error, if any).
+class PreparedReaction(NamedTuple):
+    """A reaction ready to insert, all but its raw message and times. A plain tuple underneath:
+    the parser workers build these, and a tuple crosses the process boundary in a fifth of the
+    time the nested dataclasses took (3 against 16 us a reply)."""
 
-    Runs inside the caller's transaction.
+    columns: tuple[object, ...]        # values for REACTION_FIELDS, in that order
+    newsletter_slug: str | None
+    event_detail: str                  # detail of the 'filed' reaction event (JSON)
+    notes: tuple[str, ...] = ()        # written as reaction_notes by the inbox
+    shown_notes: tuple[str, ...] = ()  # those and attribution's notes: what the poller reports
+    attachments: tuple[AttachmentRecord, ...] = ()
+    parse_error: str = ""              # also written to raw_messages.parse_error
+
+    def value(self, name: str) -> object:
+        return self.columns[REACTION_FIELDS.index(name)]
+
+
+def insert_reactions(db: sqlite_utils.Database, items: Sequence[tuple[int, str, PreparedReaction]]) -> list[int]:
+    """Insert (raw message id, received_at, reaction) rows with their attachments, notes and
+    'filed' events; returns the new reaction ids in order.
+
+    Runs inside the caller's write transaction (``transaction``), which is what makes the ids
+    safe to hand out here: max(id) + 1 onwards, the same ids SQLite would pick, so a whole batch
+    goes in with one executemany per table instead of several statements a reaction.
     """
+    if not items:
+        return []
+    first = int(db.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM reactions").fetchone()[0])
+    ids = list(range(first, first + len(items)))
     now = utcnow()
-    cur = db.conn.execute(
-        "INSERT INTO reactions (raw_message_id, message_id, kind, from_address, from_name, subject, sent_date,"
-        " received_at, newsletter_id, theme_slug, subscriber_id, delivery_id, attribution, theme_attribution,"
-        " confidence, theme_confidence, token_status, other_sender, reply_text, full_text, html_body,"
-        " bounced_addresses, bounce_type, error, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [rec.raw_message_id, rec.message_id, rec.kind, rec.from_address, rec.from_name, rec.subject,
-         rec.sent_date, rec.received_at, rec.newsletter_id, rec.theme_slug, rec.subscriber_id, rec.delivery_id,
-         rec.attribution, rec.theme_attribution, round(rec.confidence, 3), round(rec.theme_confidence, 3),
-         rec.token_status, int(rec.other_sender), rec.reply_text, rec.full_text, rec.html_body,
-         json.dumps(list(rec.bounced_addresses)), rec.bounce_type, rec.error, now],
-    )
-    reaction_id = int(cur.lastrowid)  # type: ignore[arg-type]
-    if rec.attachments:
-        db.conn.executemany(
-            "INSERT INTO attachments (reaction_id, filename, content_type, size, sha256, data) VALUES (?,?,?,?,?,?)",
-            [(reaction_id, a.filename, a.content_type, a.size, a.sha256, a.data) for a in rec.attachments],
-        )
-    db.conn.execute(
+    db.conn.executemany(_INSERT_REACTION, [(rid, raw_id, received_at, now, *p.columns)
+                                           for rid, (raw_id, received_at, p) in zip(ids, items)])
+    db.conn.executemany(
         "INSERT INTO reaction_events (reaction_id, actor, action, detail, created_at) VALUES (?,?,?,?,?)",
-        [reaction_id, "inbox", "filed", rec.event_detail, now],
+        [(rid, "inbox", "filed", p.event_detail, now) for rid, (_, _, p) in zip(ids, items)],
     )
-    if rec.parse_error:  # only then: an UPDATE rewrites the whole row, raw bytes included
-        db.conn.execute("UPDATE raw_messages SET parse_error = ? WHERE id = ?",
-                        [rec.parse_error, rec.raw_message_id])
-    return reaction_id
+    for rid, (raw_id, _, p) in zip(ids, items):
+        if p.attachments:
+            db.conn.executemany(
+                "INSERT INTO attachments (reaction_id, filename, content_type, size, sha256, data) VALUES (?,?,?,?,?,?)",
+                [(rid, a.filename, a.content_type, a.size, a.sha256, a.data) for a in p.attachments],
+            )
+        for body in p.notes:
+            insert_note(db, rid, "inbox", body)
+        if p.parse_error:  # only then: an UPDATE rewrites the whole row, raw bytes included
+            db.conn.execute("UPDATE raw_messages SET parse_error = ? WHERE id = ?", [p.parse_error, raw_id])
+    return ids
 
 
 def defer_fts(db: sqlite_utils.Database) -> None:
