@@ -387,17 +387,34 @@ class Filer:
         return [r for r in results if r is not None]
 
     # -- parsing on the other cores ----------------------------------------------------------------
+    def start_workers(self) -> bool:
+        """Start the parser worker processes now (else at the first big batch); False if they
+        cannot start, in which case parsing stays in this process."""
+        if self.workers <= 0:
+            return False
+        if self._pool is None:
+            try:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context(),
+                                                 initializer=_init_worker, initargs=(self.cfg,))
+                # Processes start at the first submit: make it now, so any thread the caller
+                # starts next is not running while they fork.
+                self._pool.submit(int).result()
+            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                log.warning("parser workers failed to start (%s); parsing in-process", exc)
+                self.close()
+                self.workers = 0
+                return False
+        return True
+
     def _submit(self, raws: list[bytes]) -> list[Future[list[Analysis | store.PreparedReaction | str]]] | None:
         """Start parsing and attributing a batch in worker processes; None means "do it in-process".
 
         Only for batches of at least POOL_MIN messages and a Filer made with ``workers``.
         """
-        if self.workers <= 0 or len(raws) < POOL_MIN:
+        if self.workers <= 0 or len(raws) < POOL_MIN or not self.start_workers():
             return None
+        assert self._pool is not None
         try:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context(),
-                                                 initializer=_init_worker, initargs=(self.cfg,))
             size = max(8, -(-len(raws) // (self.workers * 4)))
             return [self._pool.submit(_analyse_chunk, raws[s:s + size]) for s in range(0, len(raws), size)]
         except (BrokenProcessPool, OSError, RuntimeError) as exc:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..db import background_checkpoints
 from ..errors import ImapUnavailable
 from ..runtime import Runtime
 from . import store
@@ -83,7 +84,12 @@ def poll_session(rt: Runtime, session: ImapSession, *, batch_size: int = BATCH_S
     # Parser workers on the other cores only pay off for a big backlog (starting them takes ~0.2 s).
     filer = Filer(rt, workers=PARSE_WORKERS if len(uids) >= PARSE_POOL_MIN_BACKLOG else 0)
     try:
-        _file_all(rt, session, filer, uids, status.uidvalidity, batch_size, report)
+        if filer.workers and filer.start_workers():
+            # A backlog: checkpoints off the filing connection's commits (started after the fork).
+            with background_checkpoints(db, rt.config.database_path):
+                _file_all(rt, session, filer, uids, status.uidvalidity, batch_size, report)
+        else:
+            _file_all(rt, session, filer, uids, status.uidvalidity, batch_size, report)
     finally:
         filer.close()
     return report
