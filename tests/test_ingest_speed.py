@@ -1,10 +1,13 @@
 """The fast filing paths give exactly what the plain path gives: parser workers, overlapping
-batches in the poller, and the full-text index written once per batch (0006_fts_batch.sql)."""
+batches in the poller, the full-text index written once per batch (0006_fts_batch.sql) and
+over the reader's own words (0007), and checkpoints beside the commits."""
 
 from __future__ import annotations
 
 import os
 import random
+import sqlite3
+import time
 from email.utils import getaddresses, parseaddr
 
 import pytest
@@ -13,6 +16,7 @@ from hypothesis import strategies as st
 from imapclient import IMAPClient
 
 from mailer import tokens
+from mailer.db import background_checkpoints
 from mailer.inbox import parse, pipeline, poll, samples, store
 from mailer.inbox.pipeline import Duplicate, FiledReaction, Filer, Incoming
 from mailer.runtime import Runtime
@@ -183,6 +187,36 @@ def test_a_failed_batch_insert_leaves_no_deferral_behind(seeded, monkeypatch):
     assert rt.db.execute("SELECT COUNT(*) FROM reactions_fts_deferred").fetchone()[0] == 0
     rid = insert_reaction(rt.db, SampleReaction(subject="Na de fout", reply_text="gevonden"))
     assert _search(rt, "gevonden") == [rid]
+
+
+def test_search_finds_what_the_reader_wrote_not_the_issue_they_quoted(seeded):
+    rt, issues, readers = seeded
+    quoted = "Wij zoeken deelnemers voor het proefproject warmtenet in de wijk."
+    raw = samples.reply(from_address=readers[0].email, subject="Re: " + issues[0].subject,
+                        body="Ik doe graag mee met de zonnepanelen.\n\n"
+                             f"Op 24 nov. 2026 om 09:12 schreef Redactie <{rt.config.sender.from_address}>:\n> {quoted}")
+    result = Filer(rt).file_batch([Incoming(raw, "test")])[0]
+    assert isinstance(result, FiledReaction)
+    assert _search(rt, "zonnepanelen") == [result.reaction_id]
+    assert _search(rt, "warmtenet") == []   # only in the quote: not a hit
+    full = rt.db.execute("SELECT full_text FROM reactions WHERE id = ?", [result.reaction_id]).fetchone()[0]
+    assert "warmtenet" in full                 # ... but kept in the full text
+
+
+def test_backlog_checkpoints_run_beside_the_commits(runtime):
+    db = runtime.db
+    db.execute("CREATE TABLE bulk (x TEXT)")
+    with background_checkpoints(db, runtime.config.database_path, interval=0.05):
+        assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        for _ in range(20):
+            with store.transaction(db):
+                db.conn.executemany("INSERT INTO bulk VALUES (?)", [("x" * 500,)] * 50)
+        time.sleep(0.3)
+        # The rows are in the database file itself (read without the WAL): the thread checkpointed.
+        plain = sqlite3.connect(f"file:{runtime.config.database_path}?immutable=1", uri=True)
+        assert plain.execute("SELECT count(*) FROM bulk").fetchone()[0] == 1000
+        plain.close()
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
 
 
 def test_poller_with_workers_files_everything_once_and_flags_it(seeded, imap_server, monkeypatch):
