@@ -243,7 +243,8 @@ def test_poller_with_workers_files_everything_once_and_flags_it(seeded, imap_ser
 ADDRESS_SHAPES = ["a@b.nl", " Anne de Vries  <anne.de-vries@gemeente.example.nl> ", "Zoë Ünal <z@x.nl>",
                   "J. Jansen <j@x.nl>", "\"Vries, A\" <a@b.nl>", "a@b.nl (Anne)", "Anne de Vries a@b.nl",
                   "a..b@c.nl", "Name<a@b.nl>", "Name <a@b.nl", "<a@b.nl>", "a+tag@x.nl", "o'Brien <o@x.ie>",
-                  "A - B <a@b.nl>", "undisclosed-recipients:;", "a@b.nl, c@d.nl", ""]
+                  "A - B <a@b.nl>", "undisclosed-recipients:;", "a@b.nl, c@d.nl", "",
+                  "reacties+r-1-4m-3-sutu6xnldn3wipa4@example.org", " reacties@example.org\t", "Anne <a@b.nl> x"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -257,6 +258,14 @@ def test_fast_address_reading_equals_the_stdlib(shape: str, edits: list[tuple[in
     value = "".join(chars)
     assert parse.fast_parseaddr(value) == parseaddr(value)
     assert parse._fast_getaddresses([value, "b@c.nl"]) == getaddresses([value, "b@c.nl"])
+
+
+@pytest.mark.parametrize("value", ["reacties@example.org", "reacties+r-1-4m-3-sutu6xnldn3wipa4@example.org",
+                                   " a.b@c.example.nl ", "Anne de Vries <anne@b.nl>", "<a@b.nl>"])
+def test_common_address_shapes_take_the_fast_path(value: str, monkeypatch) -> None:
+    expected = getaddresses([value])
+    monkeypatch.setattr(parse, "getaddresses", lambda values: pytest.fail(f"stdlib fallback for {values}"))
+    assert parse._fast_getaddresses([value]) == expected
 
 
 def test_lean_fetch_reads_what_imapclient_reads(imap_server, runtime):
