@@ -218,3 +218,56 @@ def test_a_readers_own_date_line_is_kept():
 
     text = "Een voorstel voor de bijeenkomst:\n\nDatum: dinsdag 8 december\nAan: iedereen die reageerde\n"
     assert "Datum: dinsdag 8 december" in extract(text).reply
+
+
+# --- fast paths agree with their plain definitions ------------------------------------------------
+
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mailer.inbox import replytext  # noqa: E402
+
+_LINE_CHARS = st.sampled_from(list("> \t\xa0\u2028\x0bab:-_1٣@<.Opn") + ["Op ", "on ", "ıl ", "schreef", "wrote:", "Van:"])
+_LINES = st.lists(st.lists(_LINE_CHARS, max_size=12).map("".join), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINE_CHARS, max_size=12).map("".join))
+def test_unquote_equals_the_pattern(line: str) -> None:
+    assert replytext._unquote(line) == re.sub(r"^\s*(?:>\s?)+", "", line)
+
+
+def _corpus_lines() -> list[str]:
+    lines: list[str] = []
+    for path in sorted((Path(__file__).parent / "data").glob("*.eml")):
+        lines += path.read_bytes().decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
+    return lines
+
+
+@settings(max_examples=200, deadline=None)
+@given(_LINES)
+def test_header_prefilter_never_changes_a_span(lines: list[str]) -> None:
+    _assert_same_spans(lines)
+
+
+def test_header_prefilter_never_changes_a_span_on_the_corpus() -> None:
+    crafted = ["2026/11/24 Marieke Jansen <m@verkenning.example.nl>", "> quote", "",
+               "24.11.2026 Marieke <m@b.nl>:", "> quote", "Op dinsdag", "schreef Anne <a@b.nl> 9:12:", "> q",
+               "On Tuesday Anne wrote:", "> q", "___________________________", "Van: A", "Aan: B", "Onderwerp: C",
+               "Date: Wed, 16 May 2012 00:15:02 -0600", "To: x@y.nl", "-----Original Message-----"]
+    _assert_same_spans(_corpus_lines() + crafted)
+    assert any(replytext._header_span(crafted, i) for i in range(len(crafted)))
+
+
+def _assert_same_spans(lines: list[str]) -> None:
+    fast = [replytext._header_span(lines, i) for i in range(len(lines))]
+    saved = replytext._HEADER_CHARS
+    replytext._HEADER_CHARS = re.compile("")  # matches every line: the prefilter lets everything through
+    try:
+        plain = [replytext._header_span(lines, i) for i in range(len(lines))]
+    finally:
+        replytext._HEADER_CHARS = saved
+    assert fast == plain
