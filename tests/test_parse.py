@@ -6,6 +6,8 @@ import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from mailer.inbox.parse import parse_message
 from mailer.inbox.parse_eval import OWN_ADDRESSES
 
@@ -123,3 +125,61 @@ def test_bulk_marketing_mail_is_other() -> None:
     raw = (b"From: Webinar <news@vendor.example.com>\r\nSubject: Nog 3 plekken vrij!\r\nPrecedence: bulk\r\n"
            b"List-Unsubscribe: <https://vendor.example.com/u/1>\r\n\r\nMeld u nu aan.\r\n")
     assert parse_message(raw).kind == "other"
+
+
+# --- the single-part fast path builds what the stdlib parser builds -------------------------------
+
+from email import policy  # noqa: E402
+from email.message import Message  # noqa: E402
+from email.parser import BytesParser  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mailer.inbox import parse as parse_module  # noqa: E402
+
+
+def _shape(msg: Message) -> object:
+    payload = msg._payload
+    if isinstance(payload, list):
+        payload = [_shape(p) for p in payload]
+    return (type(msg), msg.get_unixfrom(), msg._headers, payload, [(type(d), str(d)) for d in msg.defects],
+            msg.preamble, msg.epilogue, msg.get_default_type(), msg._charset)
+
+
+def _assert_parsed_alike(raw: bytes) -> None:
+    assert _shape(parse_module._parse_bytes(raw)) == _shape(BytesParser(policy=policy.compat32).parsebytes(raw))
+
+
+def test_fast_mime_parse_equals_the_stdlib_on_the_corpus() -> None:
+    for path in sorted(DATA.glob("*.eml")):
+        raw = path.read_bytes()
+        lf = raw.replace(b"\r\n", b"\n")
+        for variant in (raw, lf, lf.replace(b"\n", b"\r"), raw[: len(raw) // 2], lf.replace(b"\n\n", b"\n", 1)):
+            _assert_parsed_alike(variant)
+
+
+@pytest.mark.parametrize("raw", [
+    b"To: x@y.nl\r\nFrom a@b.nl Tue Nov 24\r\n\r\nbody",  # a trailing "From " line is handed back as body
+    b"From a@b.nl Tue Nov 24\nTo: x@y.nl\n\nbody", b"To: x\r\n\r\n", b"To: x\r\n", b"To: x", b"", b"\r\nbody",
+    b"To: x\r\nno colon\r\nbody", b" first is folded\r\nTo: x\r\n\r\nbody", b"To: x\r\n \r\nSubject: y\r\n\r\nb",
+    b"To: x\rSubject: y\r\rbody\r", b"Content-Type: multipart/mixed\r\n\r\nno parts",
+    b"Content-Type: Message/RFC822\r\n\r\nTo: inner\r\n\r\nb", b"Content-Type: text/plain\r\n\r\n\xe9\xff\r\n",
+])
+def test_fast_mime_parse_equals_the_stdlib_on_edge_cases(raw: bytes) -> None:
+    _assert_parsed_alike(raw)
+
+
+_PIECES = st.sampled_from([
+    b"From: a@b.nl", b"From a@b.nl Tue Nov 24", b"To: x@y.nl", b"Subject: hi", b" folded", b"\tfolded",
+    b"Content-Type: text/plain", b"Content-Type: multipart/mixed; boundary=b", b"Content-Type: message/rfc822",
+    b"content-type: MESSAGE/delivery-status", b"Content-Type: text/html; charset=utf-8", b": no name",
+    b"no colon here", b"--b", b"body text \xe9\xff", b"", b" ", b"X-A:", b"Content-Type:", b"Multipart: yes",
+])
+_ENDS = st.sampled_from([b"\r\n", b"\n", b"\r", b""])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(st.lists(st.tuples(_PIECES, _ENDS), max_size=12), st.binary(max_size=40))
+def test_fast_mime_parse_equals_the_stdlib(pieces: list[tuple[bytes, bytes]], tail: bytes) -> None:
+    _assert_parsed_alike(b"".join(p + e for p, e in pieces) + tail)
