@@ -183,3 +183,29 @@ _ENDS = st.sampled_from([b"\r\n", b"\n", b"\r", b""])
 @given(st.lists(st.tuples(_PIECES, _ENDS), max_size=12), st.binary(max_size=40))
 def test_fast_mime_parse_equals_the_stdlib(pieces: list[tuple[bytes, bytes]], tail: bytes) -> None:
     _assert_parsed_alike(b"".join(p + e for p, e in pieces) + tail)
+
+
+# --- Content-Type parameters read once answer what the part answers -------------------------------
+
+from mailer.inbox import parse_mime  # noqa: E402
+
+_PARAM_HEADERS = st.sampled_from([
+    "", "text/plain", 'text/plain; charset="UTF-8"; format=flowed; DelSp=Yes', "text/plain; charset*=utf-8''%E2%82%AC",
+    "text/plain; charset*=bogus''x", 'text/plain; name="a.txt"; name=b', "text/plain; charset=\u00e9", ";;;", "text/plain; =x",
+    "text/plain; charset", 'text/plain; name*0="a"; name*1="b.pdf"', "text/plain; FORMAT=Flowed; charset=us-ascii",
+])
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(_PARAM_HEADERS, max_size=2), st.sampled_from(["", "attachment; filename=x.pdf", "inline"]))
+def test_content_type_parameters_read_once_answer_as_the_part(values: list[str], disposition: str) -> None:
+    part = Message()
+    for value in values:
+        part["Content-Type"] = value
+    if disposition:
+        part["Content-Disposition"] = disposition
+    view = parse_mime._ParamsRead(part)
+    for name in ("charset", "format", "delsp", "name", "missing"):
+        assert view.get_param(name, "") == part.get_param(name, "")
+    assert view.get_content_charset() == part.get_content_charset()
+    assert view.get_filename() == part.get_filename()
