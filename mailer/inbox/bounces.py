@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from email.message import Message
 
 from mailer.inbox.parse_mime import BodyParts
@@ -87,9 +88,9 @@ def detect(
     msg: Message, body: BodyParts, *, subject: str, from_address: str, own_addresses: tuple[str, ...]
 ) -> BounceInfo | None:
     """A ``BounceInfo`` if this message is a bounce (or a delay notice), else None."""
-    own = {_base(a) for a in own_addresses if a}
     text = body.full_text or ""
     if body.delivery_status:
+        own = {_base(a) for a in own_addresses if a}
         info = _from_dsn(body.delivery_status, own)
         if info is not None:
             addresses, kind, status = info
@@ -99,6 +100,7 @@ def detect(
             return None  # a "delivered" or "relayed" success report
     if not _looks_like_bounce(subject, from_address, text, _from_name(msg)):
         return None
+    own = {_base(a) for a in own_addresses if a}  # only now: most mail is not a bounce
     notice, returned_text = _split_notice(text)
     notice = notice[:MAX_NOTICE_CHARS]
     addresses, reason = _addresses_from_text(notice, own)
@@ -142,7 +144,8 @@ def _looks_like_bounce(subject: str, from_address: str, notice: str, from_name: 
     daemon = local in _DAEMON_LOCALS or "mailer-daemon" in from_address.lower() or not from_address.strip()
     if not daemon and from_name and _DAEMON_NAME.search(from_name):
         daemon = True
-    subject_hit = bool(_BOUNCE_SUBJECT.search(subject or ""))
+    subject = subject or ""
+    subject_hit = _is_bounce_subject(subject) if len(subject) <= 300 else bool(_BOUNCE_SUBJECT.search(subject))
     if not (daemon or subject_hit):
         return False  # a person's mail: no need to scan the body
     if daemon and subject_hit:
@@ -150,6 +153,15 @@ def _looks_like_bounce(subject: str, from_address: str, notice: str, from_name: 
     if _BOUNCE_BODY.search(notice[:20000]):
         return True
     return daemon and bool(_QMAIL.search(notice[:20000]))  # a mail system listing "<x@y>:" lines, no words we know
+
+
+@lru_cache(maxsize=4096)
+def _is_bounce_subject(subject: str) -> bool:
+    """_BOUNCE_SUBJECT.search, remembered: it costs ~10 us on a 60-character subject (a long
+    case-insensitive alternation is tried at every position), and most replies to an issue share
+    its "Re: ..." subject (bounces.detect 15.6 -> 3.4 us a message on the bench replies). Only
+    subjects up to 300 characters are remembered, so the cache stays small."""
+    return bool(_BOUNCE_SUBJECT.search(subject))
 
 
 def _is_delay(subject: str, notice: str) -> bool:
