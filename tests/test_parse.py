@@ -175,6 +175,7 @@ _PIECES = st.sampled_from([
     b"Content-Type: text/plain", b"Content-Type: multipart/mixed; boundary=b", b"Content-Type: message/rfc822",
     b"content-type: MESSAGE/delivery-status", b"Content-Type: text/html; charset=utf-8", b": no name",
     b"no colon here", b"--b", b"body text \xe9\xff", b"", b" ", b"X-A:", b"Content-Type:", b"Multipart: yes",
+    b"Subject:\t x \t", b"Subject:  \t", b"To:x", b"Name With Space: x", b"X-\xe9: y", b"From x@y.nl:",
 ])
 _ENDS = st.sampled_from([b"\r\n", b"\n", b"\r", b""])
 

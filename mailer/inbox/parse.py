@@ -118,6 +118,35 @@ def parse_message(
 _HEADER_LINES = re.compile(r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\r\n]*(?:\r\n|\r|\n))*")
 
 
+# One header field the way compat32's parser stores it (feedparser._parse_headers with
+# Compat32.header_source_parse): the name up to the first ":", the rest of its first line without
+# leading spaces and tabs, then every continuation line (starting with a space or tab) as is.
+_HEADER_FIELD = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\r\n]*(?:\r\n|\r|\n)(?:[\t ][^\r\n]*(?:\r\n|\r|\n))*)")
+
+
+def _parse_plain_header_block(head: str) -> Message | None:
+    """The Message HeaderParser(policy=compat32).parsestr(head) returns, for a header block made
+    of plain fields only; None for anything else (a first line that is a continuation, a "From "
+    envelope line, a field without a name: the cases where the stdlib notes a defect or treats
+    the line specially), which then goes to the stdlib. Written by hand for speed: the
+    feedparser's line machinery cost ~20 us for a reply's ten headers, this ~5 us
+    (tests/test_parse.py compares the two)."""
+    fields: list[tuple[str, str]] = []
+    pos, end = 0, len(head)
+    match = _HEADER_FIELD.match
+    while pos < end:
+        m = match(head, pos)
+        if m is None:
+            return None
+        fields.append((m.group(1), m.group(2).rstrip("\r\n")))
+        pos = m.end()
+    msg = Message(policy=policy.compat32)
+    for name, value in fields:
+        msg.set_raw(name, value)
+    msg.set_payload("")  # what the header parser leaves when the block ends with the text
+    return msg
+
+
 def _parse_bytes(raw: bytes) -> Message:
     """``BytesParser(policy=compat32).parsebytes(raw)``, with a fast path for single-part mail.
 
@@ -143,7 +172,9 @@ def _parse_bytes(raw: bytes) -> Message:
         head = text[:end]
         lowered = head.lower()
         if "multipart" not in lowered and "message/" not in lowered:  # cheap: those are parsed in full
-            msg = HeaderParser(policy=policy.compat32).parsestr(head)
+            msg = _parse_plain_header_block(head)
+            if msg is None:
+                msg = HeaderParser(policy=policy.compat32).parsestr(head)
             if msg.get_payload() == "" and msg.get_content_maintype() not in ("multipart", "message"):
                 msg.set_payload(text[end + sep:])
                 return msg
