@@ -271,3 +271,34 @@ def _assert_same_spans(lines: list[str]) -> None:
     finally:
         replytext._HEADER_CHARS = saved
     assert fast == plain
+
+
+_HEADERISH = st.lists(st.sampled_from(["Op ", "on ", "On ", "2026 ", "09:12 ", "schreef ", "wrote", "a écrit", "<a@b.nl>",
+                                       ">", ":", " ", "\t", "\xa0", "X ", "heeft ", "het volgende geschreven", "1"]),
+                      max_size=10).map("".join)
+
+
+@pytest.mark.parametrize("text", ["Op 24 nov 2026 schreef Anne: ", "On 1 Jan 2026, X wrote:\t\xa0", "Op 24 nov 2026 schreef",
+                                  "Anne 24 nov <a@b.nl> ", "Anne 24 nov <a@b.nl>:", "Op 24 nov", "W dniu 2 Anne <a@b.pl>\t"])
+def test_wrote_checks_equal_their_patterns_on_headers(text: str) -> None:
+    test_wrote_checks_equal_their_patterns.hypothesis.inner_test(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_HEADERISH)
+def test_wrote_checks_equal_their_patterns(text: str) -> None:
+    assert replytext._wrote(text) == (replytext._WROTE.match(text) is not None)
+    assert replytext._wrote_start(text) == (replytext._WROTE_START.match(text) is not None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_HEADERISH, st.sampled_from(["> quoted", ">", "", " ", "Tekst", "> > ouder"])), max_size=14))
+def test_all_quoted_tail_shortcut_equals_the_line_loop(lines: list[str]) -> None:
+    text = "\n".join(["Mooi.", "", "Op di 24 nov. 2026 om 09:12 schreef A <a@b.nl>:", "> x", *lines])
+    fast = extract(text, from_name="Anne")
+    saved = replytext._UNQUOTED_LINE
+    replytext._UNQUOTED_LINE = re.compile("")  # always "found": the line loop runs
+    try:
+        assert extract(text, from_name="Anne") == fast
+    finally:
+        replytext._UNQUOTED_LINE = saved

@@ -122,6 +122,8 @@ class ReplySplit:
 
 
 _QUOTE_MARKS = re.compile(r"^\s*(?:>\s?)+")
+# An unquoted line with text, anywhere after the first line of "\n"-joined lines.
+_UNQUOTED_LINE = re.compile(r"\n[^\S\n]*[^\s>]")
 _ADDRESS_OR_TIME = re.compile(r"@|\b\d{1,2}:\d{2}\b")
 _DATE_START = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
@@ -165,16 +167,16 @@ def _header_span(lines: list[str], i: int) -> int:
     if (_DATE_START.match(line) and i + 1 < len(lines)
             and _DATE_ADDRESS.match(stripped + " " + lines[i + 1].strip()) and _quoted_next(lines, i + 2)):
         return 2
-    if _WROTE.match(line):
+    if _wrote(line):
         return 1 if _quote_follows(lines, i, i + 1) else 0
     # A quote header wrapped over two (or three) lines, e.g. Gmail's "... schreef X <\nx@y>:"
-    if _WROTE_START.match(line) and not stripped.endswith(":"):
+    if not stripped.endswith(":") and _wrote_start(line):
         joined = stripped
         for extra in (1, 2):
             if i + extra >= len(lines) or not lines[i + extra].strip() or len(lines[i + extra]) > 300:
                 break
             joined += " " + _unquote(lines[i + extra]).strip()
-            if _WROTE.match(joined):
+            if _wrote(joined):
                 return extra + 1 if _quote_follows(lines, i, i + extra + 1) else 0
     if _UNDERSCORES.match(line):
         nxt = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()), None)
@@ -183,6 +185,20 @@ def _header_span(lines: list[str], i: int) -> int:
     if _outlook_block(lines, i):
         return 1
     return 0
+
+
+def _wrote(text: str) -> bool:
+    """``_WROTE.match(text)``, skipped where it cannot match: every branch of _WROTE ends in ":"
+    followed only by whitespace. The regex backtracks through its ".{4,200}" branches on every
+    line with a digit (a wrapped header's first line, a reader's "in 2050"), ~3-5 us a line."""
+    return text.rstrip().endswith(":") and _WROTE.match(text) is not None
+
+
+def _wrote_start(line: str) -> bool:
+    """``_WROTE_START.match(line)``: its first branch is _OPENING_WORD; its second ends in ">"
+    followed only by whitespace, and backtracks through ".*\\d.*" where it cannot match."""
+    return (_OPENING_WORD.match(line) is not None
+            or (line.rstrip().endswith(">") and _WROTE_START.match(line) is not None))
 
 
 def _quote_follows(lines: list[str], header: int, start: int) -> bool:
@@ -244,7 +260,12 @@ def extract(text: str, from_name: str = "") -> ReplySplit:
         quoted_lines += lines[cut:cut + span]
         tail = lines[cut + span:]
         first = next((ln for ln in tail if ln.strip()), "")
-        if _is_quoted(first):
+        if _is_quoted(first) and _UNQUOTED_LINE.search("\n" + "\n".join(tail)) is None:
+            # Every non-blank line of the tail is quoted (the usual reply): the loop below would keep
+            # exactly those lines and find no inline answer. One regex scan instead of a Python loop
+            # over the lines (speed: ~65 lines in a bench reply).
+            quoted_lines += [ln for ln in tail if ln.strip()]
+        elif _is_quoted(first):
             # ">"-quoted original: unquoted lines between the quotes are inline answers, up to a
             # further (unquoted) header, after which everything is older history.
             inline: list[str] = []
@@ -262,7 +283,9 @@ def extract(text: str, from_name: str = "") -> ReplySplit:
         else:
             quoted_lines += tail
     reply = _strip_signature(reply_lines, from_name)
-    return ReplySplit(reply=_tidy(reply), quoted=_tidy([_unquote(ln) for ln in quoted_lines]))
+    # _unquote's commonest case ("> text") inline, without the function call (speed).
+    quoted = [ln[2:] if ln[:2] == "> " and ln[2:3] != ">" else _unquote(ln) for ln in quoted_lines]
+    return ReplySplit(reply=_tidy(reply), quoted=_tidy(quoted))
 
 
 def _strip_signature(lines: list[str], from_name: str) -> list[str]:
