@@ -72,3 +72,43 @@ def test_out_of_office_text_without_headers(body: str) -> None:
 
 def test_auto_in_the_middle_of_a_subject_is_not_an_auto_reply() -> None:
     assert parse_message(msg("", "Re: Auto: delen in de wijk", body="Wij delen al twee auto's.")).kind == "reaction"
+
+
+# --- the out-of-office text search with its first-letter lookahead --------------------------------
+
+import re  # noqa: E402
+
+from mailer.inbox import autoreply  # noqa: E402
+
+
+def _first_letters(pattern: re.Pattern) -> set[str]:
+    """The literal each top-level branch of ``pattern`` starts with (after leading anchors)."""
+    items = list(re._parser.parse(pattern.pattern, pattern.flags))
+    while items and str(items[0][0]) == "AT":
+        items.pop(0)
+    assert len(items) == 1 and str(items[0][0]) == "BRANCH", items[:1]
+    letters = set()
+    for branch in items[0][1][1]:
+        op, value = branch[0]
+        assert str(op) == "LITERAL", branch[0]
+        letters.add(chr(value))
+    return letters
+
+
+def test_ooo_body_lookahead_lists_every_first_letter() -> None:
+    assert _first_letters(autoreply._OOO_BODY) == set(autoreply._OOO_BODY_FIRST)
+
+
+def test_ooo_body_lookahead_matches_the_same_characters_as_the_letters() -> None:
+    flags = autoreply._OOO_BODY.flags
+    one_class = re.compile(f"[{autoreply._OOO_BODY_FIRST}]", flags)
+    literals = re.compile("|".join(autoreply._OOO_BODY_FIRST), flags)
+    for code in range(0x110000):
+        ch = chr(code)
+        assert (one_class.fullmatch(ch) is None) == (literals.fullmatch(ch) is None), hex(code)
+
+
+@pytest.mark.parametrize("text", ["Ik ben afwezig tot maandag.", "Goedemorgen, IK BEN tot en met 3 mei niet bereikbaar",
+                                  "I'm away from my desk", "ıch bin bis Montag abwesend", "Gewoon een reactie.", ""])
+def test_ooo_body_search_finds_what_the_pattern_finds(text: str) -> None:
+    assert (autoreply._OOO_BODY_SEARCH.search(text) is None) == (autoreply._OOO_BODY.search(text) is None)
