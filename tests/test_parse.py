@@ -210,3 +210,31 @@ def test_content_type_parameters_read_once_answer_as_the_part(values: list[str],
         assert view.get_param(name, "") == part.get_param(name, "")
     assert view.get_content_charset() == part.get_content_charset()
     assert view.get_filename() == part.get_filename()
+
+
+# --- dates read with one regex equal the stdlib's reading ----------------------------------------
+
+from email.utils import parsedate_to_datetime  # noqa: E402
+
+
+def _date_or_error(fn, value: str) -> object:
+    try:
+        got = fn(value)
+    except Exception as exc:  # noqa: BLE001
+        return type(exc)
+    return got, repr(got.tzinfo)
+
+
+_DATES = st.builds(
+    lambda wd, d, mon, y, hh, mm, ss, zone: f"{wd}{d} {mon} {y} {hh}:{mm}:{ss} {zone}",
+    st.sampled_from(["", "Fri, ", "Mon, ", "fri, ", "Fri "]), st.sampled_from(["1", "13", "31", "0", "01", "99", "٣"]),
+    st.sampled_from(["Nov", "Feb", "nov", "Xyz"]), st.sampled_from(["2026", "0050", "1999", "9999", "202"]),
+    st.sampled_from(["00", "10", "23", "24", "9"]), st.sampled_from(["00", "59", "60"]), st.sampled_from(["00", "59", "60", "61"]),
+    st.sampled_from(["+0000", "-0000", "+0100", "-0130", "+0199", "+2359", "+2400", "-9999", "GMT", "+01:00"]),
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(_DATES)
+def test_fast_date_reading_equals_the_stdlib(value: str) -> None:
+    assert _date_or_error(parse_module._parsedate_to_datetime, value) == _date_or_error(parsedate_to_datetime, value)
