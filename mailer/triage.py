@@ -19,6 +19,7 @@ import sqlite_utils
 
 from .db import utcnow
 from .errors import InvalidInput, NotFound
+from .inbox.parse import parse_message
 
 STATUSES = ("nieuw", "in_behandeling", "afgehandeld", "gearchiveerd")
 KINDS = ("reaction", "auto_reply", "bounce", "other")
@@ -394,7 +395,8 @@ def get_reaction(db: sqlite_utils.Database, reaction_id: int) -> ReactionDetail:
         summary=summary, sent_date=r["sent_date"], attribution=r["attribution"],
         theme_attribution=r["theme_attribution"], confidence=float(r["confidence"] or 0),
         token_status=r["token_status"], other_sender=bool(r["other_sender"]),
-        reply_text=r["reply_text"], full_text=r["full_text"], html_body=r["html_body"],
+        reply_text=r["reply_text"], full_text=r["full_text"] or _full_text(db, r["raw_message_id"]),
+        html_body=r["html_body"],
         bounced_addresses=bounced, bounce_type=r["bounce_type"], error=r["error"],
         message_id=r["message_id"], raw_size=r["raw_size"],
         sender=_sender(db, r), sections=_sections(db, r["newsletter_id"], r["theme_slug"]),
@@ -405,6 +407,13 @@ def get_reaction(db: sqlite_utils.Database, reaction_id: int) -> ReactionDetail:
             "SELECT author, body, created_at FROM reaction_notes WHERE reaction_id = ? ORDER BY id", [reaction_id])],
         events=events(db, reaction_id),
     )
+
+
+def _full_text(db: sqlite_utils.Database, raw_message_id: int) -> str:
+    """The whole body as text (quotes and signature included), read from the raw message: the
+    inbox keeps the raw bytes once and does not copy this text into the reaction."""
+    row = db.execute("SELECT data FROM raw_messages WHERE id = ?", [raw_message_id]).fetchone()
+    return parse_message(bytes(row[0])).full_text if row and row[0] else ""
 
 
 def _sender(db: sqlite_utils.Database, r: dict[str, Any]) -> SenderInfo:
