@@ -89,12 +89,22 @@ class Attributor:
         # (newsletter id, quoted text) -> guess: readers quoting an issue mostly quote the same
         # passages, and shingling a quote is the costliest step of attribution. Bounded per poll.
         self._quotes: dict[tuple[int, str], similarity.ThemeGuess] = {}
+        # (refs list, [(ref, stripped subject, stripped title)]): _by_subject compared every reply
+        # with every issue's subject, stripping those again each time.
+        self._stripped: tuple[list[store.NewsletterRef], list[tuple[store.NewsletterRef, str, str]]] | None = None
 
     # -- caches ---------------------------------------------------------------------------------
     def refs(self) -> list[store.NewsletterRef]:
         if self._refs is None:
             self._refs = store.newsletter_refs(self.db)
         return self._refs
+
+    def stripped_subjects(self) -> list[tuple[store.NewsletterRef, str, str]]:
+        """(ref, strip_subject(subject), strip_subject(title)) per issue, for the current refs."""
+        refs = self.refs()
+        if self._stripped is None or self._stripped[0] is not refs:
+            self._stripped = (refs, [(r, strip_subject(r.subject), strip_subject(r.title)) for r in refs])
+        return self._stripped[1]
 
     def slug(self, newsletter_id: int) -> str | None:
         for r in self.refs():
@@ -131,6 +141,9 @@ class Attributor:
         found: dict[str, Any] | None = None
 
         for address in parsed.recipients:
+            tag = tokens.tag_of(address)
+            if tag is None or not tag.startswith(tokens.REPLY + "-"):
+                continue  # read_reply_address's "absent", without raising it (speed: most recipients)
             try:
                 tok = tokens.read_reply_address(self.key, address)
             except TokenError as exc:
@@ -195,12 +208,12 @@ class Attributor:
         wanted = strip_subject(subject)
         if len(wanted) < 4:
             return None
-        refs = self.refs()
-        for ref in refs:  # exact match on subject or title, newest issue first
-            if wanted in (strip_subject(ref.subject), strip_subject(ref.title)):
+        stripped = self.stripped_subjects()
+        for ref, subject, title in stripped:  # exact match on subject or title, newest issue first
+            if wanted in (subject, title):
                 return {"newsletter_id": ref.id, "method": "subject"}
-        for ref in refs:  # the issue's subject inside a longer one ("Reactie op: Samen verder (nov)")
-            for candidate in (strip_subject(ref.subject), strip_subject(ref.title)):
+        for ref, subject, title in stripped:  # the issue's subject inside a longer one ("Reactie op: Samen verder (nov)")
+            for candidate in (subject, title):
                 if len(candidate) >= 8 and candidate in wanted:
                     return {"newsletter_id": ref.id, "method": "subject"}
         return None
