@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from email.utils import parsedate_tz
 
 # --- quote headers -------------------------------------------------------------------------------
@@ -191,7 +192,17 @@ def _wrote(text: str) -> bool:
     """``_WROTE.match(text)``, skipped where it cannot match: every branch of _WROTE ends in ":"
     followed only by whitespace. The regex backtracks through its ".{4,200}" branches on every
     line with a digit (a wrapped header's first line, a reader's "in 2050"), ~3-5 us a line."""
-    return text.rstrip().endswith(":") and _WROTE.match(text) is not None
+    if not text.rstrip().endswith(":"):
+        return False
+    return _wrote_cached(text) if len(text) <= 400 else _WROTE.match(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def _wrote_cached(text: str) -> bool:
+    """_WROTE.match, remembered: the replies to one issue quote the same header line ("Op do 12
+    nov. 2026 om 09:00 schreef Verkenner <nieuwsbrief@...>:"), in a handful of client formats, and
+    a successful match costs 3-6 us (extract 29.0 -> 26.5 us a message on the bench replies)."""
+    return _WROTE.match(text) is not None
 
 
 def _wrote_start(line: str) -> bool:
