@@ -176,9 +176,14 @@ def _parse_bytes(raw: bytes) -> Message:
         lowered = head.lower()
         if "multipart" not in lowered and "message/" not in lowered:  # cheap: those are parsed in full
             msg = _parse_plain_header_block(head)
+            # The stdlib's header parser may hand a trailing "From " line back as payload; the
+            # plain-field reader never does (it refuses "From " lines).
             if msg is None:
                 msg = HeaderParser(policy=policy.compat32).parsestr(head)
-            if msg.get_payload() == "" and msg.get_content_maintype() not in ("multipart", "message"):
+                handed_back = msg.get_payload() != ""
+            else:
+                handed_back = False
+            if not handed_back and msg.get_content_maintype() not in ("multipart", "message"):
                 msg.set_payload(text[end + sep:])
                 return msg
     return Parser(policy=policy.compat32).parsestr(text)
