@@ -282,6 +282,11 @@ def message_ids(value: str) -> tuple[str, ...]:
     return tuple(k for k in seen if k)
 
 
+def _joined_message_ids(values: list[str]) -> tuple[str, ...]:
+    """message_ids(" ".join(values)); () without calling it when there are none (speed)."""
+    return message_ids(" ".join(values)) if values else ()
+
+
 # The common shapes of an address header, "a@b.nl" and "Anne de Vries <a@b.nl>", read with one regex;
 # anything else (quotes, comments, groups, lists, odd characters) goes to the stdlib's full
 # RFC 5322 parser, which costs ~15 us a header and was a fifth of parsing a reply. Both give the
@@ -365,7 +370,10 @@ def _header_fields(msg: Message, size: int, errors: list[str], hdr: Headers | No
         from_name, from_address = "", ""
     recipients: list[str] = []
     for name in ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"):
-        for addr in _addresses(hdr.all(name)):
+        values = hdr.all(name)
+        if not values:  # most are absent: skip the address machinery (speed)
+            continue
+        for addr in _addresses(values):
             if addr not in recipients:
                 recipients.append(addr)
     mids = message_ids(hdr.get("Message-ID"))
@@ -382,8 +390,8 @@ def _header_fields(msg: Message, size: int, errors: list[str], hdr: Headers | No
             date = None
     return dict(
         message_id=mids[0] if mids else None,
-        in_reply_to=message_ids(" ".join(hdr.all("In-Reply-To"))),
-        references=message_ids(" ".join(hdr.all("References"))),
+        in_reply_to=_joined_message_ids(hdr.all("In-Reply-To")),
+        references=_joined_message_ids(hdr.all("References")),
         from_address=from_address.strip().lower(),
         from_name=from_name.strip(),
         recipients=tuple(recipients),
