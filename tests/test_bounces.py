@@ -145,3 +145,43 @@ def test_person_whose_mail_mentions_failed_delivery_is_not_a_bounce() -> None:
     raw = ("From: Anne <anne@x.net>\r\nTo: reacties@verkenning.example.nl\r\nSubject: Re: Samen verder\r\n\r\n"
            "Mijn vorige mail could not be delivered, zei Outlook. Dus nogmaals: mooi stuk!\r\n").encode()
     assert parse_message(raw, own_addresses=OWN).kind == "reaction"
+
+
+# --- the daemon-name search with its first-letter lookahead ----------------------------------------
+
+import re  # noqa: E402
+
+from mailer.inbox import bounces  # noqa: E402
+
+
+def _first_letters(pattern: re.Pattern) -> set[str]:
+    """The literal each top-level branch of ``pattern`` starts with (inside one group)."""
+    items = list(re._parser.parse(pattern.pattern, pattern.flags))
+    assert len(items) == 1 and str(items[0][0]) == "SUBPATTERN", items[:1]
+    items = list(items[0][1][-1])
+    assert len(items) == 1 and str(items[0][0]) == "BRANCH", items[:1]
+    letters = set()
+    for branch in items[0][1][1]:
+        op, value = branch[0]
+        assert str(op) == "LITERAL", branch[0]
+        letters.add(chr(value))
+    return letters
+
+
+def test_daemon_name_lookahead_lists_every_first_letter() -> None:
+    assert _first_letters(bounces._DAEMON_NAME) == set(bounces._DAEMON_NAME_FIRST)
+
+
+def test_daemon_name_lookahead_matches_the_same_characters_as_the_letters() -> None:
+    flags = bounces._DAEMON_NAME.flags
+    one_class = re.compile(f"[{bounces._DAEMON_NAME_FIRST}]", flags)
+    literals = re.compile("|".join(bounces._DAEMON_NAME_FIRST), flags)
+    for code in range(0x110000):
+        ch = chr(code)
+        assert (one_class.fullmatch(ch) is None) == (literals.fullmatch(ch) is None), hex(code)
+
+
+@pytest.mark.parametrize("name", ["Mail Delivery Subsystem <mailer-daemon@x>", "POSTMASTER", "Anne <a@b.nl>",
+                                  "ſystem administrator", "Mail Gateway", ""])
+def test_daemon_name_search_finds_what_the_pattern_finds(name: str) -> None:
+    assert (bounces._DAEMON_NAME_SEARCH.search(name) is None) == (bounces._DAEMON_NAME.search(name) is None)
