@@ -286,3 +286,26 @@ def _dsn(to: str, failed: str, status: str, action: str, n: int = 0) -> bytes:
         f"From: nieuwsbrief@verkenning.example.nl\r\nTo: {failed}\r\nSubject: Samen verder\r\n\r\n"
         f"--{boundary}--\r\n"
     ).encode()
+
+
+def test_batches_are_sized_to_a_byte_budget(seeded, imap_server, monkeypatch):
+    rt, issues, readers = seeded
+    monkeypatch.setattr(poll, "FIRST_BATCH", 3)
+    monkeypatch.setattr(poll, "BATCH_BYTES", 20_000)
+    big = [samples.reply(from_address=readers[i % 3].email, subject="Re: x", body=f"Reactie {i}\n" + "tekst " * 800)
+           for i in range(12)]
+    small = [samples.reply(from_address=readers[i % 3].email, subject="Re: y", body=f"Kort {i}") for i in range(30)]
+    _append(imap_server.port, *big, *small)
+    sizes: list[int] = []
+    real = poll.ImapSession.fetch
+
+    def counting(self, uids, max_bytes):
+        sizes.append(len(uids))
+        return real(self, uids, max_bytes)
+
+    monkeypatch.setattr(poll.ImapSession, "fetch", counting)
+    report = poll.poll_once(rt, batch_size=20)
+    assert report.filed == 42
+    # first 3; then ~5 KB messages against a 20 KB budget: 3-4 at a time; small ones: up to 20
+    assert sizes[0] == 3 and max(sizes[1:4]) <= 4 and max(sizes) == 20
+    assert sum(sizes) == 42

@@ -24,7 +24,9 @@ from .pipeline import Duplicate, FiledReaction, Filer, Incoming, PendingBatch, R
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 250
+BATCH_SIZE = 1000                 # most messages in one fetch / commit / flag round
+BATCH_BYTES = 8 * 1024 * 1024     # ... and about this many bytes: later batches are sized to it
+FIRST_BATCH = 250                 # the first batch, before the poll knows how big messages are
 IDLE_CHECK_SECONDS = 1.0          # how often the IDLE wait looks at the stop event
 IDLE_RENEW_SECONDS = 25 * 60      # RFC 2177: re-issue IDLE before 29 minutes
 MAX_BACKOFF_SECONDS = 300.0
@@ -104,9 +106,15 @@ def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], 
     cfg = rt.config.imap
     source = f"imap:{cfg.mailbox}"
     pending: tuple[PendingBatch, list[Fetched], int] | None = None
-    for start in range(0, len(uids), batch_size):
-        batch = uids[start:start + batch_size]
+    start, size = 0, min(batch_size, FIRST_BATCH)
+    while start < len(uids):
+        batch = uids[start:start + size]
+        start += len(batch)
         fetched = session.fetch(batch, cfg.max_message_bytes)
+        # Bigger batches cost less per message (one commit, one flag command); the byte budget
+        # keeps two batches in memory (the overlap below) small whatever the messages weigh.
+        average = sum(len(f.raw) for f in fetched) / max(1, len(fetched))
+        size = max(1, min(batch_size, int(BATCH_BYTES / max(average, 1.0))))
         items = [Incoming(f.raw, source, uidvalidity, f.uid, f.size if f.too_large else None)
                  for f in fetched]
         if not filer.workers:
