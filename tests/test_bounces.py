@@ -168,17 +168,27 @@ def _first_letters(pattern: re.Pattern) -> set[str]:
     return letters
 
 
-def test_daemon_name_lookahead_lists_every_first_letter() -> None:
-    assert _first_letters(bounces._DAEMON_NAME) == set(bounces._DAEMON_NAME_FIRST)
+LOOKAHEADS = [(bounces._DAEMON_NAME, bounces._DAEMON_NAME_FIRST), (bounces._BOUNCE_SUBJECT, bounces._BOUNCE_SUBJECT_FIRST)]
 
 
-def test_daemon_name_lookahead_matches_the_same_characters_as_the_letters() -> None:
-    flags = bounces._DAEMON_NAME.flags
-    one_class = re.compile(f"[{bounces._DAEMON_NAME_FIRST}]", flags)
-    literals = re.compile("|".join(bounces._DAEMON_NAME_FIRST), flags)
+@pytest.mark.parametrize(("pattern", "first"), LOOKAHEADS)
+def test_lookahead_lists_every_first_letter(pattern: re.Pattern, first: str) -> None:
+    assert _first_letters(pattern) == set(first)
+
+
+@pytest.mark.parametrize(("pattern", "first"), LOOKAHEADS)
+def test_lookahead_matches_the_same_characters_as_the_letters(pattern: re.Pattern, first: str) -> None:
+    one_class = re.compile(f"[{first}]", pattern.flags)
+    literals = re.compile("|".join(first), pattern.flags)
     for code in range(0x110000):
         ch = chr(code)
         assert (one_class.fullmatch(ch) is None) == (literals.fullmatch(ch) is None), hex(code)
+
+
+@pytest.mark.parametrize("subject", ["Undelivered Mail Returned to Sender", "Re: Samen verder", "ﬁx: Delivery Status Notification",
+                                     "WARNING: message abc delayed", "onbestelbaar: x", "Kan niet worden bezorgd", ""])
+def test_bounce_subject_search_finds_what_the_pattern_finds(subject: str) -> None:
+    assert bounces._is_bounce_subject(subject) == (bounces._BOUNCE_SUBJECT.search(subject) is not None)
 
 
 @pytest.mark.parametrize("name", ["Mail Delivery Subsystem <mailer-daemon@x>", "POSTMASTER", "Anne <a@b.nl>",

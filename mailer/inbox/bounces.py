@@ -40,6 +40,10 @@ _BOUNCE_SUBJECT = re.compile(
     r"|user unknown|unknown user|no such user|returning to sender|not delivered|bezorging mislukt)",
     re.IGNORECASE,
 )
+# The same with a lookahead on its branches' first letters (see _DAEMON_NAME_SEARCH): searching a
+# 60-character subject that is no bounce's 10.4 -> 5.0 us, where _is_bounce_subject has not seen it.
+_BOUNCE_SUBJECT_FIRST = "abcdfkmnopruw"
+_BOUNCE_SUBJECT_SEARCH = re.compile(f"(?=[{_BOUNCE_SUBJECT_FIRST}])" + _BOUNCE_SUBJECT.pattern, _BOUNCE_SUBJECT.flags)
 _BOUNCE_BODY = re.compile(
     r"(this is the qmail-send program|this message was created automatically by mail delivery software"
     r"|this is the mail system at host|i'm sorry to have to inform you that your message could not"
@@ -150,7 +154,7 @@ def _looks_like_bounce(subject: str, from_address: str, notice: str, from_name: 
     if not daemon and from_name and _DAEMON_NAME_SEARCH.search(from_name):
         daemon = True
     subject = subject or ""
-    subject_hit = _is_bounce_subject(subject) if len(subject) <= 300 else bool(_BOUNCE_SUBJECT.search(subject))
+    subject_hit = _is_bounce_subject(subject) if len(subject) <= 300 else bool(_BOUNCE_SUBJECT_SEARCH.search(subject))
     if not (daemon or subject_hit):
         return False  # a person's mail: no need to scan the body
     if daemon and subject_hit:
@@ -162,11 +166,11 @@ def _looks_like_bounce(subject: str, from_address: str, notice: str, from_name: 
 
 @lru_cache(maxsize=4096)
 def _is_bounce_subject(subject: str) -> bool:
-    """_BOUNCE_SUBJECT.search, remembered: it costs ~10 us on a 60-character subject (a long
-    case-insensitive alternation is tried at every position), and most replies to an issue share
-    its "Re: ..." subject (bounces.detect 15.6 -> 3.4 us a message on the bench replies). Only
+    """_BOUNCE_SUBJECT.search, remembered: it costs ~5 us on a 60-character subject even with its
+    lookahead (a long case-insensitive alternation), and most replies to an issue share its
+    "Re: ..." subject (bounces.detect 15.6 -> 3.4 us a message on the bench replies). Only
     subjects up to 300 characters are remembered, so the cache stays small."""
-    return bool(_BOUNCE_SUBJECT.search(subject))
+    return bool(_BOUNCE_SUBJECT_SEARCH.search(subject))
 
 
 def _is_delay(subject: str, notice: str) -> bool:
