@@ -187,13 +187,12 @@ def mailman_own(raw: bytes) -> tuple[str, ...]:
     return tuple(f"{name}{suffix}@{domain}" for suffix in ("", "-bounces", "-admin", "-owner", "-request"))
 
 
-def _literals(func: ast.FunctionDef) -> dict[str, str]:
+def _literals_of(node: ast.Assign) -> dict[str, str]:
     out: dict[str, str] = {}
-    for node in ast.walk(func):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    out[target.id] = node.value.value
+    if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                out[target.id] = node.value.value
     return out
 
 
@@ -216,8 +215,16 @@ def talon_cases(root: Path) -> Iterator[Case]:
         yield Case("talon", f"html_replies/{html.name}", wrap(html.read_text(encoding="utf-8"), html=True), "reaction", want, comparable(want))
     tree = ast.parse((root / "tests" / "text_quotations_test.py").read_text(encoding="utf-8"))
     for func in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
-        names = _literals(func)
-        for call in (n for n in ast.walk(func) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "eq_"):
+        # In source order, so each eq_ sees the msg_body assigned last before it (several tests
+        # reassign it between their checks).
+        nodes = sorted((n for n in ast.walk(func)
+                        if isinstance(n, ast.Assign) or (isinstance(n, ast.Call) and getattr(n.func, "id", "") == "eq_")),
+                       key=lambda n: (n.lineno, n.col_offset))
+        names: dict[str, str] = {}
+        for call in nodes:
+            if isinstance(call, ast.Assign):
+                names.update(_literals_of(call))
+                continue
             if len(call.args) < 2 or not isinstance(call.args[1], ast.Call):
                 continue
             inner = call.args[1]

@@ -302,3 +302,37 @@ def test_all_quoted_tail_shortcut_equals_the_line_loop(lines: list[str]) -> None
         assert extract(text, from_name="Anne") == fast
     finally:
         replytext._UNQUOTED_LINE = saved
+
+
+def test_quote_header_wrapped_over_blank_lines_when_it_has_a_time() -> None:
+    text = ("Dat klinkt goed, ik doe mee.\n\nOp di 24 nov. 2026 om 09:12 schreef Redactie Verkenning\n\n<\n"
+            "nieuwsbrief@verkenning.example.nl>:\nWe zoeken deelnemers voor de proef.")
+    split = extract(text)
+    assert split.reply == "Dat klinkt goed, ik doe mee."
+    assert "We zoeken deelnemers" in split.quoted
+    # Without a clock time a blank line still ends the header: the reader's own lines stay.
+    own = "Op de bijeenkomst van dinsdag zei ik\n\nhet al: meer tijd nodig.\n\nGroet, Anne"
+    assert "meer tijd nodig" in extract(own).reply
+
+
+def test_reader_text_before_a_quote_header_on_the_same_line_is_kept() -> None:
+    text = "Prima plan!--- Op di 24 nov. 2026 om 09:12 schreef Redactie <r@verkenning.example.nl>:\n> Oude tekst"
+    assert extract(text).reply == "Prima plan!"
+    text = "Thanks, count me in. On Tue, Nov 24, 2026 at 9:12 AM Redactie <r@verkenning.example.nl> wrote:\n> Old text"
+    assert extract(text).reply == "Thanks, count me in."
+    # A line that starts with the header has nothing of the reader's in front of it.
+    header_only = "On Tue, Nov 24, 2026 at 9:12 AM Redactie <r2@verkenning.example.nl> wrote:\n> Old text"
+    assert extract("Ja.\n\n" + header_only).reply == "Ja."
+
+
+def test_a_link_wrapped_inside_a_quote_is_not_an_inline_answer() -> None:
+    text = ("Ik kom graag.\n\nOp di 24 nov. 2026 om 09:12 schreef Redactie <r@verkenning.example.nl>:\n"
+            "> Aanmelden kan via de site (https://verkenning.example.nl/aanmelden?bron=\n"
+            "nieuwsbrief&id=42)\n> Tot dan!")
+    split = extract(text)
+    assert split.reply == "Ik kom graag."
+    assert "nieuwsbrief&id=42)" in split.quoted
+    # A real inline answer between quotes stays the reader's.
+    inline = ("Op di 24 nov. 2026 om 09:12 schreef Redactie <r@verkenning.example.nl>:\n> Kom je ook?\n"
+              "Ja, zeker.\n> Tot dan!")
+    assert extract(inline).reply == "Ja, zeker."

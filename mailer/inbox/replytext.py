@@ -170,15 +170,27 @@ def _header_span(lines: list[str], i: int) -> int:
         return 2
     if _wrote(line):
         return 1 if _quote_follows(lines, i, i + 1) else 0
-    # A quote header wrapped over two (or three) lines, e.g. Gmail's "... schreef X <\nx@y>:"
+    if stripped.endswith(":") and _text_before_header(line):  # "Prima!--- Op ... schreef X <x@y>:"
+        return 1 if _quote_follows(lines, i, i + 1) else 0
+    # A quote header wrapped over two (or three) lines, e.g. Gmail's "... schreef X <\nx@y>:". One
+    # that opens with a clock time may take up to four lines with blank ones between (Polymail:
+    # "On Tue, Apr 11, 2017 at 10:07 PM John Smith", "", "<", "mailto:John <j@x.com>", "> wrote:").
     if not stripped.endswith(":") and _wrote_start(line):
         joined = stripped
-        for extra in (1, 2):
-            if i + extra >= len(lines) or not lines[i + extra].strip() or len(lines[i + extra]) > 300:
+        timed = _TIME.search(stripped) is not None
+        taken, j = 0, i
+        while taken < (4 if timed else 2) and j + 1 < len(lines) and j - i < 6:
+            j += 1
+            if not lines[j].strip():
+                if timed:
+                    continue
                 break
-            joined += " " + _unquote(lines[i + extra]).strip()
+            if len(lines[j]) > 300:
+                break
+            joined += " " + _unquote(lines[j]).strip()
+            taken += 1
             if _wrote(joined):
-                return extra + 1 if _quote_follows(lines, i, i + extra + 1) else 0
+                return j - i + 1 if _quote_follows(lines, i, j + 1) else 0
     if _UNDERSCORES.match(line):
         nxt = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()), None)
         if nxt is not None and _outlook_block(lines, nxt):
@@ -186,6 +198,36 @@ def _header_span(lines: list[str], i: int) -> int:
     if _outlook_block(lines, i):
         return 1
     return 0
+
+
+# Where a quote header may start inside a line that begins with the reader's own text.
+_HEADER_INSIDE = re.compile(r"(?:\s|-)" + _WROTE_OPENING, re.IGNORECASE)
+
+
+def _text_before_header(line: str) -> str:
+    """The reader's text in front of a quote header on the same line ("reply--- On <date>, X
+    wrote:"), or "" when the line starts with the header. Only the leftmost place where the rest
+    of the line is a complete header counts."""
+    if _OPENING_WORD.match(line) is not None:
+        return ""
+    for m in _HEADER_INSIDE.finditer(line):
+        rest = line[m.start() + 1:]
+        if _wrote(rest):
+            return line[:m.start() + 1].rstrip(" -\t")
+    return ""
+
+
+# A link wrapped by the sender's client inside a ">" quote: one token that is (part of) a URL -
+# "(http://example.com/c/abc) >", "_nonce=3dd518)" - between two quoted lines. Not an inline answer.
+_LINK_PIECE = re.compile(r"\s*\(?\S*(?:://|=)\S*(?:\s*>)?\s*")
+
+
+def _wrapped_link(lines: list[str], j: int) -> bool:
+    if not lines[j].strip() or _LINK_PIECE.fullmatch(lines[j]) is None:
+        return False
+    before = next((ln for ln in reversed(lines[:j]) if ln.strip()), "")
+    after = next((ln for ln in lines[j + 1:] if ln.strip()), "")
+    return _is_quoted(before) and _is_quoted(after)
 
 
 def _wrote(text: str) -> bool:
@@ -268,6 +310,9 @@ def extract(text: str, from_name: str = "") -> ReplySplit:
     else:
         for line in lines[:cut]:
             (quoted_lines if line.lstrip().startswith(">") else reply_lines).append(line)
+        before = _text_before_header(lines[cut]) if span == 1 else ""
+        if before:  # "Prima! On Wed, Apr 4, 2012 at 3:59 PM, Bob wrote:" - the reader's words first
+            reply_lines.append(before)
         quoted_lines += lines[cut:cut + span]
         tail = lines[cut + span:]
         first = next((ln for ln in tail if ln.strip()), "")
@@ -281,7 +326,7 @@ def extract(text: str, from_name: str = "") -> ReplySplit:
             # further (unquoted) header, after which everything is older history.
             inline: list[str] = []
             for j, line in enumerate(tail):
-                if line.lstrip().startswith(">"):
+                if line.lstrip().startswith(">") or _wrapped_link(tail, j):
                     quoted_lines.append(line)
                     inline.append("")
                     continue
