@@ -195,3 +195,37 @@ def test_bounce_subject_search_finds_what_the_pattern_finds(subject: str) -> Non
                                   "ſystem administrator", "Mail Gateway", ""])
 def test_daemon_name_search_finds_what_the_pattern_finds(name: str) -> None:
     assert (bounces._DAEMON_NAME_SEARCH.search(name) is None) == (bounces._DAEMON_NAME.search(name) is None)
+
+
+def _wrapped_report(outer_from: str, outer_subject: str) -> bytes:
+    """A delivery-status report that a gateway passed on whole, as an attached message."""
+    report = (
+        "From: postmaster@mx.gemeente.example.nl\r\nTo: bounces@verkenning.example.nl\r\n"
+        "Subject: Delivery Status Notification (Failure)\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="inner"\r\n\r\n'
+        "--inner\r\nContent-Type: text/plain\r\n\r\nDelivery to the following recipients failed.\r\n"
+        "       anne.devries@gemeente.example.nl\r\n"
+        "--inner\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns;mx.gemeente.example.nl\r\n\r\n"
+        "Final-Recipient: rfc822;anne.devries@gemeente.example.nl\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "--inner--\r\n"
+    )
+    return (
+        f"From: {outer_from}\r\nTo: bounces@verkenning.example.nl\r\nSubject: {outer_subject}\r\n"
+        "Message-ID: <wrapped-1@gateway.example.nl>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="outer"\r\n\r\n'
+        "--outer\r\nContent-Type: text/plain\r\n\r\nSee the attached report.\r\n"
+        "--outer\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=report.eml\r\n\r\n"
+        + report + "--outer--\r\n"
+    ).encode()
+
+
+def test_a_report_wrapped_whole_by_a_gateway_is_read() -> None:
+    p = parse_message(_wrapped_report("postmaster@gateway.example.nl", "Delivery Status Notification (Failure)"))
+    assert p.kind == "bounce"
+    assert p.bounced_addresses == ("anne.devries@gemeente.example.nl",)
+    assert (p.bounce_type, p.bounce_status) == ("hard", "5.1.1")
+
+
+def test_a_reader_forwarding_a_bounce_is_not_a_bounce() -> None:
+    p = parse_message(_wrapped_report("Pieter Jansen <pieter@lezer.example.nl>", "Fwd: deze kwam terug"))
+    assert p.kind != "bounce" and p.bounced_addresses == ()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from email.message import Message
 
-from mailer.inbox.parse_mime import BodyParts
+from mailer.inbox.parse_mime import BodyParts, dsn_blocks
 
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+\-=']{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}")
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -111,6 +111,13 @@ def detect(
         return None
     own = {_base(a) for a in own_addresses if a}  # only now: most mail is not a bounce
     notice, returned_text = _split_notice(text)
+    nested = _wrapped_reports(body)
+    if nested:  # a gateway that passed the whole report on as an attached message
+        info = _from_dsn(nested, own)
+        if info is not None:
+            addresses, kind, status = info
+            return BounceInfo(addresses, kind, status, _returned_message_id(body, returned_text),
+                              "RFC 3464 delivery-status (wrapped)")
     notice = notice[:MAX_NOTICE_CHARS]
     addresses, reason = _addresses_from_text(notice, own)
     failed_header = _failed_recipients_header(msg, own)
@@ -120,6 +127,23 @@ def detect(
     status = ".".join(status_match.groups()) if status_match else ""
     kind = classify(status, notice, "delayed" if _is_delay(subject, notice) else "failed")
     return BounceInfo(addresses, kind, status, _returned_message_id(body, returned_text), reason)
+
+
+def _wrapped_reports(body: BodyParts) -> list[list[tuple[str, str]]]:
+    """DSN field blocks of a multipart/report attached whole (message/rfc822) to a bounce notice.
+    Only asked of a message that already looks like a bounce: a reader who forwards a bounce to
+    us is not one."""
+    blocks: list[list[tuple[str, str]]] = []
+    for inner in body.returned_headers[:3]:
+        try:
+            if not inner.is_multipart() or inner.get_content_type() != "multipart/report":
+                continue
+            for part in inner.walk():
+                if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status"):
+                    blocks += dsn_blocks(part)
+        except Exception:  # noqa: BLE001 - a broken attachment gives no report
+            continue
+    return blocks
 
 
 def _from_name(msg: Message) -> str:

@@ -198,7 +198,7 @@ def _visit(part: Message, depth: int, col: _Collector, errors: list[str], in_rep
         _visit_message(part, col, errors, in_report)
         return
     if ctype in ("message/delivery-status", "message/global-delivery-status"):
-        col.delivery_status += _dsn_blocks(part)
+        col.delivery_status += dsn_blocks(part)
         return
     if ctype in ("text/rfc822-headers", "text/rfc822-header", "message/global-headers"):
         text = decode_text(part, errors)
@@ -254,7 +254,7 @@ def _visit_message(part: Message, col: _Collector, errors: list[str], in_report:
         col.attachments.append(RawAttachment(_filename(part) or "message.eml", "message/rfc822", data))
 
 
-def _dsn_blocks(part: Message) -> list[list[tuple[str, str]]]:
+def dsn_blocks(part: Message) -> list[list[tuple[str, str]]]:
     payload = part.get_payload()
     blocks: list[list[tuple[str, str]]] = []
     if isinstance(payload, list):
