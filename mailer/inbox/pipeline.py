@@ -373,7 +373,6 @@ class Filer:
             rows.append((i, raw_id, received_at, got))
 
         with store.transaction(self.db):
-            store.defer_fts(self.db)  # one full-text insert for the batch, at the end
             filed = store.insert_reactions(self.db, [(raw_id, received_at, p) for _, raw_id, received_at, p in rows])
             for (i, raw_id, _, p), reaction_id in zip(rows, filed):
                 c = dict(zip(_RESULT_FIELDS, (p.columns[k] for k in _RESULT_INDEX)))
@@ -383,7 +382,6 @@ class Filer:
                     theme_attribution=str(c["theme_attribution"]), confidence=float(c["confidence"]),
                     token_status=str(c["token_status"]), error=str(c["error"]), notes=p.shown_notes,
                 )
-            store.index_reactions(self.db, filed)
         return [r for r in results if r is not None]
 
     # -- parsing on the other cores ----------------------------------------------------------------

@@ -163,7 +163,7 @@ class PreparedReaction(NamedTuple):
 
 def insert_reactions(db: sqlite_utils.Database, items: Sequence[tuple[int, str, PreparedReaction]]) -> list[int]:
     """Insert (raw message id, received_at, reaction) rows with their attachments, notes and
-    'filed' events; returns the new reaction ids in order.
+    'filed' events, and add them to the full-text index; returns the new reaction ids in order.
 
     Runs inside the caller's write transaction (``transaction``), which is what makes the ids
     safe to hand out here: max(id) + 1 onwards, the same ids SQLite would pick, so a whole batch
@@ -190,18 +190,14 @@ def insert_reactions(db: sqlite_utils.Database, items: Sequence[tuple[int, str, 
             insert_note(db, rid, "inbox", body)
         if p.parse_error:  # only then: an UPDATE rewrites the whole row, raw bytes included
             db.conn.execute("UPDATE raw_messages SET parse_error = ? WHERE id = ?", [p.parse_error, raw_id])
+    index_reactions(db, ids)
     return ids
 
 
-def defer_fts(db: sqlite_utils.Database) -> None:
-    """Inside a filing transaction: reactions inserted from now on are indexed by ``index_reactions``
-    (one statement for the batch) instead of by the per-row trigger (see 0006_fts_batch.sql)."""
-    db.conn.execute("INSERT OR IGNORE INTO reactions_fts_deferred (id) VALUES (1)")
-
-
 def index_reactions(db: sqlite_utils.Database, reaction_ids: Sequence[int]) -> None:
-    """Full-text index the reactions inserted since ``defer_fts``, and end the deferral. Runs last
-    in the caller's transaction, after every other write (a later statement would flush FTS5)."""
+    """Add newly inserted reactions to the full-text index (there is no insert trigger: see
+    0009_fts_by_the_writer.sql). Call it in the inserting transaction, as its last write: a later
+    statement would make FTS5 write its pending terms out as one more small segment."""
     if reaction_ids:
         db.conn.execute(
             "INSERT INTO reactions_fts (rowid, subject, from_name, from_address, reply_text)"
@@ -209,7 +205,6 @@ def index_reactions(db: sqlite_utils.Database, reaction_ids: Sequence[int]) -> N
             " WHERE id IN (SELECT value FROM json_each(?))",
             [json.dumps(list(reaction_ids))],
         )
-    db.conn.execute("DELETE FROM reactions_fts_deferred")
 
 
 def insert_note(db: sqlite_utils.Database, reaction_id: int, author: str, body: str) -> None:

@@ -18,6 +18,7 @@ from email.utils import format_datetime, make_msgid
 import sqlite_utils
 
 from ..compose.model import Newsletter, Section, Theme
+from ..inbox.store import index_reactions
 from ..newsletters import NewsletterRow, sync
 
 
@@ -60,7 +61,19 @@ def raw_bytes(s: SampleReaction, received: datetime) -> bytes:
 
 
 def insert_reaction(db: sqlite_utils.Database, s: SampleReaction) -> int:
-    """Store one sample reaction with its raw message; returns the reaction id."""
+    """Store one sample reaction with its raw message and search entry; returns the reaction id."""
+    db.conn.execute("SAVEPOINT sample_reaction")  # the reaction and its search entry, or neither
+    try:
+        rid = _insert_reaction(db, s)
+    except BaseException:
+        db.conn.execute("ROLLBACK TO sample_reaction")
+        db.conn.execute("RELEASE sample_reaction")
+        raise
+    db.conn.execute("RELEASE sample_reaction")
+    return rid
+
+
+def _insert_reaction(db: sqlite_utils.Database, s: SampleReaction) -> int:
     received = datetime.fromisoformat(s.received_at) if s.received_at else datetime.now(timezone.utc)
     data = raw_bytes(s, received)
     at = received.isoformat(timespec="seconds")
@@ -82,6 +95,7 @@ def insert_reaction(db: sqlite_utils.Database, s: SampleReaction) -> int:
     for name, ctype, blob in s.attachments:
         db.execute("INSERT INTO attachments (reaction_id, filename, content_type, size, sha256, data)"
                    " VALUES (?,?,?,?,?,?)", [rid, name, ctype, len(blob), hashlib.sha256(blob).hexdigest(), blob])
+    index_reactions(db, [rid])
     return rid
 
 
