@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import operator
 import re
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -375,12 +376,12 @@ class Filer:
         with store.transaction(self.db):
             filed = store.insert_reactions(self.db, [(raw_id, received_at, p) for _, raw_id, received_at, p in rows])
             for (i, raw_id, _, p), reaction_id in zip(rows, filed):
-                c = dict(zip(_RESULT_FIELDS, (p.columns[k] for k in _RESULT_INDEX)))
+                kind, theme, method, theme_method, confidence, token_status, error = _result_values(p.columns)
                 results[i] = FiledReaction(
-                    reaction_id=reaction_id, raw_message_id=raw_id, kind=str(c["kind"]),
-                    newsletter=p.newsletter_slug, theme=c["theme_slug"], attribution=str(c["attribution"]),
-                    theme_attribution=str(c["theme_attribution"]), confidence=float(c["confidence"]),
-                    token_status=str(c["token_status"]), error=str(c["error"]), notes=p.shown_notes,
+                    reaction_id=reaction_id, raw_message_id=raw_id, kind=str(kind), newsletter=p.newsletter_slug,
+                    theme=theme, attribution=str(method), theme_attribution=str(theme_method),  # type: ignore[arg-type]
+                    confidence=float(confidence), token_status=str(token_status), error=str(error),  # type: ignore[arg-type]
+                    notes=p.shown_notes,
                 )
         return [r for r in results if r is not None]
 
@@ -452,8 +453,9 @@ class Filer:
             return _fallback(raw)
 
 
-_RESULT_FIELDS = ("kind", "theme_slug", "attribution", "theme_attribution", "confidence", "token_status", "error")
-_RESULT_INDEX = tuple(store.REACTION_FIELDS.index(f) for f in _RESULT_FIELDS)
+# The columns of a prepared row that a FiledReaction reports, read in one call.
+_result_values = operator.itemgetter(*(store.REACTION_FIELDS.index(f) for f in (
+    "kind", "theme_slug", "attribution", "theme_attribution", "confidence", "token_status", "error")))
 
 
 def needs_side_effects(an: Analysis) -> bool:
