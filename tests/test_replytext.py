@@ -336,3 +336,50 @@ def test_a_link_wrapped_inside_a_quote_is_not_an_inline_answer() -> None:
     inline = ("Op di 24 nov. 2026 om 09:12 schreef Redactie <r@verkenning.example.nl>:\n> Kom je ook?\n"
               "Ja, zeker.\n> Tot dan!")
     assert extract(inline).reply == "Ja, zeker."
+
+
+def test_regex_whitespace_is_str_whitespace() -> None:
+    """The fast paths read lines with re's \\s where the line loop used str.strip() and friends."""
+    space = re.compile(r"\s")
+    for code in range(0x110000):
+        ch = chr(code)
+        assert (space.fullmatch(ch) is not None) == ch.isspace(), hex(code)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(list("> \t\xa0\u2028\x0b\x1cab.") + ["", "> >"]), max_size=8).map("".join),
+                max_size=14))
+def test_tidy_of_stripped_lines_equals_tidy(lines: list[str]) -> None:
+    assert replytext._tidy_stripped([ln.rstrip() for ln in lines]) == replytext._tidy(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["> quoted ", ">", "", " ", "\t", "\xa0", " > x\xa0", "> > ouder", ">>x", ">\xa0y \t",
+                                 "\u2028", "> \u2028z"]), max_size=14))
+def test_quoted_tail_reader_equals_the_line_by_line_reading(tail: list[str]) -> None:
+    text = "\n".join(["Op di 24 nov. 2026 om 09:12 schreef A <a@b.nl>:", *tail])
+    start = len(text.split("\n")[0]) + 1
+    if replytext._UNQUOTED_LINE.search(text, start - 1) is None:
+        expected = [replytext._unquote(ln).rstrip() for ln in tail if ln.strip()]
+        assert replytext._QUOTED_BODY.findall(text, start) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_HEADERISH, min_size=1, max_size=4))
+def test_header_shortcuts_equal_their_patterns(lines: list[str]) -> None:
+    """_quote_follows' "@" test and _text_before_header's digit test decide what the regexes would."""
+    plain_follows = _plain_quote_follows(lines)
+    assert replytext._quote_follows(lines, 0, 1) == plain_follows
+    saved = replytext._DIGIT
+    replytext._DIGIT = re.compile("")  # every line "has a digit": the search for the header runs
+    try:
+        plain = [replytext._text_before_header(ln) for ln in lines]
+    finally:
+        replytext._DIGIT = saved
+    assert [replytext._text_before_header(ln) for ln in lines] == plain
+
+
+def _plain_quote_follows(lines: list[str]) -> bool:
+    if replytext._ADDRESS_OR_TIME.search(lines[0]):
+        return True
+    return next((replytext._is_quoted(ln) for ln in lines[1:5] if ln.strip()), True)
