@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 from email import policy
@@ -118,7 +119,11 @@ class _ParamsRead:
     def __init__(self, part: Message) -> None:
         self._part = part
         try:
-            self._params = part.get_params(None)  # None: no Content-Type header
+            value = part.get("content-type")
+            if type(value) is str and len(value) <= 300:
+                self._params = _content_type_params(value)
+            else:  # None: no Content-Type header; a Header object: a value with raw 8-bit bytes
+                self._params = part.get_params(None)
         except Exception:  # noqa: BLE001 - ask the part itself, call by call, as before
             self._params = _UNREAD
 
@@ -138,6 +143,18 @@ class _ParamsRead:
 
     get_content_charset = Message.get_content_charset
     get_filename = Message.get_filename
+
+
+@lru_cache(maxsize=512)
+def _content_type_params(value: str) -> tuple[tuple[str, Any], ...]:
+    """``part.get_params()`` of a part whose Content-Type header is ``value`` (a plain string, as
+    compat32's Message.get hands it back): the stdlib's own reading, on a message holding only
+    that header, remembered per value (speed: most mail says 'text/plain; charset="utf-8"' or a
+    handful of others, and reading the parameters costs ~4 us a part; collect_parts 17.5 -> 14 us
+    a message). Keyed on the whole value, so the answer is the one get_params gives for it."""
+    probe = Message(policy=policy.compat32)
+    probe.set_raw("Content-Type", value)
+    return tuple(probe.get_params())
 
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\]")
@@ -313,7 +330,11 @@ def decode_text(part: Message, errors: list[str]) -> str:
             text = data.decode(charset, errors="replace")
         except Exception:  # noqa: BLE001 - some codecs raise despite errors=replace
             text = data.decode("utf-8", errors="replace")
-    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if "\r" in text:  # the test is one scan; the two replacements are two (speed: ~1 us a 2 kB text)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def unflow(text: str, delsp: bool = False) -> str:
