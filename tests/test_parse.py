@@ -165,6 +165,9 @@ def test_fast_mime_parse_equals_the_stdlib_on_the_corpus() -> None:
     b"To: x\r\nno colon\r\nbody", b" first is folded\r\nTo: x\r\n\r\nbody", b"To: x\r\n \r\nSubject: y\r\n\r\nb",
     b"To: x\rSubject: y\r\rbody\r", b"Content-Type: multipart/mixed\r\n\r\nno parts",
     b"Content-Type: Message/RFC822\r\n\r\nTo: inner\r\n\r\nb", b"Content-Type: text/plain\r\n\r\n\xe9\xff\r\n",
+    # line starts the plain-field reader turns down: after "\n", after a lone "\r", and the first
+    b"To: x\r:y\r\n\r\nb", b"To: x\rFrom y\r\n\r\nb", b"To: x\r\n:y\r\n\r\nb", b"To: x\nFrom y\n\nb", b":y\r\n\r\nb",
+    b"\tTo: x\r\n\r\nb", b"To: x\r\rSubject: y\r\n\r\nb", b"To: x\r\n\tFrom y\r\n\r\nb",
 ])
 def test_fast_mime_parse_equals_the_stdlib_on_edge_cases(raw: bytes) -> None:
     _assert_parsed_alike(raw)
@@ -242,3 +245,20 @@ _DATES = st.builds(
 @given(_DATES)
 def test_fast_date_reading_equals_the_stdlib(value: str) -> None:
     assert _date_or_error(parse_module._parsedate_to_datetime, value) == _date_or_error(parsedate_to_datetime, value)
+
+
+# --- Headers.get's one-value shortcut answers what all() answers ---------------------------------
+
+@pytest.mark.parametrize("values", [[], ["kort"], ["=?utf-8?q?caf=C3=A9?="], ["a", "b"],
+                                    ["x" * (parse_module.MAX_HEADER_CHARS + 1)],
+                                    ["kort", "y" * (parse_module.MAX_HEADER_CHARS + 5)]])
+def test_header_get_equals_the_first_of_all(values: list[str]) -> None:
+    msg = Message()
+    for value in values:
+        msg["Subject"] = value
+    got_errors: list[str] = []
+    all_errors: list[str] = []
+    got = parse_module.Headers(msg, got_errors).get("subject")
+    every = parse_module.Headers(msg, all_errors).all("subject")
+    assert got == (every[0] if every else "")
+    assert got_errors == all_errors

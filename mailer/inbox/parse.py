@@ -123,28 +123,28 @@ _HEADER_LINES = re.compile(r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\r\n]*(?
 
 # One header field the way compat32's parser stores it (feedparser._parse_headers with
 # Compat32.header_source_parse): the name up to the first ":", the rest of its first line without
-# leading spaces and tabs, then every continuation line (starting with a space or tab) as is.
-_HEADER_FIELD = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\r\n]*(?:\r\n|\r|\n)(?:[\t ][^\r\n]*(?:\r\n|\r|\n))*)")
+# leading spaces and tabs, then every continuation line (starting with a space or tab) as is; the
+# line end of the last line is not part of the value.
+_HEADER_FIELD = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\r\n]*(?:(?:\r\n|\r|\n)[\t ][^\r\n]*)*)(?:\r\n|\r|\n)")
 
 
 def _parse_plain_header_block(head: str) -> Message | None:
     """The Message HeaderParser(policy=compat32).parsestr(head) returns, for a header block made
     of plain fields only; None for anything else (a first line that is a continuation, a "From "
     envelope line, a field without a name: the cases where the stdlib notes a defect or treats
-    the line specially), which then goes to the stdlib. Written by hand for speed: the
-    feedparser's line machinery cost ~20 us for a reply's ten headers, this ~5 us
+    the line specially), which then goes to the stdlib. ``head`` is a block _HEADER_LINES matched
+    in full: every line of it starts with "From ", a space or tab (a continuation), or a name
+    of _HEADER_LINES' characters (perhaps none) and ":". Written by hand for speed: the
+    feedparser's line machinery cost ~20 us for a reply's ten headers, this ~4 us
     (tests/test_parse.py compares the two)."""
-    fields: list[tuple[str, str]] = []
-    pos, end = 0, len(head)
-    match = _HEADER_FIELD.match
-    while pos < end:
-        m = match(head, pos)
-        if m is None:
-            return None
-        fields.append((m.group(1), m.group(2).rstrip("\r\n")))
-        pos = m.end()
+    # Lines start at 0 and after "\n" or a lone "\r"; with none of these shapes at a line start,
+    # each line is a field's first line or a continuation, and one findall reads them all
+    # (speed: 4.6 -> 2.8 us for a reply's header block, against a match per field).
+    if head.startswith(("From ", ":", " ", "\t")) or "\nFrom " in head or "\n:" in head or (
+            "\r" in head and ("\rFrom " in head or "\r:" in head)):
+        return None
     msg = Message(policy=policy.compat32)
-    for name, value in fields:
+    for name, value in _HEADER_FIELD.findall(head):
         msg.set_raw(name, value)
     msg.set_payload("")  # what the header parser leaves when the block ends with the text
     return msg
@@ -221,8 +221,12 @@ class Headers:
         return out
 
     def get(self, name: str) -> str:
-        values = self.all(name) if name.lower() in self._raw else []
-        return values[0] if values else ""
+        values = self._raw.get(name.lower())
+        if not values:
+            return ""
+        if len(values) == 1 and len(values[0]) <= MAX_HEADER_CHARS:
+            return _decode_header_value(name, values[0])  # self.all(name)[0], without the list (speed)
+        return self.all(name)[0]
 
     def quiet(self) -> "Headers":
         """The same index without error reporting (for second reads of the same headers)."""
