@@ -210,11 +210,13 @@ def test_content_type_parameters_read_once_answer_as_the_part(values: list[str],
         part["Content-Type"] = value
     if disposition:
         part["Content-Disposition"] = disposition
-    view = parse_mime._ParamsRead(part)
-    for name in ("charset", "format", "delsp", "name", "missing"):
-        assert view.get_param(name, "") == part.get_param(name, "")
-    assert view.get_content_charset() == part.get_content_charset()
-    assert view.get_filename() == part.get_filename()
+    for view in (parse_mime._ParamsRead(part), parse_mime._ParamsRead(part, "Content-Disposition" not in part)):
+        for name in ("charset", "format", "delsp", "name", "missing"):
+            assert view.get_param(name, "") == part.get_param(name, "")
+        assert view.get_content_charset() == part.get_content_charset()
+        assert view.get_filename() == part.get_filename()
+        assert view.get_param("filename", "x", header="Content-Disposition") == part.get_param(
+            "filename", "x", header="Content-Disposition")
     # and twice: the second read of a value comes from parse_mime's memory of it
     assert parse_mime._ParamsRead(part).get_param("charset", "") == part.get_param("charset", "")
 
@@ -262,3 +264,26 @@ def test_header_get_equals_the_first_of_all(values: list[str]) -> None:
     every = parse_module.Headers(msg, all_errors).all("subject")
     assert got == (every[0] if every else "")
     assert got_errors == all_errors
+
+
+# --- ParsedMessage built without its __init__ is the one __init__ builds --------------------------
+
+import pickle  # noqa: E402
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.eml"))[:12])
+def test_parsed_message_built_fast_equals_init(name: str) -> None:
+    result = parse_message((DATA / name).read_bytes())
+    values = {f: getattr(result, f) for f in parse_module._PARSED_DEFAULTS if f not in ("kind", "errors", "size")}
+    fast = parse_module._parsed(values, kind=result.kind, errors=result.errors)
+    plain = parse_module.ParsedMessage(**values, kind=result.kind, errors=result.errors)
+    assert fast == plain and type(fast) is type(plain)
+    assert list(vars(fast).items()) == list(vars(plain).items())
+    assert pickle.dumps(fast) == pickle.dumps(plain)
+    assert hash(fast) == hash(plain)
+
+
+@pytest.mark.parametrize("parts, more", [({}, {}), ({"nonsense": 1}, {"kind": "other"}), ({"kind": "other"}, {"kind": "other"})])
+def test_parsed_message_built_fast_refuses_what_init_refuses(parts: dict, more: dict) -> None:
+    with pytest.raises(TypeError):
+        parse_module._parsed(parts, **more)

@@ -116,8 +116,9 @@ class _ParamsRead:
     get_content_charset and get_filename are the stdlib's own, run on this object; everything
     else goes to the part itself."""
 
-    def __init__(self, part: Message) -> None:
+    def __init__(self, part: Message, no_disposition: bool = False) -> None:
         self._part = part
+        self._no_disposition = no_disposition  # the part has no Content-Disposition header
         try:
             value = part.get("content-type")
             if type(value) is str and len(value) <= 300:
@@ -131,6 +132,8 @@ class _ParamsRead:
         return getattr(self._part, name)
 
     def get_param(self, param: str, failobj: Any = None, header: str = "content-type", unquote: bool = True) -> Any:
+        if self._no_disposition and header.lower() == "content-disposition":
+            return failobj  # Message.get_param: "if header not in self: return failobj" (get_filename asks)
         if self._params is _UNREAD or not unquote or header.lower() != "content-type":
             return self._part.get_param(param, failobj, header, unquote)
         if self._params is None:
@@ -222,8 +225,14 @@ def _visit(part: Message, depth: int, col: _Collector, errors: list[str], in_rep
         col.returned_headers.append(BytesHeaderParser(policy=policy.compat32).parsebytes(
             text.encode("utf-8", "replace")))
         return
-    disposition = _disposition(part)
-    part = _ParamsRead(part)  # type: ignore[assignment]
+    # Without a Content-Disposition header (most parts) its reading is "", and get_filename's
+    # question about it has its answer without a second search of the headers (speed: ~1 us a part).
+    try:
+        no_disposition = part.get("content-disposition") is None
+    except Exception:  # noqa: BLE001
+        no_disposition = False
+    disposition = "" if no_disposition else _disposition(part)
+    part = _ParamsRead(part, no_disposition)  # type: ignore[assignment]
     filename = _filename(part)
     is_text = ctype in ("text/plain", "text/html")
     if disposition == "attachment" or not is_text or (filename and disposition != "inline"):
