@@ -67,8 +67,9 @@ class ParsedMessage:
     size: int = 0
 
 
-# ParsedMessage's fields with their defaults, in field order (kind has none: MISSING).
+# ParsedMessage's fields with their defaults, in field order; those without one (kind) must be given.
 _PARSED_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclass_fields(ParsedMessage)}
+_PARSED_REQUIRED = tuple(name for name, default in _PARSED_DEFAULTS.items() if default is MISSING)
 _new_object = object.__new__
 
 
@@ -81,8 +82,11 @@ def _parsed(parts: dict[str, Any], **more: Any) -> ParsedMessage:
     values = _PARSED_DEFAULTS.copy()
     values.update(parts)
     values.update(more)
-    if len(values) != len(_PARSED_DEFAULTS) or values["kind"] is MISSING or not more.keys().isdisjoint(parts):
+    if len(values) != len(_PARSED_DEFAULTS) or not more.keys().isdisjoint(parts):
         return ParsedMessage(**parts, **more)
+    for name in _PARSED_REQUIRED:
+        if values[name] is MISSING:
+            return ParsedMessage(**parts, **more)
     obj = _new_object(ParsedMessage)
     obj.__dict__.update(values)
     return obj
