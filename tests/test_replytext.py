@@ -296,12 +296,15 @@ def test_wrote_checks_equal_their_patterns(text: str) -> None:
 def test_all_quoted_tail_shortcut_equals_the_line_loop(lines: list[str]) -> None:
     text = "\n".join(["Mooi.", "", "Op di 24 nov. 2026 om 09:12 schreef A <a@b.nl>:", "> x", *lines])
     fast = extract(text, from_name="Anne")
+    assert extract(text, from_name="Anne") == fast  # the second time from the remembered tail
     saved = replytext._UNQUOTED_LINE
     replytext._UNQUOTED_LINE = re.compile("")  # always "found": the line loop runs
+    replytext._all_quoted_tail_cached.cache_clear()
     try:
         assert extract(text, from_name="Anne") == fast
     finally:
         replytext._UNQUOTED_LINE = saved
+        replytext._all_quoted_tail_cached.cache_clear()
 
 
 def test_quote_header_wrapped_over_blank_lines_when_it_has_a_time() -> None:
