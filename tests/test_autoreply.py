@@ -78,6 +78,9 @@ def test_auto_in_the_middle_of_a_subject_is_not_an_auto_reply() -> None:
 
 import re  # noqa: E402
 
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
 from mailer.inbox import autoreply  # noqa: E402
 
 
@@ -112,3 +115,41 @@ def test_ooo_body_lookahead_matches_the_same_characters_as_the_letters() -> None
                                   "I'm away from my desk", "ıch bin bis Montag abwesend", "Gewoon een reactie.", ""])
 def test_ooo_body_search_finds_what_the_pattern_finds(text: str) -> None:
     assert (autoreply._OOO_BODY_SEARCH.search(text) is None) == (autoreply._OOO_BODY.search(text) is None)
+
+
+def test_ooo_body_search_class_is_the_letters_with_their_case_variants() -> None:
+    letters = re.compile(f"[{autoreply._OOO_BODY_FIRST}]", autoreply._OOO_BODY.flags)
+    cased = re.compile(f"[{autoreply._OOO_BODY_FIRST_CASED}]")
+    for code in range(0x110000):
+        ch = chr(code)
+        assert (letters.fullmatch(ch) is None) == (cased.fullmatch(ch) is None), hex(code)
+        if cased.fullmatch(ch):
+            assert re.fullmatch(r"\w", ch)  # so the lookbehind is _OOO_BODY's \b in front of it
+
+
+def test_ooo_body_search_keeps_every_branch() -> None:
+    branches = autoreply._OOO_BODY_BRANCHES
+    assert "|".join(branches) == autoreply._OOO_BODY.pattern[len(r"\b(?:"):-1]
+    assert autoreply._OOO_BODY.pattern.startswith(r"\b(?:") and autoreply._OOO_BODY.pattern.endswith(")")
+    assert [b[0] for b in branches] == [chr(c) for c in _first_letter_codes(autoreply._OOO_BODY)]
+    assert {b[0] for b in branches} == set(autoreply._OOO_BODY_FIRST)
+
+
+def _first_letter_codes(pattern: re.Pattern) -> list[int]:
+    items = list(re._parser.parse(pattern.pattern, pattern.flags))
+    while items and str(items[0][0]) == "AT":
+        items.pop(0)
+    return [branch[0][1] for branch in items[0][1][1]]
+
+
+_OOO_WORDS = st.sampled_from(["ik", "IK", "ben", "Ben", "tot", "t/m", "van", "afwezig", "niet", "aanwezig", "op", "vakantie",
+                              "dit", "is", "een", "automatisch", "i", "I", "İ", "ı", "am", "i'm", "Im", "away", "this", "an",
+                              "automated", "reply", "will", "be", "absent", "ich", "bin", "bis", "abwesend", "je", "suis",
+                              "x", "Bij", "in", "2026", "\n", " ", "  ", "-", "_", "é", "ţ", "out", "of", "office", "from"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_OOO_WORDS, max_size=16).map(" ".join), st.lists(_OOO_WORDS, max_size=16).map("".join))
+def test_ooo_body_search_equals_the_pattern(spaced: str, glued: str) -> None:
+    for text in (spaced, glued, spaced + glued, glued + " " + spaced):
+        assert (autoreply._OOO_BODY_SEARCH.search(text) is None) == (autoreply._OOO_BODY.search(text) is None), text

@@ -43,7 +43,42 @@ _OOO_BODY = re.compile(
 # case-insensitive alternation there (speed: searching a bench reply 6.1 -> 3.3 us;
 # tests/test_autoreply.py checks the letters against the pattern).
 _OOO_BODY_FIRST = "ibdtj"
-_OOO_BODY_SEARCH = re.compile(f"(?=[{_OOO_BODY_FIRST}])" + _OOO_BODY.pattern, _OOO_BODY.flags)
+
+
+def _top_level_branches(alternation: str) -> list[str]:
+    """The branches of a regex alternation, split at its top-level "|" (not inside (), [] or an escape)."""
+    branches, depth, start, i = [], 0, 0, 0
+    while i < len(alternation):
+        ch = alternation[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = alternation.index("]", i + 2) + 1
+            continue
+        depth += (ch == "(") - (ch == ")")
+        if ch == "|" and depth == 0:
+            branches.append(alternation[start:i])
+            start = i + 1
+        i += 1
+    return branches + [alternation[start:]]
+
+
+# Every character IGNORECASE lets [ibdtj] match (with the Turkish dotted and dotless i), spelled
+# out: a pattern that starts with a plain character class lets the regex engine skip through the
+# text in C to the next such character, where a lookahead or IGNORECASE class makes it try the
+# pattern at every position (tests/test_autoreply.py checks the class).
+_OOO_BODY_FIRST_CASED = "BDIJTbdijt\u0130\u0131"
+_OOO_BODY_BRANCHES = _top_level_branches(_OOO_BODY.pattern[len(r"\b(?:"):-1])
+# _OOO_BODY for searching: the first letter of a branch is read by that class, at a word start
+# (the lookbehind is _OOO_BODY's \b before a letter), then the branches that start with it go on
+# from the next character (each after a lookbehind on its letter, case-insensitive as before).
+# The same matches, at the same places (speed: searching a bench reply 3.5 -> 2.2 us;
+# tests/test_autoreply.py compares the two).
+_OOO_BODY_SEARCH = re.compile(
+    f"[{_OOO_BODY_FIRST_CASED}](?<!\\w[{_OOO_BODY_FIRST_CASED}])(?i:" + "|".join(
+        f"(?<={letter})(?:" + "|".join(b[1:] for b in _OOO_BODY_BRANCHES if b[0] == letter) + ")"
+        for letter in _OOO_BODY_FIRST) + ")")
 MAX_BODY_FOR_TEXT_RULE = 1200  # characters; a long letter mentioning "ik ben afwezig" is still a letter
 
 
