@@ -287,3 +287,12 @@ def test_parsed_message_built_fast_equals_init(name: str) -> None:
 def test_parsed_message_built_fast_refuses_what_init_refuses(parts: dict, more: dict) -> None:
     with pytest.raises(TypeError):
         parse_module._parsed(parts, **more)
+
+
+def test_own_addresses_are_lowered_per_tuple() -> None:
+    own = ("Reacties@Example.org", "Bounces@Example.org")
+    assert parse_module._lowered(own) == ("reacties@example.org", "bounces@example.org")
+    assert parse_module._lowered(own) == ("reacties@example.org", "bounces@example.org")  # remembered
+    assert parse_module._lowered(("A@B.nl",)) == ("a@b.nl",)
+    assert parse_module._lowered(()) == ()
+    assert parse_module._lowered(["X@Y.nl"]) == ("x@y.nl",)  # not a tuple: made every time

@@ -82,8 +82,12 @@ def collect_parts(msg: Message, errors: list[str]) -> BodyParts:
     out.delivery_status = col.delivery_status
     out.returned_headers = col.returned_headers
     # _has_text(x) is bool(x.strip()) without copying the text (speed: ~1 us a message).
-    out.html = "\n".join(h for h in col.html if _has_text(h))
-    plain = "\n\n".join(p.strip("\n") for p in col.plain if _has_text(p))
+    # One plain part and no HTML (most replies): the joins below without their generators (speed).
+    out.html = "\n".join(h for h in col.html if _has_text(h)) if col.html else ""
+    if len(col.plain) == 1:
+        plain = col.plain[0].strip("\n") if _has_text(col.plain[0]) else ""
+    else:
+        plain = "\n\n".join(p.strip("\n") for p in col.plain if _has_text(p))
     if _has_text(plain):
         out.text = out.full_text = plain
     elif out.html:
@@ -119,6 +123,7 @@ class _ParamsRead:
     def __init__(self, part: Message, no_disposition: bool = False) -> None:
         self._part = part
         self._no_disposition = no_disposition  # the part has no Content-Disposition header
+        self.get_payload = part.get_payload  # asked for twice a part: not through __getattr__ (speed)
         try:
             value = part.get("content-type")
             if type(value) is str and len(value) <= 300:
