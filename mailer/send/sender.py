@@ -250,13 +250,7 @@ class _Run:
             work = next(it, None)
             while work is not None and not self.stop.is_set():
                 following = next(it, None)
-                try:
-                    marked = self._deliver(db, conn, *work, marked=marked == work[0].delivery_id,
-                                           following=following)
-                except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
-                    log.exception("sending delivery %s failed", work[0].delivery_id)
-                    self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
-                                       "see the log, then 'mailer resume'")
+                marked = self._deliver_guarded(db, conn, work, marked, following)
                 work = following
                 if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
                     last_check = time.monotonic()
@@ -383,13 +377,7 @@ class _Run:
             for work, following in self._works():
                 if self.stop.is_set():
                     continue  # drain; the rows stay open for the next run
-                try:
-                    marked = self._deliver(db, conn, *work, marked=marked == work[0].delivery_id,
-                                           following=following)
-                except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
-                    log.exception("sending delivery %s failed", work[0].delivery_id)
-                    self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
-                                       "see the log, then 'mailer resume'")
+                marked = self._deliver_guarded(db, conn, work, marked, following)
             if marked is not None and self.stop.is_set():
                 db.mark_pending(marked, self.stop_reason)   # it never reached the server
         finally:
@@ -404,6 +392,18 @@ class _Run:
         except Exception as exc:  # one bad recipient must not stop the others
             return "", "", b"", f"cannot build the message: {exc}"
         return self.builder.envelope_sender(item.delivery_id), rcpt, data, ""
+
+    def _deliver_guarded(self, db: Any, conn: SmtpConnection, work: Work, marked: int | None,
+                         following: Work | None) -> int | None:
+        """``_deliver`` for one queued item; an unexpected error pauses the send cleanly (the row
+        stays open) and keeps ``marked`` as it was."""
+        try:
+            return self._deliver(db, conn, *work, marked=marked == work[0].delivery_id, following=following)
+        except Exception as exc:  # a bug or a broken database: stop cleanly, keep the row open
+            log.exception("sending delivery %s failed", work[0].delivery_id)
+            self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
+                               "see the log, then 'mailer resume'")
+            return marked
 
     def _deliver(self, db: Any, conn: SmtpConnection, item: ledger.QueueItem, envelope: str, rcpt: str,
                  data: bytes, error: str, *, marked: bool = False, following: Work | None = None) -> int | None:
