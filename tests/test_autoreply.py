@@ -78,28 +78,16 @@ def test_auto_in_the_middle_of_a_subject_is_not_an_auto_reply() -> None:
 
 import re  # noqa: E402
 
+from conftest import first_letters  # noqa: E402
+
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from mailer.inbox import autoreply  # noqa: E402
 
 
-def _first_letters(pattern: re.Pattern) -> set[str]:
-    """The literal each top-level branch of ``pattern`` starts with (after leading anchors)."""
-    items = list(re._parser.parse(pattern.pattern, pattern.flags))
-    while items and str(items[0][0]) == "AT":
-        items.pop(0)
-    assert len(items) == 1 and str(items[0][0]) == "BRANCH", items[:1]
-    letters = set()
-    for branch in items[0][1][1]:
-        op, value = branch[0]
-        assert str(op) == "LITERAL", branch[0]
-        letters.add(chr(value))
-    return letters
-
-
 def test_ooo_body_lookahead_lists_every_first_letter() -> None:
-    assert _first_letters(autoreply._OOO_BODY) == set(autoreply._OOO_BODY_FIRST)
+    assert first_letters(autoreply._OOO_BODY) == set(autoreply._OOO_BODY_FIRST)
 
 
 def test_ooo_body_lookahead_matches_the_same_characters_as_the_letters() -> None:

@@ -151,21 +151,9 @@ def test_person_whose_mail_mentions_failed_delivery_is_not_a_bounce() -> None:
 
 import re  # noqa: E402
 
+from conftest import first_letters  # noqa: E402
+
 from mailer.inbox import bounces  # noqa: E402
-
-
-def _first_letters(pattern: re.Pattern) -> set[str]:
-    """The literal each top-level branch of ``pattern`` starts with (inside one group)."""
-    items = list(re._parser.parse(pattern.pattern, pattern.flags))
-    assert len(items) == 1 and str(items[0][0]) == "SUBPATTERN", items[:1]
-    items = list(items[0][1][-1])
-    assert len(items) == 1 and str(items[0][0]) == "BRANCH", items[:1]
-    letters = set()
-    for branch in items[0][1][1]:
-        op, value = branch[0]
-        assert str(op) == "LITERAL", branch[0]
-        letters.add(chr(value))
-    return letters
 
 
 LOOKAHEADS = [(bounces._DAEMON_NAME, bounces._DAEMON_NAME_FIRST), (bounces._BOUNCE_SUBJECT, bounces._BOUNCE_SUBJECT_FIRST)]
@@ -173,7 +161,7 @@ LOOKAHEADS = [(bounces._DAEMON_NAME, bounces._DAEMON_NAME_FIRST), (bounces._BOUN
 
 @pytest.mark.parametrize(("pattern", "first"), LOOKAHEADS)
 def test_lookahead_lists_every_first_letter(pattern: re.Pattern, first: str) -> None:
-    assert _first_letters(pattern) == set(first)
+    assert first_letters(pattern) == set(first)
 
 
 @pytest.mark.parametrize(("pattern", "first"), LOOKAHEADS)
