@@ -184,6 +184,30 @@ def set_status(db: sqlite_utils.Database, subscriber_id: int, status: str, *, me
         log_consent(db, subscriber_id, status, method=method, detail=detail)
 
 
+def apply_bounce(db: sqlite_utils.Database, subscriber_id: int, *, bounce_type: str, detail: str,
+                 soft_limit: int | None = None) -> str:
+    """What one bounce does to a subscriber - the single place that decides it, for bounces the
+    SMTP server gives at send time and for those the inbox reads later. Only an active or pending
+    subscriber changes: a hard bounce sets 'bounced' at once (which suppresses the address); a
+    soft one is counted, and the ``soft_limit``-th sets 'bounced' (no limit: only counted).
+    Returns a note for the team, or "" when nothing changed."""
+    row = db.execute("SELECT status FROM subscribers WHERE id = ?", [subscriber_id]).fetchone()
+    if row is None or row[0] not in ("active", "pending"):
+        return ""
+    if bounce_type == "hard":
+        set_status(db, subscriber_id, "bounced", method="bounce", detail=detail[:500])
+        return f"abonnee {subscriber_id} uitgeschreven na harde bounce"
+    if bounce_type != "soft":
+        return ""
+    db.execute("UPDATE subscribers SET soft_bounces = soft_bounces + 1, updated_at = ? WHERE id = ?",
+               [utcnow(), subscriber_id])
+    count = int(db.execute("SELECT soft_bounces FROM subscribers WHERE id = ?", [subscriber_id]).fetchone()[0])
+    if soft_limit is not None and count >= soft_limit:
+        set_status(db, subscriber_id, "bounced", method="bounce", detail=f"{count} soft bounces")
+        return f"abonnee {subscriber_id} uitgeschreven na {count} zachte bounces"
+    return ""
+
+
 def count_by_status(db: sqlite_utils.Database) -> dict[str, int]:
     return {r["status"]: r["n"] for r in db.query("SELECT status, COUNT(*) AS n FROM subscribers GROUP BY status")}
 

@@ -309,3 +309,29 @@ def test_batches_are_sized_to_a_byte_budget(seeded, imap_server, monkeypatch):
     # first 3; then ~5 KB messages against a 20 KB budget: 3-4 at a time; small ones: up to 20
     assert sizes[0] == 3 and max(sizes[1:4]) <= 4 and max(sizes) == 20
     assert sum(sizes) == 42
+
+
+def test_one_bounce_rule_for_send_time_and_inbox_bounces(seeded):
+    """SMTP's refusal at send time and a bounce read from the inbox go through the same rule
+    (subscribers.apply_bounce): only an active or pending subscriber changes."""
+    from mailer.send import ledger
+    from subscribers import store as subscribers
+
+    rt, issues, readers = seeded
+    gone, active, other = readers[2], readers[3], readers[4]
+    subscribers.set_status(rt.db, gone.subscriber_id, "unsubscribed", method="test")
+    for reader in (gone, active):
+        row = rt.db.execute("SELECT id FROM deliveries WHERE subscriber_id = ? ORDER BY id LIMIT 1",
+                            [reader.subscriber_id]).fetchone()
+        note = ledger.mark_bounced(rt.db, row[0], "550 5.1.1 user unknown")
+        status = rt.db.execute("SELECT status FROM deliveries WHERE id = ?", [row[0]]).fetchone()[0]
+        assert status == "bounced"
+        assert bool(note) == (reader is active)
+    assert subscribers.get(rt.db, gone.subscriber_id).status == "unsubscribed"   # kept: consent record
+    assert subscribers.get(rt.db, active.subscriber_id).status == "bounced"
+    assert subscribers.is_suppressed(rt.db, active.email)
+    # soft bounces are counted, and only the limit-th one suppresses
+    for n in range(1, 4):
+        note = subscribers.apply_bounce(rt.db, other.subscriber_id, bounce_type="soft", detail="4.2.2", soft_limit=3)
+        assert subscribers.get(rt.db, other.subscriber_id).status == ("bounced" if n == 3 else "active")
+        assert ("3 zachte bounces" in note) == (n == 3)

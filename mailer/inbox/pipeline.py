@@ -251,10 +251,16 @@ class Filer:
     def _bounce(self, an: Analysis) -> list[str]:
         from subscribers import store as subscribers
 
-        p, notes = an.parsed, []
+        from ..send import ledger
+
+        p = an.parsed
         detail = f"{p.bounce_type or 'unknown'} bounce {p.bounce_status}".strip()
-        if an.bounce_delivery_id is not None:
-            store.mark_delivery_bounced(self.db, an.bounce_delivery_id, detail)
+        limit = self.cfg.bounces.soft_bounce_limit
+        if an.bounce_delivery_id is not None:  # the delivery and its subscriber
+            note = ledger.mark_bounced(self.db, an.bounce_delivery_id, detail, bounce_type=p.bounce_type,
+                                       soft_limit=limit)
+            return [note] if note else []
+        notes: list[str] = []
         targets: list[int] = []
         if an.attribution.subscriber_id is not None:
             targets.append(an.attribution.subscriber_id)
@@ -264,18 +270,9 @@ class Filer:
                 if sub is not None and sub[0] not in targets:
                     targets.append(sub[0])
         for sid in targets:
-            ref = store.subscriber_ref(self.db, sid)
-            if ref is None or ref[2] not in ("active", "pending"):
-                continue
-            if p.bounce_type == "hard":
-                subscribers.set_status(self.db, sid, "bounced", method="bounce", detail=detail)
-                notes.append(f"abonnee {sid} uitgeschreven na harde bounce")
-            elif p.bounce_type == "soft":
-                count = store.add_soft_bounce(self.db, sid)
-                if count >= self.cfg.bounces.soft_bounce_limit:
-                    subscribers.set_status(self.db, sid, "bounced", method="bounce",
-                                           detail=f"{count} soft bounces")
-                    notes.append(f"abonnee {sid} uitgeschreven na {count} zachte bounces")
+            note = subscribers.apply_bounce(self.db, sid, bounce_type=p.bounce_type, detail=detail, soft_limit=limit)
+            if note:
+                notes.append(note)
         return notes
 
     # -- filing -----------------------------------------------------------------------------------

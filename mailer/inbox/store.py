@@ -351,25 +351,6 @@ def record_delivery(db: sqlite_utils.Database, newsletter_id: int, subscriber_id
     return int(cur.lastrowid)  # type: ignore[arg-type]
 
 
-# --- bounce side effects ------------------------------------------------------------------------
-
-def mark_delivery_bounced(db: sqlite_utils.Database, delivery_id: int, detail: str) -> None:
-    db.conn.execute(
-        "UPDATE deliveries SET status = 'bounced', last_error = ?, updated_at = ? WHERE id = ?",
-        [detail[:500], utcnow(), delivery_id],
-    )
-
-
-def add_soft_bounce(db: sqlite_utils.Database, subscriber_id: int) -> int:
-    """Count one more soft bounce; returns the new count."""
-    db.conn.execute(
-        "UPDATE subscribers SET soft_bounces = soft_bounces + 1, updated_at = ? WHERE id = ?",
-        [utcnow(), subscriber_id],
-    )
-    row = db.execute("SELECT soft_bounces FROM subscribers WHERE id = ?", [subscriber_id]).fetchone()
-    return int(row[0]) if row else 0
-
-
 # --- listing ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -171,25 +171,19 @@ def mark_suppressed(db: Conn, delivery_id: int, detail: str = "") -> None:
     _set(db, delivery_id, "status = 'suppressed', last_error = ?", [detail])
 
 
-def mark_bounced(db: sqlite_utils.Database, delivery_id: int, detail: str, hard: bool) -> None:
-    """Record a bounce on a delivery (from SMTP at send time, or from the inbox later).
-
-    A hard bounce also sets the subscriber ``bounced`` (which suppresses the address). A soft bounce
-    only records the detail; the inbox counts soft bounces against ``[bounces] soft_bounce_limit``.
-    """
+def mark_bounced(db: sqlite_utils.Database, delivery_id: int, detail: str, *, bounce_type: str = "hard",
+                 soft_limit: int | None = None) -> str:
+    """Record a bounce on a delivery (from SMTP at send time, or read from the inbox later) and
+    apply it to the delivery's subscriber (``subscribers.apply_bounce``: a hard bounce suppresses
+    at once, soft ones after ``soft_limit``). Returns the note for the team, or ""."""
     d = get(db, delivery_id)
     if d is None:
-        return
-    if hard:
-        _set(db, delivery_id, "status = 'bounced', last_error = ?", [detail])
-        try:
-            sub = subscribers.get(db, d.subscriber_id)
-        except Exception:  # forgotten or removed subscriber: nothing more to do
-            return
-        if sub.status not in ("bounced", "forgotten"):
-            subscribers.set_status(db, d.subscriber_id, "bounced", method="bounce", detail=detail[:500])
-    else:
-        _set(db, delivery_id, "last_error = ?", [detail])
+        return ""
+    _set(db, delivery_id, "status = 'bounced', last_error = ?", [detail[:500]])
+    if d.subscriber_id is None:
+        return ""
+    return subscribers.apply_bounce(db, d.subscriber_id, bounce_type=bounce_type, detail=detail,
+                                    soft_limit=soft_limit)
 
 
 def get(db: Conn, delivery_id: int) -> Delivery | None:

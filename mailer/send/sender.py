@@ -461,7 +461,7 @@ class _Run:
                 self.count("sent")
                 return None
             if out.status == "bounced":
-                db.mark_bounced(item.delivery_id, out.detail, hard=True)
+                db.mark_bounced(item.delivery_id, out.detail)
                 self.count("bounced")
                 return None
             if out.status == "failed":
