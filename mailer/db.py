@@ -56,6 +56,11 @@ def connect(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
         raise MailerError(
             f"cannot open the database {path} ({exc}): check [database] path and the folder's permissions"
         ) from None
+    # 8 KB pages for a new file (an existing one keeps its own): raw messages of a few KB fill
+    # fewer, fuller pages, and filing writes half as many WAL frames (two system calls each).
+    # Filing 10,000 replies: main process 92 -> 85 us CPU a reply (bench/ingest.py rig, five
+    # alternating rounds each); 16 KB pages were no better than 4 KB.
+    conn.execute("PRAGMA page_size=8192")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
