@@ -296,3 +296,99 @@ def test_own_addresses_are_lowered_per_tuple() -> None:
     assert parse_module._lowered(("A@B.nl",)) == ("a@b.nl",)
     assert parse_module._lowered(()) == ()
     assert parse_module._lowered(["X@Y.nl"]) == ("x@y.nl",)  # not a tuple: made every time
+
+
+# --- a one-part text/plain message read directly is what the full MIME walk reads ----------------
+
+from email.parser import Parser  # noqa: E402
+
+
+def _walked(msg: Message, fast: bool) -> object:
+    """collect_parts with or without the one-part text/plain path, and what it left behind."""
+    errors: list[str] = []
+    saved = parse_mime._single_text_plain
+    if not fast:
+        parse_mime._single_text_plain = lambda msg: None
+    try:
+        body = parse_mime.collect_parts(msg, errors)
+    except Exception as exc:  # noqa: BLE001
+        return type(exc)
+    finally:
+        parse_mime._single_text_plain = saved
+    found = dict(vars(body), returned_headers=[_shape(m) for m in body.returned_headers])
+    return found, errors, [(type(d), str(d)) for d in msg.defects]
+
+
+def _assert_walked_alike(raw: bytes | str, default_type: str | None = None) -> None:
+    def parsed() -> Message:
+        msg = (BytesParser if isinstance(raw, bytes) else Parser)(policy=policy.compat32).parse(
+            __import__("io").BytesIO(raw) if isinstance(raw, bytes) else __import__("io").StringIO(raw))
+        if default_type:
+            msg.set_default_type(default_type)
+        return msg
+    assert _walked(parsed(), True) == _walked(parsed(), False)
+    single = parse_mime._single_text_plain(parsed())
+    if single is not None:  # the payload bytes are get_payload(decode=True)'s
+        assert single[0] == parsed().get_payload(decode=True)
+
+
+_CONTENT_TYPES = st.sampled_from([
+    None, "text/plain", 'text/plain; charset="utf-8"', "TEXT/PLAIN; CHARSET=ISO-8859-1", "text/plain; charset=bogus-x",
+    "text/plain; charset=utf-16", "text/plain; charset=us-ascii; format=flowed", "text/plain; format=flowed; delsp=yes",
+    'text/plain; format="Flowed"; DelSp="Yes"', "text/plain; charset*=utf-8''utf-8", "text/plain; charset*=bogus''x",
+    'text/plain; name="a.txt"', "text/plain; name=", "text/plain; name==?utf-8?q?a?=", "text/html; charset=utf-8",
+    "text/plain/x", "text", "", ";", "application/octet-stream", "multipart/mixed; boundary=b", "message/rfc822",
+    "text/plain; charset=windows-1252 ", " text/plain", "text/plain; charset=\u00e9", "text/plain; charset=" + "x" * 300,
+    "text/rfc822-headers", "text/plain; charset=utf-8; charset=latin1",
+])
+_CTES = st.sampled_from([None, "quoted-printable", "Quoted-Printable", "quoted-printable ", "7bit", "8bit", "binary",
+                         "base64", "BASE64", "x-uuencode", "uue", "bogus", "q\u00e9"])
+_BODIES = st.lists(st.sampled_from([
+    "Dank je", "co=C3=B6peratie", "herke=\r\nn", "soft=\nbreak", "=3D=20", "=\r", "=", "=ZZ", "=c3=a9", "naïeve",
+    "\u00e9\u20ac", "caf\udcc3\udca9", "\udce9", "\x00", "\r\n", "\n", "\r", " ", "> quoted line ", "-- ", "", "\t",
+    "aGVsbG8=", "begin 644 x\r\n#86)C\r\nend",
+]), max_size=14)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(st.lists(_CONTENT_TYPES, max_size=2), st.lists(_CTES, max_size=2), st.sampled_from([None, "inline", "attachment"]),
+       _BODIES, st.sampled_from(["\r\n", "\n"]), st.sampled_from([None, "message/rfc822", "text/plain"]))
+def test_one_text_plain_part_read_directly_equals_the_walk(ctypes: list[str | None], ctes: list[str | None],
+                                                           disposition: str | None, body: list[str], eol: str,
+                                                           default_type: str | None) -> None:
+    head = "From: a@b.nl" + eol
+    for value in ctypes:
+        if value is not None:
+            head += f"Content-Type: {value}{eol}"
+    for value in ctes:
+        if value is not None:
+            head += f"Content-Transfer-Encoding: {value}{eol}"
+    if disposition:
+        head += f"Content-Disposition: {disposition}{eol}"
+    text = head + eol + "".join(body)
+    if all(ord(c) < 0x80 or 0xDC80 <= ord(c) <= 0xDCFF for c in text):  # bytes as a parsed reply has them
+        raw = text.encode("ascii", "surrogateescape")
+        _assert_walked_alike(raw, default_type)
+        if not any(0xDC80 <= ord(c) <= 0xDCFF for c in text):
+            _assert_walked_alike(raw.decode("ascii"), default_type)
+    else:
+        _assert_walked_alike(text, default_type)  # a message made from a str: other characters in it
+
+
+@pytest.mark.parametrize("raw", [
+    b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nco=C3=B6p=\r\neratie\r\n",
+    b"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\nna\xefeve\r\n",
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nna\xc3\xafeve\r\n", b"Subject: x\r\n\r\nplain ascii\r\n",
+    b"Content-Type: text/plain; format=flowed\r\n\r\nsoft \r\nbreak\r\n> a \r\n> b\r\n",
+])
+def test_one_text_plain_part_is_read_directly(raw: bytes) -> None:
+    assert parse_mime._single_text_plain(BytesParser(policy=policy.compat32).parsebytes(raw)) is not None
+    _assert_walked_alike(raw)
+
+
+def test_one_text_plain_part_read_directly_on_the_corpus() -> None:
+    for path in sorted(DATA.glob("*.eml")):
+        raw = path.read_bytes()
+        lf = raw.replace(b"\r\n", b"\n")
+        for variant in (raw, lf, lf.replace(b"\n", b"\r")):
+            _assert_walked_alike(variant)
