@@ -392,3 +392,14 @@ def test_one_text_plain_part_read_directly_on_the_corpus() -> None:
         lf = raw.replace(b"\r\n", b"\n")
         for variant in (raw, lf, lf.replace(b"\n", b"\r")):
             _assert_walked_alike(variant)
+
+
+# --- line ends translated in one pass are the two replacements' ----------------------------------
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.text(alphabet=st.sampled_from(["\r", "\n", "\x00", "a", " ", "\u00e9", "\u010d", "\u20ac", "\U0001f600",
+                                         "\x85", "\u2028", "\x0b"]), max_size=40))
+def test_line_ends_translated_as_replaced(text: str) -> None:
+    expected = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    assert parse_mime._decode_bytes(text.encode("utf-8"), "utf-8", []) == expected
+    assert parse_mime._decode_bytes(text.encode("utf-16"), "utf-16", []) == expected

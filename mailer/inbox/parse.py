@@ -169,8 +169,10 @@ def _parse_plain_header_block(head: str) -> Message | None:
             "\r" in head and ("\rFrom " in head or "\r:" in head)):
         return None
     msg = Message(policy=policy.compat32)
-    for name, value in _HEADER_FIELD.findall(head):
-        msg.set_raw(name, value)
+    # Message.set_raw(name, value) appends (name, value) to msg._headers, the list a new Message
+    # starts with; findall's list of (name, value) pairs is that list, made without a call per
+    # field (speed: ~2 us a reply's header block).
+    msg._headers = _HEADER_FIELD.findall(head)  # type: ignore[attr-defined]
     msg.set_payload("")  # what the header parser leaves when the block ends with the text
     return msg
 
@@ -202,13 +204,16 @@ def _parse_bytes(raw: bytes) -> Message:
         if "multipart" not in lowered and "message/" not in lowered:  # cheap: those are parsed in full
             msg = _parse_plain_header_block(head)
             # The stdlib's header parser may hand a trailing "From " line back as payload; the
-            # plain-field reader never does (it refuses "From " lines).
+            # plain-field reader never does (it refuses "From " lines). Its fields are pieces of
+            # ``head`` (ASCII and surrogates, which lower() leaves alone), so with neither word in
+            # ``lowered`` the main type it reads is neither multipart nor message: not asked
+            # (speed: ~0.9 us a message).
             if msg is None:
                 msg = HeaderParser(policy=policy.compat32).parsestr(head)
-                handed_back = msg.get_payload() != ""
+                single = msg.get_payload() == "" and msg.get_content_maintype() not in ("multipart", "message")
             else:
-                handed_back = False
-            if not handed_back and msg.get_content_maintype() not in ("multipart", "message"):
+                single = True
+            if single:
                 msg.set_payload(text[end + sep:])
                 return msg
     return Parser(policy=policy.compat32).parsestr(text)
