@@ -297,3 +297,38 @@ def test_lean_fetch_reads_what_imapclient_reads(imap_server, runtime):
         assert [f.raw for f in session.fetch(uids, runtime.config.imap.max_message_bytes)] == [full[u][0] for u in uids]
     finally:
         session.close()
+
+
+def test_lean_fetch_keeps_imaplibs_rules_for_other_answers(imap_server, runtime):
+    """New mail and flag changes made on another connection are announced in the middle of the
+    answer (untagged EXISTS, FETCH FLAGS): the bodies still come out right, EXISTS is filed where
+    imaplib files it, and a command the server refuses as BAD raises imaplib's error."""
+    import imaplib
+
+    from mailer.inbox.fetch import _read_fetch_answer
+
+    first = [samples.reply(from_address=f"d{i}@x.example", subject="Hoi", body="Tekst " * i) for i in range(4)]
+    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as other:
+        other.login("demouser", "demopass")
+        other.multiappend("INBOX", first)
+        session = poll.open_session(runtime)
+        try:
+            session.select()
+            uids = session.uids_after(0)
+            other.select_folder("INBOX")
+            other.add_flags(uids[:2], [b"\\Flagged"])          # -> * n FETCH (FLAGS ...) for the session
+            other.append("INBOX", samples.reply(from_address="late@x.example", subject="Laat", body="Nieuw"))
+            imap = session.c._imap
+            imap.untagged_responses.clear()
+            lean = session._fetch_bodies(uids)
+            assert lean is not None and sorted(lean) == uids
+            assert [lean[u][0] for u in uids] == [bytes(d[b"BODY[]"]) for _, d in sorted(
+                session.c.fetch(uids, ["BODY.PEEK[]"]).items())]
+            assert imap.untagged_responses.get("EXISTS") == [b"5"]
+            assert "FETCH" not in imap.untagged_responses
+            tag = imap._command("UID", "FETCH", "nonsense", "(BODY.PEEK[])")
+            with pytest.raises(imaplib.IMAP4.error):
+                _read_fetch_answer(imap, tag, "UID FETCH")
+            assert len(session.fetch(session.uids_after(0), runtime.config.imap.max_message_bytes)) == 5
+        finally:
+            session.close()
