@@ -183,17 +183,19 @@ class ImapSession:
         uids = list(uids)
         if not uids:
             return
+        # As ranges ("1:1000"), not a list of 1,000 numbers: a short command for both sides.
+        which = _uid_set(uids)
         folder = self.cfg.processed_folder
         if not folder:
-            self.c.add_flags(uids, [b"\\Seen"], silent=True)
+            self.c.add_flags(which, [b"\\Seen"], silent=True)
             return
         if not self.c.folder_exists(folder):
             self.c.create_folder(folder)
-        self.c.add_flags(uids, [b"\\Seen"], silent=True)
+        self.c.add_flags(which, [b"\\Seen"], silent=True)
         if "MOVE" in self.capabilities():
-            self.c.move(uids, folder)
+            self.c.move(which, folder)
         else:  # without MOVE: copy and leave the original flagged \Seen (no expunge: nothing is deleted)
-            self.c.copy(uids, folder)
+            self.c.copy(which, folder)
 
     # -- IDLE ------------------------------------------------------------------------------------
     def supports_idle(self) -> bool:
