@@ -26,6 +26,7 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 from email import policy
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
@@ -45,8 +46,10 @@ log = logging.getLogger(__name__)
 POOL_MIN = 64
 
 
-@dataclass(frozen=True)
-class Incoming:
+# Incoming, FiledReaction and Duplicate are made once per message in the main process: named
+# tuples, which are built in C (a frozen dataclass's __init__ sets each field through
+# object.__setattr__: 2.0 against 0.4 us for FiledReaction's eleven).
+class Incoming(NamedTuple):
     """One message to file. ``too_large`` is the real size when only the header was fetched."""
 
     raw: bytes
@@ -56,8 +59,7 @@ class Incoming:
     too_large: int | None = None
 
 
-@dataclass(frozen=True)
-class FiledReaction:
+class FiledReaction(NamedTuple):
     reaction_id: int
     raw_message_id: int
     kind: str
@@ -71,8 +73,7 @@ class FiledReaction:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Duplicate:
+class Duplicate(NamedTuple):
     raw_message_id: int
     reaction_id: int | None
     reason: str  # sha256 | message-id
