@@ -92,9 +92,9 @@ class PendingBatch:
     parsing: list[Future[list[Analysis | store.PreparedReaction | str]]] | None = None
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """What parsing and attribution make of one message (``mailer inspect`` shows this)."""
+class Analysis(NamedTuple):
+    """What parsing and attribution make of one message (``mailer inspect`` shows this). A named
+    tuple, like the results above: one per message in the workers."""
 
     parsed: parser.ParsedMessage
     attribution: Attribution
