@@ -303,14 +303,16 @@ def test_own_addresses_are_lowered_per_tuple() -> None:
 from email.parser import Parser  # noqa: E402
 
 
-def _walked(msg: Message, fast: bool) -> object:
-    """collect_parts with or without the one-part text/plain path, and what it left behind."""
+def _walked(msg: Message, fast: bool, indexed: bool = False) -> object:
+    """collect_parts with or without the one-part text/plain path (given parse's header index of
+    the message, as parse_message gives it, or not), and what it left behind."""
     errors: list[str] = []
     saved = parse_mime._single_text_plain
     if not fast:
-        parse_mime._single_text_plain = lambda msg: None
+        parse_mime._single_text_plain = lambda *args: None
+    index = parse_module.Headers(msg) if indexed else None
     try:
-        body = parse_mime.collect_parts(msg, errors)
+        body = parse_mime.collect_parts(msg, errors, index._raw if index is not None and index.plain else None)
     except Exception as exc:  # noqa: BLE001
         return type(exc)
     finally:
@@ -326,10 +328,14 @@ def _assert_walked_alike(raw: bytes | str, default_type: str | None = None) -> N
         if default_type:
             msg.set_default_type(default_type)
         return msg
-    assert _walked(parsed(), True) == _walked(parsed(), False)
+    walked = _walked(parsed(), False)
+    assert _walked(parsed(), True) == walked
+    assert _walked(parsed(), True, indexed=True) == walked
     single = parse_mime._single_text_plain(parsed())
     if single is not None:  # the payload bytes are get_payload(decode=True)'s
         assert single[0] == parsed().get_payload(decode=True)
+    msg = parsed()
+    assert parse_mime._single_text_plain(msg, parse_module.Headers(msg)._raw) == single
 
 
 _CONTENT_TYPES = st.sampled_from([
@@ -403,3 +409,68 @@ def test_line_ends_translated_as_replaced(text: str) -> None:
     expected = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     assert parse_mime._decode_bytes(text.encode("utf-8"), "utf-8", []) == expected
     assert parse_mime._decode_bytes(text.encode("utf-16"), "utf-16", []) == expected
+
+
+# --- a "\r\n" header block read in fewer passes is what _HEADER_LINES and the plain reader read ----
+
+_CRLF_LINES = st.sampled_from([
+    "From: a@b.nl", "From a@b.nl Tue Nov 24", "To: x@y.nl", "Subject: hi", " folded", "\tfolded", " ", "\t",
+    "Content-Type: text/plain", "Content-Type: multipart/mixed; boundary=b", ": no name", "no colon here",
+    "X-A:", "Subject:\t x \t", "To:x", "Name With Space: x", "X-\udce9: y", "X-B: \udce9", "From x@y.nl:", "a:b:c",
+    "X-C: x\ry", "X-D: x\ny", "X-E: x\r", "\rX-F: y", "", "~!: y", "X-G:\t\t",
+    # lone "\r" and "\n" in continuation lines, where "\r\n" alone would count the lines wrong
+    " y\rz", "\ty\nz", " y\r", " b\n C: 2\r", "\ty\n", " y\n\r",
+])
+
+
+def _crlf_reading_of_the_old_passes(text: str) -> object:
+    end = parse_module._HEADER_LINES.match(text).end()
+    if not text.startswith("\r\n", end):
+        return None
+    msg = parse_module._parse_plain_header_block(text[:end])
+    return None if msg is None else (end, msg._headers)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(st.lists(_CRLF_LINES, max_size=10), st.sampled_from(["\r\n", "\r\nbody\r\n", "\r\n\r\n", "\n", "", "\r\nx\n\r\n"]))
+def test_crlf_header_block_read_as_by_the_old_passes(lines: list[str], tail: str) -> None:
+    text = "".join(line + "\r\n" for line in lines) + tail
+    got = parse_module._crlf_header_fields(text)
+    if got is not None:
+        assert got == _crlf_reading_of_the_old_passes(text)
+    elif "\r\n\r\n" in text and not text.startswith("\r\n") and not any("\r" in x or "\n" in x for x in lines):
+        # with only "\r\n" line ends up to the empty line, a block it turns down is not plain (an
+        # empty block, the text starting with its empty line, is left to the old passes too)
+        head = text[:text.find("\r\n\r\n") + 2]
+        assert _crlf_reading_of_the_old_passes(head + "\r\n") is None
+    _assert_parsed_alike(text.encode("ascii", "surrogateescape"))
+
+
+# --- one "<id>" read with one fullmatch is what the general reading makes of it ------------------
+
+def _message_ids_in_general(value: str) -> tuple[str, ...]:
+    found = parse_module._MSGID.findall(value)
+    if not found:
+        found = [tok for tok in value.split() if "@" in tok]
+    seen: dict[str, None] = {}
+    for mid in found:
+        seen.setdefault(mid.strip(), None)
+    return tuple(k for k in seen if k)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.lists(st.sampled_from(["<", ">", "a", "@", "b.nl", " ", "\t", "\u00a0", "\u2028", "\r\n", "x" * 500, "\udce9"]),
+                max_size=8))
+def test_one_message_id_read_as_in_general(pieces: list[str]) -> None:
+    for value in ("".join(pieces), "<" + "".join(pieces) + ">"):
+        assert parse_module.message_ids(value) == _message_ids_in_general(value)
+
+
+def test_header_index_is_plain_only_for_str_names_and_values() -> None:
+    from email.header import Header
+    msg = BytesParser(policy=policy.compat32).parsebytes(b"Content-Type: text/plain\r\nSubject: x\r\n\r\nbody\r\n")
+    assert parse_module.Headers(msg).plain and parse_module.Headers(msg).quiet().plain
+    msg["X-Other"] = Header("caf\u00e9", "utf-8")
+    index = parse_module.Headers(msg)
+    assert not index.plain and not index.quiet().plain and index.get("x-other") == "café"
+    assert _walked(msg, True, indexed=True) == _walked(msg, False)

@@ -177,6 +177,37 @@ def _parse_plain_header_block(head: str) -> Message | None:
     return msg
 
 
+# A header field of a block whose lines all end in "\r\n": _HEADER_FIELD, anchored at a line start.
+_CRLF_FIELD = re.compile(r"^([\041-\071\073-\176]+):[ \t]*([^\r\n]*(?:\r\n[\t ][^\r\n]*)*)\r\n", re.MULTILINE)
+
+
+def _crlf_header_fields(text: str) -> tuple[int, list[tuple[str, str]]] | None:
+    """For a text whose header block is plain fields with "\r\n" line ends up to an empty line
+    (the usual case): the end of the block (before the empty line) and its fields, which are what
+    _parse_bytes finds there with _HEADER_LINES (the block ends at that empty line) and
+    _parse_plain_header_block (none of the line starts it turns down; _HEADER_FIELD reads the
+    same fields, as "\r" and "\n" come only as "\r\n"). None for anything else.
+
+    The block is known to be plain fields without a pass of _HEADER_LINES over it (speed: ~1.5 us
+    a reply): with every "\r" and "\n" in a "\r\n", every line is a field's first line (a name and
+    ":" at the line start, which _CRLF_FIELD matches, with any continuation lines after it) or
+    a continuation line (a space or tab after "\n"), or neither (the first line starting with a
+    space or tab, a "From " or ":" line, a line without ":"). Every line is of the first two
+    kinds exactly when the fields found plus the continuation lines are all the lines; and then
+    each field takes in the continuation lines after it, so the fields cover the whole block."""
+    at = text.find("\r\n\r\n")
+    if at < 0:
+        return None
+    head = text[:at + 2]
+    lines = head.count("\n")
+    if head.count("\r") != lines or head.count("\r\n") != lines:
+        return None
+    fields = _CRLF_FIELD.findall(head)
+    if len(fields) + head.count("\n ") + head.count("\n\t") != lines:
+        return None
+    return at + 2, fields
+
+
 def _parse_bytes(raw: bytes) -> Message:
     """``BytesParser(policy=compat32).parsebytes(raw)``, with a fast path for single-part mail.
 
@@ -191,6 +222,16 @@ def _parse_bytes(raw: bytes) -> Message:
     message. Anything else is parsed in full.
     """
     text = raw.decode("ascii", "surrogateescape")  # what BytesParser.parsebytes does first
+    crlf = _crlf_header_fields(text)
+    if crlf is not None:  # the usual block: what the code below finds in it, in fewer passes
+        end, fields = crlf
+        lowered = text[:end].lower()
+        if "multipart" in lowered or "message/" in lowered:
+            return Parser(policy=policy.compat32).parsestr(text)
+        read = Message(policy=policy.compat32)
+        read._headers = fields  # type: ignore[attr-defined]  # see _parse_plain_header_block
+        read.set_payload(text[end + 2:])
+        return read
     end = _HEADER_LINES.match(text).end()
     if text.startswith("\r\n", end):
         sep = 2
@@ -238,9 +279,15 @@ class Headers:
         raw: dict[str, list[str]] = {}
         self._raw = raw
         self._errors = errors
+        # Every name and value a str, as the parsers make them: the index holds the message's own
+        # header values, and collect_parts may read them from it (speed: ~0.7 us a message).
+        self.plain = True
         for key, value in msg.raw_items():
-            key = (key if type(key) is str else str(key)).lower()
-            value = value if isinstance(value, str) else str(value)
+            if type(key) is not str or type(value) is not str:
+                self.plain = False
+                key = key if type(key) is str else str(key)
+                value = value if isinstance(value, str) else str(value)
+            key = key.lower()
             if key in raw:
                 raw[key].append(value)
             else:
@@ -267,7 +314,7 @@ class Headers:
     def quiet(self) -> "Headers":
         """The same index without error reporting (for second reads of the same headers)."""
         other = Headers.__new__(Headers)
-        other._raw, other._errors = self._raw, None
+        other._raw, other._errors, other.plain = self._raw, None, self.plain
         return other
 
 
@@ -313,6 +360,8 @@ _MSGID = re.compile(r"<([^<>\s]{1,998})>")
 
 def message_ids(value: str) -> tuple[str, ...]:
     """``<a@b> <c@d>`` -> ("a@b", "c@d"); bare ids are accepted when no brackets are present."""
+    if _MSGID.fullmatch(value):  # one "<id>" (most headers): what the lines below make of it (speed)
+        return (value[1:-1],)
     found = _MSGID.findall(value)
     if not found:
         found = [tok for tok in value.split() if "@" in tok]
@@ -465,7 +514,7 @@ def _parse_full(msg: Message, fields: dict[str, Any], errors: list[str], own: tu
     once, here)."""
     for defect in getattr(msg, "defects", [])[:5]:
         errors.append(f"MIME defect: {type(defect).__name__}")
-    body: BodyParts = collect_parts(msg, errors)
+    body: BodyParts = collect_parts(msg, errors, index._raw if index is not None and index.plain else None)
     attachments = tuple(
         Attachment(a.filename, a.content_type, len(a.data), hashlib.sha256(a.data).hexdigest(), a.data)
         for a in body.attachments

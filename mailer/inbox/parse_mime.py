@@ -69,9 +69,11 @@ class _Collector:
         self.returned_headers += other.returned_headers
 
 
-def collect_parts(msg: Message, errors: list[str]) -> BodyParts:
+def collect_parts(msg: Message, errors: list[str], headers: dict[str, list[str]] | None = None) -> BodyParts:
+    """``headers``, if given: the message's header values by lower-cased name, in order, as they
+    are in the message (parse.Headers' index of a message whose names and values are all str)."""
     out = BodyParts()
-    single = _single_text_plain(msg)
+    single = _single_text_plain(msg, headers)
     if single is not None:  # a one-part text/plain message (most replies): what _visit collects
         data, (declared, flowed, delsp) = single
         text = _decode_bytes(data, declared, errors)
@@ -179,7 +181,8 @@ def _content_type_params(value: str) -> tuple[tuple[str, Any], ...]:
 _OTHER_CTES = frozenset(("base64", "x-uuencode", "uuencode", "uue", "x-uue"))
 
 
-def _single_text_plain(msg: Message) -> tuple[bytes, tuple[str, bool, bool]] | None:
+def _single_text_plain(msg: Message, headers: dict[str, list[str]] | None = None
+                       ) -> tuple[bytes, tuple[str, bool, bool]] | None:
     """For a message that is one text/plain part without Content-Disposition (most replies): its
     payload bytes and _text_plain_reading's (charset, flowed, delsp), which is what _visit reads
     from it with the compat32 Message machinery (get_content_type, get('content-disposition'),
@@ -199,18 +202,28 @@ def _single_text_plain(msg: Message) -> tuple[bytes, tuple[str, bool, bool]] | N
     if type(payload) is not str:
         return None
     ctype = cte = None
-    for name, value in msg._headers:  # type: ignore[attr-defined]  # Message.get: the first of a name
-        if type(name) is not str:
+    if headers is not None:  # collect_parts' index of the headers: the same first values
+        if "content-disposition" in headers:
             return None
-        name = name.lower()
-        if name == "content-type":
-            if ctype is None:
-                ctype = value
-        elif name == "content-transfer-encoding":
-            if cte is None:
-                cte = value
-        elif name == "content-disposition":
-            return None
+        values = headers.get("content-type")
+        if values:
+            ctype = values[0]
+        values = headers.get("content-transfer-encoding")
+        if values:
+            cte = values[0]
+    else:
+        for name, value in msg._headers:  # type: ignore[attr-defined]  # Message.get: the first of a name
+            if type(name) is not str:
+                return None
+            name = name.lower()
+            if name == "content-type":
+                if ctype is None:
+                    ctype = value
+            elif name == "content-transfer-encoding":
+                if cte is None:
+                    cte = value
+            elif name == "content-disposition":
+                return None
     if ctype is None:
         if msg.get_default_type() != "text/plain":
             return None
