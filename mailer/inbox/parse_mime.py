@@ -195,6 +195,8 @@ def _single_text_plain(msg: Message, headers: dict[str, list[str]] | None = None
     another policy or Message class, a multipart or non-string payload, a Content-Disposition,
     a non-ASCII or long Content-Type or Content-Transfer-Encoding value, base64 or uuencode, a
     payload get_payload would not encode this way, a type other than text/plain, a file name.
+    ``headers``, when given, is the parser's index of the message's headers (lower-cased name ->
+    raw values in order), from which the first values are read instead of a loop over the headers.
     tests/test_parse.py compares this with the full walk."""
     if type(msg) is not Message or msg.policy is not policy.compat32:
         return None
