@@ -270,16 +270,7 @@ def _text_plain_reading(value: str | None) -> tuple[str, bool, bool] | None:
     part: Any = _ParamsRead(probe, no_disposition=True)
     if _filename(part):
         return None  # an attachment, or inline: _visit decides
-    try:
-        declared = (part.get_content_charset() or "").strip().lower()
-    except Exception:  # noqa: BLE001
-        declared = ""
-    try:
-        flowed = str(part.get_param("format", "") or "").lower() == "flowed"
-        delsp = str(part.get_param("delsp", "") or "").lower() == "yes"
-    except Exception:  # noqa: BLE001
-        flowed = delsp = False
-    return declared, flowed, delsp
+    return _declared_charset(part), *_flowed(part)
 
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\]")
@@ -366,11 +357,7 @@ def _visit(part: Message, depth: int, col: _Collector, errors: list[str], in_rep
     if ctype == "text/html":
         col.html.append(text)
     else:
-        try:
-            flowed = str(part.get_param("format", "") or "").lower() == "flowed"
-            delsp = str(part.get_param("delsp", "") or "").lower() == "yes"
-        except Exception:  # noqa: BLE001
-            flowed = delsp = False
+        flowed, delsp = _flowed(part)
         col.plain.append(unflow(text, delsp) if flowed else text)
 
 
@@ -437,12 +424,24 @@ def _payload_bytes(part: Message) -> bytes:
 
 def decode_text(part: Message, errors: list[str]) -> str:
     """Decode a text part; unknown or lying charsets never stop us (errors=replace)."""
-    data = _payload_bytes(part)
+    return _decode_bytes(_payload_bytes(part), _declared_charset(part), errors)
+
+
+def _declared_charset(part: Message) -> str:
+    """The part's charset parameter, lower-cased ("" when absent or unreadable)."""
     try:
-        declared = (part.get_content_charset() or "").strip().lower()
+        return (part.get_content_charset() or "").strip().lower()
     except Exception:  # noqa: BLE001
-        declared = ""
-    return _decode_bytes(data, declared, errors)
+        return ""
+
+
+def _flowed(part: Message) -> tuple[bool, bool]:
+    """(format=flowed, delsp=yes) of a text/plain part (both False when unreadable)."""
+    try:
+        return (str(part.get_param("format", "") or "").lower() == "flowed",
+                str(part.get_param("delsp", "") or "").lower() == "yes")
+    except Exception:  # noqa: BLE001
+        return False, False
 
 
 def _decode_bytes(data: bytes, declared: str, errors: list[str]) -> str:
