@@ -4,6 +4,7 @@ over the reader's own words (0007), and checkpoints beside the commits."""
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import sqlite3
@@ -132,10 +133,30 @@ def test_a_worker_that_dies_leaves_the_batch_to_in_process_parsing(seeded, monke
     filer = Filer(rt, workers=2)
     try:
         results = filer.file_batch([Incoming(m, "test") for m in messages])
+        assert gc.get_freeze_count() == 0  # the broken pool was closed, the heap unfrozen
     finally:
         filer.close()
     assert len(results) == 70 and all(isinstance(r, FiledReaction) and not r.error for r in results)
     assert store.counts(rt.db) == {"raw_messages": 70, "reactions": 70}
+
+
+def test_the_objects_frozen_for_the_workers_are_unfrozen_when_they_stop(seeded):
+    """start_workers freezes the heap (gc) for the pool's lifetime; close gives it back, also
+    when the workers broke off (see the test above), so nothing stays out of reach of the
+    collector."""
+    rt, issues, readers = seeded
+    messages = _replies(rt, issues, readers, 70)
+    assert gc.get_freeze_count() == 0
+    filer = Filer(rt, workers=2)
+    try:
+        assert filer.start_workers()
+        assert gc.get_freeze_count() > 1000
+        filer.file_batch([Incoming(m, "test") for m in messages])
+    finally:
+        filer.close()
+    assert gc.get_freeze_count() == 0
+    filer.close()  # twice is harmless
+    assert gc.get_freeze_count() == 0
 
 
 def test_overlapping_batches_never_file_a_message_twice(seeded):

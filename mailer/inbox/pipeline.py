@@ -16,6 +16,7 @@ processes, started only after step 1's COMMIT; side effects and all writes stay 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -158,6 +159,7 @@ class Filer:
         self.rt = rt
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._frozen = False  # gc.freeze() while the pool runs (start_workers)
         self._in_flight: set[int] = set()   # raw ids begun but not completed (never filed twice)
         self.db = rt.db
         self.cfg = rt.config
@@ -390,6 +392,15 @@ class Filer:
         if self.workers <= 0:
             return False
         if self._pool is None:
+            # What the gc module's documentation advises for fork without exec: freeze every object
+            # there is now (the imported modules, the runtime, caches) into the permanent
+            # generation, so that neither the workers' collections (which would write to each
+            # inherited object's GC header and copy the pages it sits on) nor this process's
+            # full collections while the pool runs walk them again; ``close`` unfreezes them.
+            # (Speed: the one full collection of a 10,000-reply bench poll cost the main process
+            # 3.1-3.6 us a reply; with the freeze there is none. Measured with gc.callbacks.)
+            gc.freeze()
+            self._frozen = True
             try:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context(),
                                                  initializer=_init_worker, initargs=(self.cfg,))
@@ -443,6 +454,9 @@ class Filer:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
 
     def _headers_only(self, raw: bytes) -> parser.ParsedMessage:
         try:
