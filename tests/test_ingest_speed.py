@@ -297,6 +297,19 @@ def test_common_address_shapes_take_the_fast_path(value: str, monkeypatch) -> No
     assert parse._fast_getaddresses([value]) == expected
 
 
+HEADER_PIECES = [b"Message-ID:", b"message-id:", b"MeSsAgE-iD:", b"X-Message-ID:", b"message-id", b"\n", b"\r\n",
+                 b" ", b"\t", b"<a@b.nl>", b"\x80", b"\xff", b"x"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(HEADER_PIECES), max_size=14))
+def test_message_id_line_search_equals_the_regex_search(pieces: list[bytes]) -> None:
+    head = b"".join(pieces)
+    expected = pipeline._MESSAGE_ID.search(head)
+    found = pipeline._message_id_line(head)
+    assert (found and (found.span(), found.group(1))) == (expected and (expected.span(), expected.group(1)))
+
+
 def test_lean_fetch_reads_what_imapclient_reads(imap_server, runtime):
     tricky = [
         samples.reply(from_address="a@x.example", subject="UID 999 {5}", body="Regel met ) en {12}\r\nUID 7"),

@@ -130,6 +130,25 @@ _MESSAGE_ID = re.compile(rb"^message-id:([\x20-\x7e\t]*(?:\r?\n[ \t][\x20-\x7e\t
                          re.IGNORECASE | re.MULTILINE)
 
 
+def _message_id_line(head: bytes) -> re.Match[bytes] | None:
+    """``_MESSAGE_ID.search(head)``, with the line starts it can match at found by a substring
+    search of the lower-cased block (bytes.lower and the bytes pattern's IGNORECASE both fold
+    ASCII only). Speed: a case-insensitive regex has no literal to skip ahead by and tries every
+    position, 2.3 us of the 3.9 us this takes per message in the main process."""
+    low = head.lower()
+    start, at = 0, (0 if low.startswith(b"message-id:") else -1)
+    while True:
+        if at < 0:
+            newline = low.find(b"\nmessage-id:", start)
+            if newline < 0:
+                return None
+            at = newline + 1
+        m = _MESSAGE_ID.match(head, at)
+        if m is not None:
+            return m
+        start, at = at, -1
+
+
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID from the header block only, without <> (None if absent or unreadable).
 
@@ -141,7 +160,7 @@ def header_message_id(raw: bytes) -> str | None:
         end = raw.find(b"\r\n\r\n")
         end = raw.find(b"\n\n") if end < 0 else end
         head = raw[: end if end >= 0 else 256 * 1024]
-        m = _MESSAGE_ID.search(head)
+        m = _message_id_line(head)
         if m is not None and _HEADER_LINES.fullmatch(head, 0, m.start()) is not None:
             value = m.group(1).decode("ascii")
         else:
