@@ -474,3 +474,23 @@ def test_header_index_is_plain_only_for_str_names_and_values() -> None:
     index = parse_module.Headers(msg)
     assert not index.plain and not index.quiet().plain and index.get("x-other") == "café"
     assert _walked(msg, True, indexed=True) == _walked(msg, False)
+
+
+def test_kind_headers_are_every_header_the_kind_tests_read() -> None:
+    """_parse_full skips _is_spam and _is_list_traffic and hands autoreply.detect a getter without
+    look-ups when a message has none of _KIND_HEADERS: that set must hold every name they ask for,
+    on every branch (getters answering nothing, "no", "yes" and a list's values)."""
+    from mailer.inbox import autoreply
+    asked: set[str] = set()
+    answers = [{}, {"*": "no"}, {"*": "yes"}, {"list-unsubscribe": "<mailto:x@y>", "precedence": "bulk"},
+               {"precedence": "junk"}, {"x-auto-response-suppress": "All"}]
+    for answer in answers:
+        def h(name: str, answer: dict = answer) -> str:
+            asked.add(name.lower())
+            return answer.get(name.lower(), answer.get("*", ""))
+        for subject in ("", "Re: Samen verder", "Afwezig: Samen verder", "Automatisch antwoord"):
+            parse_module._is_spam(h)
+            parse_module._is_list_traffic(h, (), (), subject)
+            autoreply.detect(h, subject, "Ik ben afwezig tot maandag.")
+    assert asked == parse_module._KIND_HEADERS
+    assert parse_module._no_header("X-Spam") == ""
