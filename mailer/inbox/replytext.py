@@ -43,14 +43,22 @@ _WROTE = re.compile(r"^(?=.*\d)\s*(?:" + "|".join(_WROTE_HEADERS) + r")\s*$", re
 # ("W dniu 28 stycznia 2026 09:12 użytkownik Anne <a@b.pl>" / "napisał:").
 _WROTE_OPENING = r"(?:op|on|am|le|w dniu|den|på|el|il|em|vào)\s"
 _WROTE_START = re.compile(r"^\s*(?:" + _WROTE_OPENING + r"|.*\d.*<[^<>\s]+@[^<>\s]+>\s*$)", re.IGNORECASE)
-# Prefilter for _header_span (speed: most lines of a reply are prose; looking for the quote header
-# in the bench replies 15.4 -> 9.6 us a message):
-# every pattern that can start a quote header or separator needs a digit (_WROTE, _DATE_ADDRESS, the
-# two-line date, _WROTE_START's second branch), a ":" (_SEPARATOR's labels, _HDR_FROM, _HDR_DATE), a
-# "-" (_SEPARATOR's dashes, _DASHED_WROTE) or a "_" (_UNDERSCORES) - or it is a wrapped header that
-# starts with one of _WROTE_START's opening words and finds its digit on the next lines.
-_HEADER_CHARS = re.compile(r"[\d:_-]")
 _OPENING_WORD = re.compile(r"\s*" + _WROTE_OPENING, re.IGNORECASE)
+
+
+def _may_start_header(line: str, stripped: str) -> bool:
+    """Prefilter for _header_span: False for a line that starts no quote header or separator,
+    whatever follows it (most lines of a reply are prose). Every pattern that can start one needs
+    a ":" (_WROTE and the text before a header, which end in one, _SEPARATOR's labels, _HDR_FROM,
+    _HDR_DATE), a "-" (_SEPARATOR's dashes, _DASHED_WROTE), a "_" (_UNDERSCORES), a stripped line
+    that starts with a digit (str.isdecimal is re's \\d; _DATE_ADDRESS, the two-line date) or
+    ends in ">" (_DATE_ADDRESS, _WROTE_START's second branch), or _WROTE_START's opening word (a
+    wrapped header that finds its ":" on the next lines). Asked with `in` and str methods, not a
+    search for any of [\\d:_-] (speed: that search reads a prose line character by character for
+    a digit, ~0.6 us a 100-character line, this ~0.2 us; extract 17.2 -> 15.7 us a bench reply)."""
+    return (":" in line or "-" in line or "_" in line or stripped[0].isdecimal() or stripped[-1] == ">"
+            or _OPENING_WORD.match(line) is not None)
+
 
 _SEPARATOR = re.compile(
     r"^\s*(?:-{2,}\s*(?:original message|oorspronkelijk bericht|origineel bericht|ursprüngliche nachricht"
@@ -167,7 +175,7 @@ def _header_span(lines: list[str], i: int) -> int:
     stripped = line.strip()
     if not stripped or stripped[0] == ">":
         return 0
-    if _HEADER_CHARS.search(line) is None and _OPENING_WORD.match(line) is None:
+    if not _may_start_header(line, stripped):
         return 0
     if _SEPARATOR.match(line) or _DASHED_WROTE.match(line):
         return 1
