@@ -494,3 +494,30 @@ def test_kind_headers_are_every_header_the_kind_tests_read() -> None:
             autoreply.detect(h, subject, "Ik ben afwezig tot maandag.")
     assert asked == parse_module._KIND_HEADERS
     assert parse_module._no_header("X-Spam") == ""
+
+
+@pytest.mark.parametrize("raw", [
+    b"From: Anne <a@b.nl>\r\nFROM: second <c@d.nl>\r\nSubject: x\r\n\r\nbody\r\n",
+    b"Subject: no sender\r\n\r\nbody\r\n",
+    b"From: \xc3\xa9 <a@b.nl>\r\n\r\nbody\r\n",
+    b"from:   Mail Delivery System <MAILER-DAEMON@x.nl>\r\n\r\nbody\r\n",
+    b"From:\r\n\r\nbody\r\n",
+    b"From: =?utf-8?q?Anne?= <a@b.nl>\n folded\n\nbody\n",
+])
+def test_raw_from_is_what_message_get_returns(raw: bytes) -> None:
+    _assert_raw_from_alike(parse_module._parse_bytes(raw))
+
+
+def test_raw_from_is_what_message_get_returns_on_the_corpus() -> None:
+    for path in sorted(DATA.glob("*.eml")):
+        _assert_raw_from_alike(parse_module._parse_bytes(path.read_bytes()))
+    msg = parse_module._parse_bytes(b"From: \xc3\xa9 <a@b.nl>\r\n\r\nbody\r\n")
+    assert parse_module._raw_from(parse_module.Headers(msg)) is None  # surrogates: get hands back a Header
+
+
+def _assert_raw_from_alike(msg: Message) -> None:
+    from mailer.inbox import bounces
+    from_header = parse_module._raw_from(parse_module.Headers(msg))
+    if from_header is not None:
+        assert from_header == msg.get("From", "")
+        assert from_header[:300] == bounces._from_name(msg)

@@ -94,9 +94,12 @@ class BounceInfo:
 
 
 def detect(
-    msg: Message, body: BodyParts, *, subject: str, from_address: str, own_addresses: tuple[str, ...]
+    msg: Message, body: BodyParts, *, subject: str, from_address: str, own_addresses: tuple[str, ...],
+    from_header: str | None = None,
 ) -> BounceInfo | None:
-    """A ``BounceInfo`` if this message is a bounce (or a delay notice), else None."""
+    """A ``BounceInfo`` if this message is a bounce (or a delay notice), else None. ``from_header``,
+    if the caller has it: what ``msg.get("From", "")`` returns (the parser reads it from its header
+    index, instead of a second search of the headers here; ~0.8 us a message)."""
     text = body.full_text or ""
     if body.delivery_status:
         own = {_base(a) for a in own_addresses if a}
@@ -107,7 +110,8 @@ def detect(
                               "RFC 3464 delivery-status")
         if _dsn_recipients(body.delivery_status):
             return None  # a "delivered" or "relayed" success report
-    if not _looks_like_bounce(subject, from_address, text, _from_name(msg)):
+    from_name = _from_name(msg) if from_header is None else from_header[:300]
+    if not _looks_like_bounce(subject, from_address, text, from_name):
         return None
     own = {_base(a) for a in own_addresses if a}  # only now: most mail is not a bounce
     notice, returned_text = _split_notice(text)

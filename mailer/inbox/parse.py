@@ -550,7 +550,8 @@ def _parse_full(msg: Message, fields: dict[str, Any], errors: list[str], own: tu
         return _parsed(parts, kind=KIND_OTHER, errors=tuple(errors))
     try:
         bounce = bounces.detect(msg, body, subject=fields["subject"], from_address=fields["from_address"],
-                                own_addresses=own_lower + (fields["from_address"],) + fields["recipients"])
+                                own_addresses=own_lower + (fields["from_address"],) + fields["recipients"],
+                                from_header=_raw_from(index))
     except Exception as exc:  # noqa: BLE001
         errors.append(f"bounce detection failed: {type(exc).__name__}: {exc}"[:300])
         bounce = None
@@ -577,6 +578,20 @@ def _parse_full(msg: Message, fields: dict[str, Any], errors: list[str], own: tu
             errors.append("empty message")
         return _parsed(parts, kind=KIND_OTHER, errors=tuple(errors))
     return _parsed(parts, kind=KIND_REACTION, errors=tuple(errors))
+
+
+def _raw_from(index: Headers) -> str | None:
+    """``msg.get("From", "")`` of the indexed message, read from its index; None where that is
+    not known to be the same. compat32's Message.get hands back the first value whose name
+    lower-cases to "from", as is when it is a str without surrogates (ASCII is), else a Header;
+    the index of a message with only str names and values (``plain``) holds those values in
+    order; without one, get gives "" (tests/test_parse.py compares the two)."""
+    if not index.plain:
+        return None
+    values = index._raw.get("from")
+    if not values:
+        return ""
+    return values[0] if values[0].isascii() else None
 
 
 # Every header (lower-cased) that _is_spam, autoreply.detect and _is_list_traffic read. Without
