@@ -93,6 +93,9 @@ def background_checkpoints(db: sqlite_utils.Database, path: str | Path, *,
             conn.execute("PRAGMA busy_timeout=30000")
             while not stop.wait(interval):
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            # And once more at the end: what the block wrote last is not left in the WAL for the
+            # next small commit to copy back in the foreground.
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:  # the writer's own checkpoints take over again afterwards
             log.warning("background WAL checkpoint failed (%s)", exc)
         finally:

@@ -248,6 +248,17 @@ def test_backlog_checkpoints_run_beside_the_commits(runtime):
     assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
 
 
+def test_the_last_writes_of_a_backlog_are_checkpointed_when_it_ends(runtime):
+    db = runtime.db
+    db.execute("CREATE TABLE bulk (x TEXT)")
+    with background_checkpoints(db, runtime.config.database_path, interval=3600):  # never in the block
+        with store.transaction(db):
+            db.conn.executemany("INSERT INTO bulk VALUES (?)", [("x" * 500,)] * 300)
+    plain = sqlite3.connect(f"file:{runtime.config.database_path}?immutable=1", uri=True)
+    assert plain.execute("SELECT count(*) FROM bulk").fetchone()[0] == 300
+    plain.close()
+
+
 def test_poller_with_workers_files_everything_once_and_flags_it(seeded, imap_server, monkeypatch):
     rt, issues, readers = seeded
     monkeypatch.setattr(poll, "PARSE_POOL_MIN_BACKLOG", 100)
