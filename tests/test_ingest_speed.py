@@ -344,6 +344,33 @@ def test_lean_fetch_reads_what_imapclient_reads(imap_server, runtime):
         session.close()
 
 
+FETCH_ANSWERS = [
+    (b"* 1 FETCH (UID 7 RFC822.SIZE 2254 BODY[] {2254}", b")"),                  # Dovecot
+    (b"* 1 FETCH (RFC822.SIZE 273 BODY[] {273}", b" UID 101)"),                  # pymap
+    (b"* 12 FETCH (UID 7 RFC822.SIZE 2254 BODY[] {2254}", b" FLAGS (\\Seen))"),
+    (b"* 1 fetch (uid 7 rfc822.size 2254 body[] {2254}", b")"),
+    (b"* 1 FETCH (UID 7 BODY[] {2254}", b")"),
+    (b"* 1 FETCH (RFC822.SIZE 2254 BODY[] {2254}", b")"),
+    (b"* 1 FETCH (UID 7 RFC822.SIZE 2254 BODY[HEADER] {2254}", b")"),
+    (b"* 1 FETCH (UID 7 RFC822.SIZE 2254 BODY[] {2254}", b") "),
+    (b"* 1 FETCH (UID 7 RFC822.SIZE 22x BODY[] {2254}", b")"),
+]
+
+
+@pytest.mark.parametrize("head,tail", FETCH_ANSWERS)
+def test_the_fetch_answer_shape_dovecot_writes_is_read_like_any_other(head: bytes, tail: bytes) -> None:
+    from mailer.inbox import fetch
+
+    assert fetch._uid_and_size(head, tail, 99) == fetch._uid_and_size_general(head, tail, 99)
+
+
+def test_dovecots_fetch_answer_takes_the_one_match_path(monkeypatch) -> None:
+    from mailer.inbox import fetch
+
+    monkeypatch.setattr(fetch, "_uid_and_size_general", lambda *a: pytest.fail("general reading"))
+    assert fetch._uid_and_size(*FETCH_ANSWERS[0], 99) == (7, 2254)
+
+
 def test_lean_fetch_keeps_imaplibs_rules_for_other_answers(imap_server, runtime):
     """New mail and flag changes made on another connection are announced in the middle of the
     answer (untagged EXISTS, FETCH FLAGS): the bodies still come out right, EXISTS is filed where

@@ -170,11 +170,10 @@ class ImapSession:
             return None
         out: dict[int, tuple[bytes, int]] = {}
         for head, raw, tail in answers:
-            meta = head + b" " + tail
-            uid, size = _FETCH_UID.search(meta), _FETCH_SIZE.search(meta)
-            if uid is None or b"BODY[]" not in head.upper():
+            uid_size = _uid_and_size(head, tail, len(raw))
+            if uid_size is None:
                 return None
-            out[int(uid.group(1))] = (raw, int(size.group(1)) if size else len(raw))
+            out[uid_size[0]] = (raw, uid_size[1])
         wanted = set(uids)
         return {u: v for u, v in out.items() if u in wanted}
 
@@ -275,8 +274,27 @@ def _read_fetch_answer(imap: imaplib.IMAP4, tag: bytes, name: str
         imap._append_untagged(typ, dat + b" " + dat2 if dat2 else dat)
 
 
+def _uid_and_size(head: bytes, tail: bytes, length: int) -> tuple[int, int] | None:
+    """UID and RFC822.SIZE (else ``length``) of one FETCH answer, from the lines before and after
+    its literal; None unless it is a BODY[] answer with a UID."""
+    if tail == b")" and (common := _FETCH_COMMON.fullmatch(head)) is not None:
+        return int(common.group(1)), int(common.group(2))
+    return _uid_and_size_general(head, tail, length)
+
+
+def _uid_and_size_general(head: bytes, tail: bytes, length: int) -> tuple[int, int] | None:
+    meta = head + b" " + tail
+    uid, size = _FETCH_UID.search(meta), _FETCH_SIZE.search(meta)
+    if uid is None or b"BODY[]" not in head.upper():
+        return None
+    return int(uid.group(1)), int(size.group(1)) if size else length
+
+
 _LITERAL = re.compile(rb"\{(\d+)\}$")
 _FETCH_UID = re.compile(rb"[( ]UID (\d+)", re.IGNORECASE)
+# The answer as Dovecot writes it, read with one match (speed: the general reading,
+# two case-insensitive searches and an upper(), is 1.9 against 0.6 us a message).
+_FETCH_COMMON = re.compile(rb"\* \d+ FETCH \(UID (\d+) RFC822\.SIZE (\d+) BODY\[\] \{\d+\}")
 _FETCH_SIZE = re.compile(rb"[( ]RFC822\.SIZE (\d+)", re.IGNORECASE)
 
 
