@@ -387,3 +387,64 @@ def _plain_quote_follows(lines: list[str]) -> bool:
     if replytext._ADDRESS_OR_TIME.search(lines[0]):
         return True
     return next((replytext._is_quoted(ln) for ln in lines[1:5] if ln.strip()), True)
+
+
+def _extract_splitting(text: str, ahead: int) -> object:
+    """extract(text) with its lines split off ``ahead`` at a time (10**9: all at once)."""
+    saved = replytext._SPLIT_AHEAD
+    replytext._SPLIT_AHEAD = ahead
+    try:
+        return extract(text, from_name="Anne de Vries")
+    finally:
+        replytext._SPLIT_AHEAD = saved
+
+
+_SPLIT_LINES = st.one_of(_HEADERISH, st.sampled_from([
+    "> quoted", ">", "", " ", "Tekst", "> > ouder", "Groet,", "Anne", "-- ", "___________________________", "Van: A",
+    "Aan: B", "Onderwerp: C", "Verzonden: D", "Date: Wed, 16 May 2012 00:15:02 -0600", "To: x@y.nl",
+    "-----Original Message-----", "On Tue, Apr 11, 2017 at 10:07 PM John Smith", "<", "mailto:John <j@x.com>",
+    "> wrote:", "2026/11/24 Marieke <m@b.nl>", "Op di 24 nov. 2026 om 09:12 schreef A <a@b.nl>:", "PS: nog iets"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SPLIT_LINES, max_size=45))
+def test_lines_split_off_as_needed_give_what_all_lines_give(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    whole = _extract_splitting(text, 10**9)
+    for ahead in (1, 2, 7, replytext._SPLIT_AHEAD):
+        assert _extract_splitting(text, ahead) == whole
+
+
+def test_lines_split_off_as_needed_give_what_all_lines_give_on_the_corpus() -> None:
+    lines = _corpus_lines()
+    for start in range(0, len(lines), 23):
+        text = "\n".join(lines[start:start + 60])
+        whole = _extract_splitting(text, 10**9)
+        for ahead in (1, 3, replytext._SPLIT_AHEAD):
+            assert _extract_splitting(text, ahead) == whole
+
+
+_FAR_READING_HEADERS = [
+    # a clock-time header wrapped over blank lines: _header_span reads up to lines[i + 10] (no
+    # address, and "10:07PM" is no _CLOCK, so _quote_follows looks at the four lines after it)
+    ["On Tue, Apr 11, 2017 at 10:07PM John Smith", "", "<", "", "mailto:John", "", "> wrote:", "", "", "", "",
+     "Own words"],
+    ["On Tue, Apr 11, 2017 at 10:07 PM John Smith", "", "<", "", "mailto:John <j@x.com>", "", "> wrote:", "", "", "",
+     "> Old text"],
+    ["On Tue, Apr 11, 2017 at 10:07 PM John Smith", "", "<", "", "mailto:John <j@x.com>", "", "> wrote:", "", "", "",
+     "Own words"],
+    # an underscore line, blank lines, and an Outlook block whose last fields are far down
+    ["_" * 30, "", "", "Van: A", "x", "y", "z", "w", "Aan: B", "Onderwerp: C", "Tekst"],
+    ["_" * 30, "", "", "Date: Wed, 16 May 2012 00:15:02 -0600", "x", "y", "z", "w", "v", "From: A", "To: B"],
+    ["2026-11-24 9:12 GMT+01:00", "Anne <a@b.nl>:", "", "", "> quote"],
+]
+
+
+@pytest.mark.parametrize("header", _FAR_READING_HEADERS)
+def test_lines_split_off_as_needed_around_headers_that_read_far(header: list[str]) -> None:
+    for before in range(0, 26):
+        for after in (0, 1, 5, 30):
+            text = "\n".join(["Eigen tekst."] * before + header + ["> oud"] * after)
+            whole = _extract_splitting(text, 10**9)
+            for ahead in (1, 2, 3, 11):
+                assert _extract_splitting(text, ahead) == whole, (before, after, ahead)

@@ -316,18 +316,42 @@ def _outlook_block(lines: list[str], i: int) -> bool:
     return False
 
 
+# _header_span(lines, i) reads lines up to lines[i + _LOOKAHEAD] (and compares len(lines) with no
+# more than i + _LOOKAHEAD + 1): a quote header wrapped over up to seven lines (lines[i + 6]) and
+# the four after it that _quote_follows looks at, or an underscore line, the first line with
+# text after it (lines[i + 3] at most) and the seven of an Outlook block after that.
+_LOOKAHEAD = 10
+# extract splits the text's lines off this many at a time (speed: a reply's quote header comes a
+# few lines in, its quoted tail has dozens or hundreds: extract 15.8 -> 15.4 us a bench reply of
+# 37 lines, 48.5 -> 40.3 us a reply quoting 150 lines).
+_SPLIT_AHEAD = 20
+
+
 def extract(text: str, from_name: str = "") -> ReplySplit:
     """Split ``text`` into (reader's words, quoted earlier message)."""
     if "\r" in text:  # one scan for the usual text without "\r" instead of two replace passes
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
+    # The lines are split off as the search for the quote header reaches them: it mostly stops
+    # a few lines in, before a quoted tail of dozens (speed: see _SPLIT_AHEAD). Until ``whole``,
+    # the last of ``lines`` is the rest of the text, still holding "\n"s; _header_span(lines, i)
+    # reads no line past lines[i + _LOOKAHEAD], which is split off first, so it answers as with
+    # every line split (tests/test_replytext.py compares the two).
+    lines = text.split("\n", _SPLIT_AHEAD)
+    whole = len(lines) <= _SPLIT_AHEAD
     cut = None
     span = 0
-    for i in range(len(lines)):
+    i = 0
+    while i < len(lines):
+        if not whole and i + _LOOKAHEAD >= len(lines) - 1:
+            more = lines.pop().split("\n", _SPLIT_AHEAD)
+            lines += more
+            whole = len(more) <= _SPLIT_AHEAD
+            continue
         span = _header_span(lines, i)
         if span:
             cut = i
             break
+        i += 1
     reply_lines: list[str] = []
     quoted_lines: list[str] = []
     quoted_tail: tuple[str, ...] = ()  # quoted lines already unquoted and right-stripped (the fast path)
@@ -347,6 +371,8 @@ def extract(text: str, from_name: str = "") -> ReplySplit:
         quoted_tail = (_all_quoted_tail_cached(tail_text) if len(tail_text) <= _TAIL_CACHE_CHARS
                        else _all_quoted_tail(tail_text))
         if not quoted_tail:
+            if not whole:
+                lines[-1:] = lines[-1].split("\n")
             tail = lines[cut + span:]
             first = next((ln for ln in tail if ln.strip()), "")
             if _is_quoted(first):
