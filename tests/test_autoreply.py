@@ -133,7 +133,11 @@ def _first_letter_codes(pattern: re.Pattern) -> list[int]:
 _OOO_WORDS = st.sampled_from(["ik", "IK", "ben", "Ben", "tot", "t/m", "van", "afwezig", "niet", "aanwezig", "op", "vakantie",
                               "dit", "is", "een", "automatisch", "i", "I", "İ", "ı", "am", "i'm", "Im", "away", "this", "an",
                               "automated", "reply", "will", "be", "absent", "ich", "bin", "bis", "abwesend", "je", "suis",
-                              "x", "Bij", "in", "2026", "\n", " ", "  ", "-", "_", "é", "ţ", "out", "of", "office", "from"])
+                              "x", "Bij", "in", "2026", "\n", " ", "  ", "-", "_", "é", "ţ", "out", "of", "office", "from",
+                              # the rest of _OOO_BODY's words, and letters IGNORECASE reads as others
+                              "kantoor", "bereikbaar", "het", "werk", "met", "verlof", "gegenereerd", "bericht", "currently",
+                              "on", "leave", "annual", "vacation", "the", "until", "nicht", "im", "büro", "BÜRO", "buro",
+                              "actuellement", "AFWEZIG", "Vakantie", "ſ", "K", "\xa0"])
 
 
 @settings(max_examples=1500, deadline=None)
@@ -141,3 +145,26 @@ _OOO_WORDS = st.sampled_from(["ik", "IK", "ben", "Ben", "tot", "t/m", "van", "af
 def test_ooo_body_search_equals_the_pattern(spaced: str, glued: str) -> None:
     for text in (spaced, glued, spaced + glued, glued + " " + spaced):
         assert (autoreply._OOO_BODY_SEARCH.search(text) is None) == (autoreply._OOO_BODY.search(text) is None), text
+        if autoreply._OOO_BODY.search(text):
+            assert autoreply._may_say_away(text), text
+
+
+@pytest.mark.parametrize("text", ["Ik ben afwezig tot maandag.", "IK BEN TOT EN MET 3 MEI NIET OP HET WERK",
+                                  "ben ik van 1 tot 3 mei met verlof", "Dit is een automatisch gegenereerd bericht",
+                                  "I am on annual leave", "I'm away until Monday", "This is an automated response",
+                                  "I will be absent", "Ich bin bis Montag nicht im Büro", "ich bin derzeit abwesend",
+                                  "Je suis actuellement absent", "I am on vacation", "I will be out of the office",
+                                  "Ik ben momenteel niet aanwezig", "ık ben afwezıg", "thiſ iſ an automatic reply"])
+def test_ooo_body_words_are_in_every_match(text: str) -> None:
+    assert autoreply._OOO_BODY.search(text) and autoreply._may_say_away(text)
+
+
+def test_ooo_body_words_case_odd_letters_are_all_there_are() -> None:
+    """The characters IGNORECASE lets a letter of _OOO_BODY_WORDS match, besides those whose
+    lower() is that letter, are _CASE_ODD's: any other text is searched only with a word in it."""
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    odd = set()
+    for letter in set("".join(autoreply._OOO_BODY_WORDS)):
+        odd |= {ch for ch in re.findall(f"[{letter}]", everything, re.IGNORECASE) if ch.lower() != letter}
+    assert odd == set(autoreply._CASE_ODD)
+    assert not autoreply._may_say_away("Dank voor deze nieuwsbrief. Groet, Noor")

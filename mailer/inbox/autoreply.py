@@ -79,6 +79,33 @@ _OOO_BODY_SEARCH = re.compile(
     f"[{_OOO_BODY_FIRST_CASED}](?<!\\w[{_OOO_BODY_FIRST_CASED}])(?i:" + "|".join(
         f"(?<={letter})(?:" + "|".join(b[1:] for b in _OOO_BODY_BRANCHES if b[0] == letter) + ")"
         for letter in _OOO_BODY_FIRST) + ")")
+# One of these words (lower case) is in every match of _OOO_BODY: each branch ends in what the
+# reader is (afwezig, niet aanwezig, op vakantie, niet op kantoor, niet bereikbaar, niet op het
+# werk, met verlof, automatisch ..., out of office, away, on leave, on vacation, absent,
+# abwesend, nicht im büro or buro). A text whose lower-cased form holds none of them is not
+# searched (speed: see _may_say_away). IGNORECASE lets three characters whose lower() is none
+# of these letters match one (İ, ı, ſ; tests/test_autoreply.py checks every character): a text
+# with one of them is searched as before.
+_OOO_BODY_WORDS = ("wezig", "vakantie", "kantoor", "bereikbaar", "werk", "verlof", "automa", "office", "away",
+                   "leave", "vacation", "absent", "abwesend", "büro", "buro")
+_CASE_ODD = "\u0130\u0131\u017f"
+
+
+def _may_say_away(text: str) -> bool:
+    """False when _OOO_BODY cannot match in ``text`` (see _OOO_BODY_WORDS). Asked with `in` on
+    the lower-cased text (speed: the search tries its branches at every word that starts with one
+    of their first letters; detect 42,200 -> 24,100 instructions a bench reply, callgrind)."""
+    if not text.isascii():
+        for odd in _CASE_ODD:
+            if odd in text:
+                return True
+    lowered = text.lower()
+    for word in _OOO_BODY_WORDS:
+        if word in lowered:
+            return True
+    return False
+
+
 MAX_BODY_FOR_TEXT_RULE = 1200  # characters; a long letter mentioning "ik ben afwezig" is still a letter
 
 
@@ -112,6 +139,8 @@ def detect(h: HeaderGetter, subject: str, body: str) -> str:
     if ooo_subject:
         return "out-of-office subject"
     text = body.strip()
-    if text and len(text) <= MAX_BODY_FOR_TEXT_RULE and _OOO_BODY_SEARCH.search(text[:600]):
-        return "out-of-office text"
+    if text and len(text) <= MAX_BODY_FOR_TEXT_RULE:
+        start = text[:600]
+        if _may_say_away(start) and _OOO_BODY_SEARCH.search(start):
+            return "out-of-office text"
     return ""
