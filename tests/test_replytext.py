@@ -448,3 +448,23 @@ def test_lines_split_off_as_needed_around_headers_that_read_far(header: list[str
             whole = _extract_splitting(text, 10**9)
             for ahead in (1, 2, 3, 11):
                 assert _extract_splitting(text, ahead) == whole, (before, after, ahead)
+
+
+_END_WORDS = st.sampled_from(["--", "__", "-- ", " ", "\t", "\xa0", "Verstuurd", "vanaf", "mijn", "iPhone", "Sent", "from",
+                              "my", "Outlook", "voor", "iOS", "Get", "Download", "downloaden", "Von", "meinem", "gesendet",
+                              "Envoyé", "de", "mon", "Dit", "bericht", "kan", "vertrouwelijke", "informatie", "bevatten",
+                              "This", "email", "may", "contain", "confidential", "Disclaimer:", "disclaimer", "the",
+                              "information", "in", "this", "message", "is", "ſent", "x", "<https://aka.ms/o0ukef>"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_END_WORDS, max_size=10).map(" ".join))
+def test_end_of_words_is_the_three_patterns(line: str) -> None:
+    three = replytext._DELIMITER.match(line) or replytext._MOBILE.match(line) or replytext._DISCLAIMER.match(line)
+    assert (replytext._END_OF_WORDS.match(line) is None) == (three is None), line
+
+
+def test_end_of_words_is_the_three_patterns_on_the_corpus() -> None:
+    for line in _corpus_lines() + ["--", "__ ", "Verstuurd vanaf mijn iPhone", "Sent from my Galaxy",
+                                   "Dit bericht kan vertrouwelijke informatie bevatten."]:
+        test_end_of_words_is_the_three_patterns.hypothesis.inner_test(line)
