@@ -152,6 +152,8 @@ def test_person_whose_mail_mentions_failed_delivery_is_not_a_bounce() -> None:
 import re  # noqa: E402
 
 from conftest import first_letters  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from mailer.inbox import bounces  # noqa: E402
 
@@ -217,3 +219,32 @@ def test_a_report_wrapped_whole_by_a_gateway_is_read() -> None:
 def test_a_reader_forwarding_a_bounce_is_not_a_bounce() -> None:
     p = parse_message(_wrapped_report("Pieter Jansen <pieter@lezer.example.nl>", "Fwd: deze kwam terug"))
     assert p.kind != "bounce" and p.bounced_addresses == ()
+
+
+_DAEMON_PIECES = st.sampled_from(["mail", "Mailer", "MAILER", "-", ".", " ", "daemon", "DAEMON", "postmaster", "Postmaster",
+                                  "delivery", "Delivery", "system", "subsystem", "administrator", "antivirus", "gateway",
+                                  "Gateway", "ſystem", "ı", "İ", "Anne", "<", ">", "@", "x.nl", "\xa0", "\t", "é"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_DAEMON_PIECES, max_size=10).map("".join), st.lists(_DAEMON_PIECES, max_size=10).map(" ".join))
+def test_daemon_name_words_are_in_every_match(glued: str, spaced: str) -> None:
+    for name in (glued, spaced):
+        if bounces._DAEMON_NAME.search(name):
+            assert bounces._may_name_a_daemon(name), name
+
+
+@pytest.mark.parametrize("name", ["Mail Delivery Subsystem <x@y>", "MAILER-DAEMON", "mail.daemon", "maildaemon", "Postmaster",
+                                  "Mail Delivery System", "System Administrator", "Antivirus", "Mail Gateway", "mailgateway",
+                                  "ſyſtem adminiſtrator", "MAİL GATEWAY"])
+def test_daemon_name_words_in_a_match_of_every_branch(name: str) -> None:
+    assert bounces._DAEMON_NAME.search(name) and bounces._may_name_a_daemon(name)
+
+
+def test_daemon_name_case_odd_letters_are_all_there_are() -> None:
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    odd = set()
+    for letter in set("".join(bounces._DAEMON_NAME_WORDS)):
+        odd |= {ch for ch in re.findall(f"[{letter}]", everything, re.IGNORECASE) if ch.lower() != letter}
+    assert odd <= set(bounces._CASE_ODD)
+    assert not bounces._may_name_a_daemon("Noor Hendriks <noor165@lezer.example.nl>")
