@@ -468,3 +468,14 @@ def test_end_of_words_is_the_three_patterns_on_the_corpus() -> None:
     for line in _corpus_lines() + ["--", "__ ", "Verstuurd vanaf mijn iPhone", "Sent from my Galaxy",
                                    "Dit bericht kan vertrouwelijke informatie bevatten."]:
         test_end_of_words_is_the_three_patterns.hypothesis.inner_test(line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Op di 24 nov. 2026 om 09:12 schreef A <a@b.nl>:", "", "x ", "\xa0", "> > oud"]), max_size=3),
+       st.lists(st.sampled_from(["> quoted ", ">", "", " ", "\xa0", "> > ouder", ">\xa0y \t", "> a\n>"]), min_size=1, max_size=12))
+def test_quoted_text_remembered_is_the_tidied_lines(head: list[str], tail: list[str]) -> None:
+    head_lines = tuple(replytext._unquote(ln).rstrip() for ln in head)
+    tail_text = "\n" + "\n".join(tail)
+    expected = replytext._tidy_stripped([*head_lines, *replytext._all_quoted_tail(tail_text)])
+    assert replytext._quoted_text_cached(head_lines, tail_text) == expected
+    assert replytext._quoted_text_cached(head_lines, tail_text) == expected  # remembered
