@@ -447,11 +447,12 @@ def _flowed(part: Message) -> tuple[bool, bool]:
 def _decode_bytes(data: bytes, declared: str, errors: list[str]) -> str:
     """decode_text's decoding of a part's payload bytes, ``declared`` its charset (or "")."""
     charset = _CHARSET_ALIASES.get(declared, declared) or "utf-8"
-    try:
-        codecs.lookup(charset)
-    except (LookupError, ValueError):
-        errors.append(f"unknown charset {declared[:40]!r}; decoded as UTF-8")
-        charset = "utf-8"
+    if charset not in ("utf-8", "utf8"):  # codecs knows these (speed: the look-up on most mail)
+        try:
+            codecs.lookup(charset)
+        except (LookupError, ValueError):
+            errors.append(f"unknown charset {declared[:40]!r}; decoded as UTF-8")
+            charset = "utf-8"
     if charset in ("utf-8", "utf8"):
         try:
             text = data.decode("utf-8")
