@@ -36,3 +36,30 @@ def test_a_new_database_gets_8k_pages_and_an_existing_one_keeps_its_own(tmp_path
     kept = db.connect(tmp_path / "old.db")
     assert kept.execute("PRAGMA page_size").fetchone()[0] == 4096
     assert "raw_messages" in kept.table_names()
+
+
+def test_the_search_index_keeps_no_column_sizes_and_finds_what_it_found_before(tmp_path):
+    """0011 rebuilds the full-text index without FTS5's per-reaction column sizes (nothing ranks):
+    reactions filed before it are found by the same words, and edits keep the index in step."""
+    from mailer.web.sample import SampleReaction, insert_reaction
+
+    def hits(database, words: str) -> list[int]:
+        return [r[0] for r in database.execute(
+            "SELECT rowid FROM reactions_fts WHERE reactions_fts MATCH ? ORDER BY rowid", [words]).fetchall()]
+
+    path = tmp_path / "old.db"
+    old = db.connect(path, migrate=False)
+    db.MIGRATIONS.apply(old, stop_before="0011_search_index_without_column_sizes")
+    first = insert_reaction(old, SampleReaction(subject="Coöperatie", reply_text="Mooi stuk over de wijkraad"))
+    second = insert_reaction(old, SampleReaction(from_address="anne@gemeente.example", reply_text="Graag meer"))
+    assert "reactions_fts_docsize" in old.table_names()
+    before = [hits(old, w) for w in ("cooperatie", "wijkraad", '"anne@gemeente.example"', "graag")]
+    old.conn.close()
+
+    new = db.connect(path)
+    assert "reactions_fts_docsize" not in new.table_names()
+    assert [hits(new, w) for w in ("cooperatie", "wijkraad", '"anne@gemeente.example"', "graag")] == before
+    assert before == [[first], [first], [second], [second]]
+    new.execute("UPDATE reactions SET reply_text = 'Iets anders' WHERE id = ?", [first])
+    assert hits(new, "wijkraad") == [] and hits(new, "anders") == [first]
+    new.execute("INSERT INTO reactions_fts(reactions_fts, rank) VALUES('integrity-check', 1)")
