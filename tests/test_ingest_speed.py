@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 
 from mailer import tokens, triage
 from mailer.db import background_checkpoints
@@ -278,6 +279,80 @@ def test_poller_with_workers_files_everything_once_and_flags_it(seeded, imap_ser
     assert len(flags) == 131 and all(b"\\Seen" in f for f in flags.values())
     assert store.get_inbox_state(rt.db, "INBOX").last_uid == max(flags)
     assert poll.poll_once(rt).fetched == 0
+
+
+def test_a_batch_is_flagged_after_its_commit_and_recorded_after_its_flag(seeded, imap_server, monkeypatch):
+    """The poller sends batch N-1's STORE, completes batch N, then reads the STORE's answer: the
+    flag still comes after that batch's own reactions COMMIT and last_uid after the flag."""
+    from mailer.inbox import fetch
+
+    rt, issues, readers = seeded
+    monkeypatch.setattr(poll, "PARSE_POOL_MIN_BACKLOG", 100)
+    monkeypatch.setattr(pipeline, "POOL_MIN", 16)
+    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
+        c.login("demouser", "demopass")
+        c.multiappend("INBOX", _replies(rt, issues, readers, 130))
+    events: list[tuple[str, object]] = []
+    real_complete, real_send, real_wait = Filer.complete, fetch.ImapSession.mark_processed_send, \
+        fetch.ImapSession.mark_processed_wait
+    real_state = store.set_inbox_state
+
+    def complete(self, batch):
+        results = real_complete(self, batch)
+        events.append(("committed", max(item.uid for item in batch.items)))
+        return results
+
+    def send(self, uids):
+        uids = list(uids)
+        events.append(("sent", max(uids)))
+        return real_send(self, uids)
+
+    def wait(self, tag):
+        real_wait(self, tag)
+        events.append(("answered", tag))
+
+    def state(db, mailbox, uidvalidity, last_uid):
+        events.append(("recorded", last_uid))
+        real_state(db, mailbox, uidvalidity, last_uid)
+
+    monkeypatch.setattr(Filer, "complete", complete)
+    monkeypatch.setattr(fetch.ImapSession, "mark_processed_send", send)
+    monkeypatch.setattr(fetch.ImapSession, "mark_processed_wait", wait)
+    monkeypatch.setattr(poll.store, "set_inbox_state", state)
+    report = poll.poll_once(rt, batch_size=25)
+    assert report.filed == 130
+    kinds = [kind for kind, _ in events]
+    sent = [last for kind, last in events if kind == "sent"]
+    assert len(sent) >= 3  # several batches went through the overlapped path
+    for last in sent:
+        at = events.index(("sent", last))
+        assert ("committed", last) in events[:at]                 # flag after its own commit
+        answered = kinds.index("answered", at)
+        assert "committed" in kinds[at:answered]                  # ... while the next one was completed
+        assert events.index(("recorded", last)) > answered         # last_uid after the flag's answer
+    recorded = [last for kind, last in events if kind == "recorded"][1:]  # [0]: the UIDVALIDITY row
+    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
+        c.login("demouser", "demopass")
+        c.select_folder("INBOX", readonly=True)
+        flags = c.get_flags(c.search("ALL"))
+    assert len(flags) == 130 and all(b"\\Seen" in f for f in flags.values())
+    assert recorded == sorted(recorded) and recorded[-1] == max(flags)
+
+
+def test_a_refused_store_is_an_error_not_a_silent_success(imap_server, runtime):
+    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
+        c.login("demouser", "demopass")
+        c.append("INBOX", samples.reply(from_address="a@x.example", subject="Hoi", body="Tekst"))
+    session = poll.open_session(runtime)
+    try:
+        session.select()
+        uids = session.uids_after(0)
+        session.c.select_folder("INBOX", readonly=True)  # EXAMINE: the server refuses to store flags
+        tag = session.mark_processed_send(uids)
+        with pytest.raises(IMAPClientError):
+            session.mark_processed_wait(tag)
+    finally:
+        session.close()
 
 
 ADDRESS_SHAPES = ["a@b.nl", " Anne de Vries  <anne.de-vries@gemeente.example.nl> ", "Zoë Ünal <z@x.nl>",

@@ -196,6 +196,27 @@ class ImapSession:
         else:  # without MOVE: copy and leave the original flagged \Seen (no expunge: nothing is deleted)
             self.c.copy(which, folder)
 
+    def mark_processed_send(self, uids: Iterable[int]) -> bytes | None:
+        """``mark_processed`` without waiting for the answer: IMAP lets a client send a command
+        before the last one is answered, so the server's flag work (a rename per message in a
+        maildir) can run while the poller writes to its database. With only ``\\Seen`` to set,
+        the STORE is sent and its tag returned for ``mark_processed_wait``, which must come
+        before any other command on this session; a move is done whole here (None)."""
+        uids = list(uids)
+        imap = getattr(self.c, "_imap", None)
+        if not uids or self.cfg.processed_folder or imap is None:
+            self.mark_processed(uids)
+            return None
+        return imap._command("UID", "STORE", _uid_set(uids), "+FLAGS.SILENT", "(\\Seen)")
+
+    def mark_processed_wait(self, tag: bytes | None) -> None:
+        """The answer to ``mark_processed_send``; raises if the server refused the STORE."""
+        if tag is None:
+            return
+        typ, data = self.c._imap._command_complete("UID", tag)
+        if typ != "OK":
+            raise IMAPClientError(f"UID STORE failed: {typ} {data!r}")
+
     # -- IDLE ------------------------------------------------------------------------------------
     def supports_idle(self) -> bool:
         return "IDLE" in self.capabilities()

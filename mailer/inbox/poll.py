@@ -100,12 +100,15 @@ def poll_session(rt: Runtime, session: ImapSession, *, batch_size: int = BATCH_S
 def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], uidvalidity: int,
               batch_size: int, report: PollReport) -> None:
     """Fetch and file batch by batch. With parser workers the batches overlap: batch N+1 is fetched
-    and its raw bytes committed (its parsing starts in the workers) before batch N is completed,
-    flagged and recorded in inbox_state - so each batch keeps the order raw COMMIT -> parse ->
-    reactions COMMIT -> flag -> last_uid, and a crash anywhere refetches from batch N."""
+    and its raw bytes committed (its parsing starts in the workers) before batch N is completed;
+    batch N-1, completed in the round before, is flagged on the server while batch N is completed
+    (the STORE is sent first and its answer read after). So each batch keeps the order raw COMMIT
+    -> parse -> reactions COMMIT -> flag -> last_uid, and a crash anywhere refetches from the
+    oldest batch not yet recorded in inbox_state."""
     cfg = rt.config.imap
     source = f"imap:{cfg.mailbox}"
-    pending: tuple[PendingBatch, list[Fetched], int] | None = None
+    begun: tuple[PendingBatch, list[Fetched], int] | None = None        # raw committed, parsing
+    filed: tuple[list[Fetched], int, list[Result]] | None = None       # reactions committed, not flagged
     start, size = 0, min(batch_size, FIRST_BATCH)
     while start < len(uids):
         batch = uids[start:start + size]
@@ -121,18 +124,40 @@ def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], 
             results = filer.file_batch(items)          # commits; raises if the database fails
             _finish(rt, session, fetched, batch[-1], uidvalidity, results, report)
             continue
-        begun = filer.begin(items)                     # raw COMMIT; parsing starts in the workers
-        if pending is not None:
-            _finish(rt, session, pending[1], pending[2], uidvalidity, filer.complete(pending[0]), report)
-        pending = (begun, fetched, batch[-1])
-    if pending is not None:
-        _finish(rt, session, pending[1], pending[2], uidvalidity, filer.complete(pending[0]), report)
+        pending = filer.begin(items)                   # raw COMMIT; parsing starts in the workers
+        filed = _complete_while_flagging(rt, session, filer, begun, filed, uidvalidity, report)
+        begun = (pending, fetched, batch[-1])
+    filed = _complete_while_flagging(rt, session, filer, begun, filed, uidvalidity, report)
+    if filed is not None:
+        _finish(rt, session, filed[0], filed[1], uidvalidity, filed[2], report)
+
+
+def _complete_while_flagging(rt: Runtime, session: ImapSession, filer: Filer,
+                             begun: tuple[PendingBatch, list[Fetched], int] | None,
+                             filed: tuple[list[Fetched], int, list[Result]] | None, uidvalidity: int,
+                             report: PollReport) -> tuple[list[Fetched], int, list[Result]] | None:
+    """Flag ``filed`` (sent first, the answer read after) while ``begun`` is completed (reactions
+    COMMIT), then record ``filed`` in inbox_state; returns ``begun`` completed, to be flagged next.
+    Speed: the server's flag work, a rename per message in a maildir, runs beside the database
+    work instead of after it."""
+    flagging = session.mark_processed_send(f.uid for f in filed[0]) if filed is not None else None
+    completed = None if begun is None else (begun[1], begun[2], filer.complete(begun[0]))
+    if filed is not None:
+        session.mark_processed_wait(flagging)
+        _record(rt, filed[0], filed[1], uidvalidity, filed[2], report)
+    return completed
 
 
 def _finish(rt: Runtime, session: ImapSession, fetched: list[Fetched], last_uid: int, uidvalidity: int,
             results: list[Result], report: PollReport) -> None:
     """After a batch's reactions COMMIT: flag (or move) on the server, then advance last_uid."""
     session.mark_processed(f.uid for f in fetched)
+    _record(rt, fetched, last_uid, uidvalidity, results, report)
+
+
+def _record(rt: Runtime, fetched: list[Fetched], last_uid: int, uidvalidity: int, results: list[Result],
+            report: PollReport) -> None:
+    """After a batch is flagged (or moved) on the server: advance last_uid, count it."""
     store.set_inbox_state(rt.db, rt.config.imap.mailbox, uidvalidity, last_uid)
     report.fetched += len(fetched)
     report.too_large += sum(1 for f in fetched if f.too_large)
