@@ -15,6 +15,7 @@ from functools import lru_cache
 from email.message import Message
 
 from mailer.inbox.parse_mime import BodyParts, dsn_blocks
+from mailer.inbox.prefilter import may_hold_any
 
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+\-=']{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}")
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -34,23 +35,13 @@ _DAEMON_NAME_SEARCH = re.compile(f"(?=[{_DAEMON_NAME_FIRST}])" + _DAEMON_NAME.pa
 # One of these words (lower case) is in every match of _DAEMON_NAME; a From header whose
 # lower-cased form holds none of them is not searched (speed: the search tries the pattern at
 # each m, p, s and a of a person's name and address, ~1 us a From header; these `in` tests a
-# third of that). IGNORECASE lets three characters whose lower() is none of their letters match
-# one (İ, ı, ſ; tests/test_bounces.py checks every character): a name with one is searched.
+# third of that; İ, ı and ſ, which IGNORECASE lets match a letter otherwise, see prefilter.py).
 _DAEMON_NAME_WORDS = ("daemon", "postmaster", "delivery", "administrator", "antivirus", "gateway")
-_CASE_ODD = "\u0130\u0131\u017f"
 
 
 def _may_name_a_daemon(name: str) -> bool:
     """False when _DAEMON_NAME cannot match in ``name`` (see _DAEMON_NAME_WORDS)."""
-    if not name.isascii():
-        for odd in _CASE_ODD:
-            if odd in name:
-                return True
-    lowered = name.lower()
-    for word in _DAEMON_NAME_WORDS:
-        if word in lowered:
-            return True
-    return False
+    return may_hold_any(name, _DAEMON_NAME_WORDS)
 
 
 _BOUNCE_SUBJECT = re.compile(
