@@ -299,9 +299,9 @@ def test_batches_are_sized_to_a_byte_budget(seeded, imap_server, monkeypatch):
     sizes: list[int] = []
     real = poll.ImapSession.fetch
 
-    def counting(self, uids, max_bytes):
+    def counting(self, uids, max_bytes, **kw):
         sizes.append(len(uids))
-        return real(self, uids, max_bytes)
+        return real(self, uids, max_bytes, **kw)
 
     monkeypatch.setattr(poll.ImapSession, "fetch", counting)
     report = poll.poll_once(rt, batch_size=20)

@@ -124,16 +124,21 @@ class ImapSession:
         uids = self.c.search(["UID", f"{last_uid + 1}:*"])
         return sorted(u for u in uids if u > last_uid)
 
-    def fetch(self, uids: Sequence[int], max_bytes: int) -> list[Fetched]:
+    def larger_than(self, uids: Sequence[int], max_bytes: int) -> set[int]:
+        """Those of ``uids`` over ``max_bytes``: one ``UID SEARCH ... LARGER`` (a short answer)."""
+        return set(self.c.search(["UID", _uid_set(uids), "LARGER", str(max_bytes)])) if uids else set()
+
+    def fetch(self, uids: Sequence[int], max_bytes: int, *, large: set[int] | None = None) -> list[Fetched]:
         """Fetch ``uids`` (one batch) without setting \\Seen; over ``max_bytes`` only the header.
 
-        The big ones are found with one ``UID SEARCH ... LARGER`` (a short answer) rather than an
-        RFC822.SIZE fetch per message first: parsing that second FETCH answer cost the poller as
-        much as a third of a bare fetch. Messages are immutable, so the size cannot change between.
+        The big ones are found with ``larger_than`` (or given as ``large``, found for a whole
+        backlog at once) rather than an RFC822.SIZE fetch per message first: parsing that second
+        FETCH answer cost the poller as much as a third of a bare fetch. Messages are immutable,
+        so the size cannot change between.
         """
         if not uids:
             return []
-        large = set(self.c.search(["UID", _uid_set(uids), "LARGER", str(max_bytes)]))
+        large = self.larger_than(uids, max_bytes) if large is None else large.intersection(uids)
         small = [u for u in uids if u not in large]
         out: dict[int, Fetched] = {}
         if small:

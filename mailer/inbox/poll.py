@@ -110,10 +110,13 @@ def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], 
     begun: tuple[PendingBatch, list[Fetched], int] | None = None        # raw committed, parsing
     filed: tuple[list[Fetched], int, list[Result]] | None = None       # reactions committed, not flagged
     start, size = 0, min(batch_size, FIRST_BATCH)
+    # The messages over the size limit, for all of them in one search instead of one a batch (a
+    # round trip each; messages never change, so their sizes hold for the whole poll).
+    large = session.larger_than(uids, cfg.max_message_bytes)
     while start < len(uids):
         batch = uids[start:start + size]
         start += len(batch)
-        fetched = session.fetch(batch, cfg.max_message_bytes)
+        fetched = session.fetch(batch, cfg.max_message_bytes, large=large)
         # Bigger batches cost less per message (one commit, one flag command); the byte budget
         # keeps two batches in memory (the overlap below) small whatever the messages weigh.
         average = sum(len(f.raw) for f in fetched) / max(1, len(fetched))
