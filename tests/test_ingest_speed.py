@@ -339,28 +339,6 @@ def test_a_batch_is_flagged_after_its_commit_and_recorded_after_its_flag(seeded,
     assert recorded == sorted(recorded) and recorded[-1] == max(flags)
 
 
-def test_a_fetch_answer_read_before_an_earlier_stores_answer_files_that_one(imap_server, runtime):
-    """Commands sent one after another are answered in order: reading a FETCH answer first meets
-    the tagged answer of a STORE sent before it, which is filed for mark_processed_wait."""
-    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
-        c.login("demouser", "demopass")
-        c.multiappend("INBOX", [samples.reply(from_address=f"e{i}@x.example", subject="Hoi", body="Tekst " * i)
-                                for i in range(4)])
-    session = poll.open_session(runtime)
-    try:
-        session.select()
-        uids = session.uids_after(0)
-        flagging = session.mark_processed_send(uids[:2])
-        request = session.fetch_send(uids, runtime.config.imap.max_message_bytes, large=set())  # no SEARCH between
-        assert request.tag is not None
-        assert [f.uid for f in session.fetch_read(request)] == uids
-        session.mark_processed_wait(flagging)
-        flags = session.c.get_flags(uids)
-        assert [b"\\Seen" in flags[u] for u in uids] == [True, True, False, False]
-    finally:
-        session.close()
-
-
 def test_a_refused_store_is_an_error_not_a_silent_success(imap_server, runtime):
     with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
         c.login("demouser", "demopass")

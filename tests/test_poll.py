@@ -297,13 +297,13 @@ def test_batches_are_sized_to_a_byte_budget(seeded, imap_server, monkeypatch):
     small = [samples.reply(from_address=readers[i % 3].email, subject="Re: y", body=f"Kort {i}") for i in range(30)]
     _append(imap_server.port, *big, *small)
     sizes: list[int] = []
-    real = poll.ImapSession.fetch_send
+    real = poll.ImapSession.fetch
 
     def counting(self, uids, max_bytes, **kw):
         sizes.append(len(uids))
         return real(self, uids, max_bytes, **kw)
 
-    monkeypatch.setattr(poll.ImapSession, "fetch_send", counting)
+    monkeypatch.setattr(poll.ImapSession, "fetch", counting)
     report = poll.poll_once(rt, batch_size=20)
     assert report.filed == 42
     # first 3; then ~5 KB messages against a 20 KB budget: 3-4 at a time; small ones: up to 20

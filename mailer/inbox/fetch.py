@@ -40,15 +40,6 @@ class Fetched(NamedTuple):  # one per message: a named tuple is built in C (spee
     too_large: bool    # only the header was fetched
 
 
-class FetchRequest(NamedTuple):
-    """A batch asked for with ``ImapSession.fetch_send``: the UID FETCH of ``small`` is sent as
-    ``tag`` (None: not sent, ``fetch_read`` uses IMAPClient), ``large`` get their header only."""
-    uids: list[int]
-    small: list[int]
-    large: list[int]
-    tag: bytes | None
-
-
 class ImapSession:
     """``with ImapSession(cfg.imap, password) as s: s.select(); s.uids_after(n) ...``"""
 
@@ -145,50 +136,29 @@ class ImapSession:
         FETCH answer cost the poller as much as a third of a bare fetch. Messages are immutable,
         so the size cannot change between.
         """
-        return self.fetch_read(self.fetch_send(uids, max_bytes, large=large))
-
-    def fetch_send(self, uids: Sequence[int], max_bytes: int, *, large: set[int] | None = None) -> FetchRequest:
-        """``fetch`` in two halves: send the UID FETCH of the batch and return without reading its
-        answer, so the server can write it while the caller does other work; ``fetch_read`` reads
-        it, and must come before any other command on this session is sent."""
-        big = self.larger_than(uids, max_bytes) if large is None else large.intersection(uids)
-        small = [u for u in uids if u not in big]
-        imap = getattr(self.c, "_imap", None)
-        tag = None
-        if small and imap is not None:
-            tag = imap._command("UID", "FETCH", _uid_set(small), "(RFC822.SIZE BODY.PEEK[])")
-        return FetchRequest(list(uids), small, sorted(big), tag)
-
-    def fetch_read(self, request: FetchRequest) -> list[Fetched]:
-        """The messages of a ``fetch_send``, in the order of its UIDs."""
+        if not uids:
+            return []
+        large = self.larger_than(uids, max_bytes) if large is None else large.intersection(uids)
+        small = [u for u in uids if u not in large]
         out: dict[int, Fetched] = {}
-        if request.small:
-            bodies = self._read_bodies(request.tag, request.small) if request.tag is not None else None
+        if small:
+            bodies = self._fetch_bodies(small)
             if bodies is None:  # an answer the lean reader does not know: IMAPClient's full parser
                 bodies = {}
-                for uid, d in self.c.fetch(request.small, ["RFC822.SIZE", "BODY.PEEK[]"]).items():
+                for uid, d in self.c.fetch(small, ["RFC822.SIZE", "BODY.PEEK[]"]).items():
                     raw = d.get(b"BODY[]")
                     if raw is not None:
                         bodies[uid] = (bytes(raw), int(d.get(b"RFC822.SIZE", len(raw))))
             for uid, (raw, size) in bodies.items():
                 out[uid] = Fetched(uid, raw, size, False)
-        if request.large:
-            for uid, d in self.c.fetch(request.large, ["RFC822.SIZE", "BODY.PEEK[HEADER]"]).items():
+        if large:
+            for uid, d in self.c.fetch(sorted(large), ["RFC822.SIZE", "BODY.PEEK[HEADER]"]).items():
                 raw = d.get(b"BODY[HEADER]") or b""
                 out[uid] = Fetched(uid, bytes(raw), int(d.get(b"RFC822.SIZE", 0)), True)
-        return [out[u] for u in request.uids if u in out]
+        return [out[u] for u in uids if u in out]
 
     def _fetch_bodies(self, uids: Sequence[int]) -> dict[int, tuple[bytes, int]] | None:
-        """``UID FETCH (RFC822.SIZE BODY.PEEK[])`` of ``uids`` read straight off imaplib's
-        connection, or None (see ``_read_bodies``)."""
-        imap = getattr(self.c, "_imap", None)
-        if imap is None:
-            return None
-        return self._read_bodies(imap._command("UID", "FETCH", _uid_set(uids), "(RFC822.SIZE BODY.PEEK[])"), uids)
-
-    def _read_bodies(self, tag: bytes, uids: Sequence[int]) -> dict[int, tuple[bytes, int]] | None:
-        """The answer to the UID FETCH ``tag`` of ``uids``, read straight off imaplib's connection,
-        or None.
+        """``UID FETCH (RFC822.SIZE BODY.PEEK[])`` read straight off imaplib's connection, or None.
 
         IMAPClient's general response parser tokenises every FETCH item in Python: 65 us a
         message here against 40 us for imaplib alone, a tenth of what the poller spends per
@@ -196,7 +166,11 @@ class ImapSession:
         (the message) with UID and size around it; anything else (no UID, two literals, an
         unknown shape) returns None and the caller uses IMAPClient.
         """
-        typ, answers = _read_fetch_answer(self.c._imap, tag, "UID FETCH")
+        imap = getattr(self.c, "_imap", None)
+        if imap is None:
+            return None
+        tag = imap._command("UID", "FETCH", _uid_set(uids), "(RFC822.SIZE BODY.PEEK[])")
+        typ, answers = _read_fetch_answer(imap, tag, "UID FETCH")
         if typ != "OK" or answers is None:
             return None
         out: dict[int, tuple[bytes, int]] = {}
@@ -273,9 +247,8 @@ def _read_fetch_answer(imap: imaplib.IMAP4, tag: bytes, name: str
     dict first: 9 us of CPU a 2 KB message here, this about 5 (tests/test_ingest_speed.py checks
     it against IMAPClient on a real server). It keeps imaplib's rules: the same line reader and
     limit, EOF and unterminated lines are ``abort``, BAD is ``error``, BYE is noticed before and
-    after, the answer to a command sent earlier and other untagged answers (EXISTS, EXPUNGE,
-    OK [...]) go where imaplib files them, and untagged FETCH lines without a literal (flag
-    updates) are dropped, as ``uid()`` dropped them.
+    after, other untagged answers (EXISTS, EXPUNGE, OK [...]) go where imaplib files them, and
+    untagged FETCH lines without a literal (flag updates) are dropped, as ``uid()`` dropped them.
     """
     prefix = tag + b" "
     answers: list[tuple[bytes, bytes, bytes]] | None = []
@@ -310,13 +283,6 @@ def _read_fetch_answer(imap: imaplib.IMAP4, tag: bytes, name: str
                 answers.append((line, data, tail))
             else:
                 answers = None
-            continue
-        tagged = imap.tagre.match(line)
-        if tagged is not None:  # the answer to a command sent before this one: filed as imaplib files it
-            other = tagged.group("tag")
-            if other not in imap.tagged_commands:
-                raise imap.abort(f"command: {name} => unexpected tagged response: {line[:200]!r}")
-            imap.tagged_commands[other] = (tagged.group("type").decode("ascii"), [tagged.group("data")])
             continue
         mo = imaplib.Untagged_response.match(line)  # type: ignore[attr-defined]  # module-level, untyped
         dat2 = None

@@ -19,7 +19,7 @@ from ..db import background_checkpoints
 from ..errors import ImapUnavailable
 from ..runtime import Runtime
 from . import store
-from .fetch import CONNECTION_ERRORS, Fetched, FetchRequest, ImapSession
+from .fetch import CONNECTION_ERRORS, Fetched, ImapSession
 from .pipeline import Duplicate, FiledReaction, Filer, Incoming, PendingBatch, Result
 
 log = logging.getLogger(__name__)
@@ -113,34 +113,24 @@ def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], 
     # The messages over the size limit, for all of them in one search instead of one a batch (a
     # round trip each; messages never change, so their sizes hold for the whole poll).
     large = session.larger_than(uids, cfg.max_message_bytes)
-
-    def ask_next() -> FetchRequest | None:
-        nonlocal start
-        if start >= len(uids):
-            return None
+    while start < len(uids):
         batch = uids[start:start + size]
         start += len(batch)
-        return session.fetch_send(batch, cfg.max_message_bytes, large=large)
-
-    request = ask_next()
-    while request is not None:
-        fetched = session.fetch_read(request)
+        fetched = session.fetch(batch, cfg.max_message_bytes, large=large)
         # Bigger batches cost less per message (one commit, one flag command); the byte budget
-        # keeps the batches in memory (the overlap below) small whatever the messages weigh.
+        # keeps two batches in memory (the overlap below) small whatever the messages weigh.
         average = sum(len(f.raw) for f in fetched) / max(1, len(fetched))
         size = max(1, min(batch_size, int(BATCH_BYTES / max(average, 1.0))))
         items = [Incoming(f.raw, source, uidvalidity, f.uid, f.size if f.too_large else None)
                  for f in fetched]
-        last_uid = request.uids[-1]
         if not filer.workers:
             results = filer.file_batch(items)          # commits; raises if the database fails
-            _finish(rt, session, fetched, last_uid, uidvalidity, results, report)
-            request = ask_next()
+            _finish(rt, session, fetched, batch[-1], uidvalidity, results, report)
             continue
         pending = filer.begin(items)                   # raw COMMIT; parsing starts in the workers
-        filed, request = _complete_while_flagging(rt, session, filer, begun, filed, uidvalidity, report, ask_next)
-        begun = (pending, fetched, last_uid)
-    filed, _ = _complete_while_flagging(rt, session, filer, begun, filed, uidvalidity, report, lambda: None)
+        filed = _complete_while_flagging(rt, session, filer, begun, filed, uidvalidity, report)
+        begun = (pending, fetched, batch[-1])
+    filed = _complete_while_flagging(rt, session, filer, begun, filed, uidvalidity, report)
     if filed is not None:
         _finish(rt, session, filed[0], filed[1], uidvalidity, filed[2], report)
 
@@ -148,20 +138,17 @@ def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], 
 def _complete_while_flagging(rt: Runtime, session: ImapSession, filer: Filer,
                              begun: tuple[PendingBatch, list[Fetched], int] | None,
                              filed: tuple[list[Fetched], int, list[Result]] | None, uidvalidity: int,
-                             report: PollReport, ask_next: Callable[[], FetchRequest | None],
-                             ) -> tuple[tuple[list[Fetched], int, list[Result]] | None, FetchRequest | None]:
-    """Flag ``filed`` and ask for the next batch (both commands sent first, their answers read
-    after) while ``begun`` is completed (reactions COMMIT), then record ``filed`` in inbox_state.
-    Returns ``begun`` completed, to be flagged next, and the request for the next batch, whose
-    answer the caller reads next. Speed: the server's flag work (a rename per message in a
-    maildir) and the writing of the next batch run beside the database work instead of after it."""
+                             report: PollReport) -> tuple[list[Fetched], int, list[Result]] | None:
+    """Flag ``filed`` (sent first, the answer read after) while ``begun`` is completed (reactions
+    COMMIT), then record ``filed`` in inbox_state; returns ``begun`` completed, to be flagged next.
+    Speed: the server's flag work, a rename per message in a maildir, runs beside the database
+    work instead of after it."""
     flagging = session.mark_processed_send(f.uid for f in filed[0]) if filed is not None else None
-    request = ask_next()
     completed = None if begun is None else (begun[1], begun[2], filer.complete(begun[0]))
     if filed is not None:
         session.mark_processed_wait(flagging)
         _record(rt, filed[0], filed[1], uidvalidity, filed[2], report)
-    return completed, request
+    return completed
 
 
 def _finish(rt: Runtime, session: ImapSession, fetched: list[Fetched], last_uid: int, uidvalidity: int,
