@@ -161,6 +161,10 @@ def main() -> dict[str, object]:
                   f" {PARSE_WORKERS} parser workers {workers_cpu / report.fetched * 1e6:.0f} us")
             print(f"         ({report.summary()})")
             counts = store.counts(rt.db)
+            if report.filed != len(messages) or counts["reactions"] != len(messages):
+                # A rate over a poll that left messages behind says nothing: stop rather than report it.
+                raise SystemExit(f"round {n + 1} filed {report.filed} of {len(messages)} replies"
+                                 f" ({counts['reactions']} reactions stored): the poller lost messages")
             kinds = {r[0]: r[1] for r in rt.db.execute("SELECT attribution, COUNT(*) FROM reactions GROUP BY 1")}
             rt.close()
 
