@@ -328,7 +328,8 @@ def test_a_batch_is_flagged_after_its_commit_and_recorded_after_its_flag(seeded,
         at = events.index(("sent", last))
         assert ("committed", last) in events[:at]                 # flag after its own commit
         answered = kinds.index("answered", at)
-        assert "committed" in kinds[at:answered]                  # ... while the next one was completed
+        if last != sent[-1]:                                      # (the last batch has no next one)
+            assert "committed" in kinds[at:answered]              # ... while the next one was completed
         assert events.index(("recorded", last)) > answered         # last_uid after the flag's answer
     recorded = [last for kind, last in events if kind == "recorded"][1:]  # [0]: the UIDVALIDITY row
     with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:

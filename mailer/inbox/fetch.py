@@ -184,22 +184,7 @@ class ImapSession:
 
     def mark_processed(self, uids: Iterable[int]) -> None:
         """Flag \\Seen, or move to ``processed_folder`` (created when missing). Never deletes."""
-        uids = list(uids)
-        if not uids:
-            return
-        # As ranges ("1:1000"), not a list of 1,000 numbers: a short command for both sides.
-        which = _uid_set(uids)
-        folder = self.cfg.processed_folder
-        if not folder:
-            self.c.add_flags(which, [b"\\Seen"], silent=True)
-            return
-        if not self.c.folder_exists(folder):
-            self.c.create_folder(folder)
-        self.c.add_flags(which, [b"\\Seen"], silent=True)
-        if "MOVE" in self.capabilities():
-            self.c.move(which, folder)
-        else:  # without MOVE: copy and leave the original flagged \Seen (no expunge: nothing is deleted)
-            self.c.copy(which, folder)
+        self.mark_processed_wait(self.mark_processed_send(uids))
 
     def mark_processed_send(self, uids: Iterable[int]) -> bytes | None:
         """``mark_processed`` without waiting for the answer: IMAP lets a client send a command
@@ -208,11 +193,24 @@ class ImapSession:
         the STORE is sent and its tag returned for ``mark_processed_wait``, which must come
         before any other command on this session; a move is done whole here (None)."""
         uids = list(uids)
-        imap = getattr(self.c, "_imap", None)
-        if not uids or self.cfg.processed_folder or imap is None:
-            self.mark_processed(uids)
+        if not uids:
             return None
-        return imap._command("UID", "STORE", _uid_set(uids), "+FLAGS.SILENT", "(\\Seen)")
+        # As ranges ("1:1000"), not a list of 1,000 numbers: a short command for both sides.
+        which = _uid_set(uids)
+        folder = self.cfg.processed_folder
+        imap = getattr(self.c, "_imap", None)
+        if not folder and imap is not None:
+            return imap._command("UID", "STORE", which, "+FLAGS.SILENT", "(\\Seen)")
+        if folder and not self.c.folder_exists(folder):
+            self.c.create_folder(folder)
+        self.c.add_flags(which, [b"\\Seen"], silent=True)
+        if not folder:
+            return None
+        if "MOVE" in self.capabilities():
+            self.c.move(which, folder)
+        else:  # without MOVE: copy and leave the original flagged \Seen (no expunge: nothing is deleted)
+            self.c.copy(which, folder)
+        return None
 
     def mark_processed_wait(self, tag: bytes | None) -> None:
         """The answer to ``mark_processed_send``; raises if the server refused the STORE."""
