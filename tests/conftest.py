@@ -7,12 +7,35 @@ import re
 from pathlib import Path
 
 import pytest
+from imapclient import IMAPClient
 
 from mailer.config import PROJECT_ROOT, Config, load_config
 from mailer.localservers import LocalImapServer, LocalSmtpServer
 from mailer.runtime import Runtime
 
 DATA = Path(__file__).parent / "data"
+
+
+def imap_client(port: int) -> IMAPClient:
+    """A logged-in client of the ``imap_server`` fixture's mailbox (the test's own connection)."""
+    c = IMAPClient("127.0.0.1", port=port, ssl=False)
+    c.login("demouser", "demopass")
+    return c
+
+
+def append_to(port: int, *messages: bytes, folder: str = "INBOX") -> None:
+    """Put ``messages`` in ``folder`` of the ``imap_server`` fixture, in one MULTIAPPEND."""
+    if messages:
+        with imap_client(port) as c:
+            c.multiappend(folder, list(messages))
+
+
+def flags_of(port: int, folder: str = "INBOX") -> dict[int, tuple]:
+    """UID -> flags of every message in ``folder`` of the ``imap_server`` fixture."""
+    with imap_client(port) as c:
+        c.select_folder(folder, readonly=True)
+        uids = c.search("ALL")
+        return c.get_flags(uids) if uids else {}
 
 
 @pytest.fixture(autouse=True)

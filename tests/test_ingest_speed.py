@@ -14,9 +14,9 @@ from email.utils import getaddresses, parseaddr
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
+from conftest import append_to, flags_of, imap_client
 from mailer import tokens, triage
 from mailer.db import background_checkpoints
 from mailer.inbox import parse, pipeline, poll, samples, store
@@ -266,16 +266,11 @@ def test_poller_with_workers_files_everything_once_and_flags_it(seeded, imap_ser
     monkeypatch.setattr(pipeline, "POOL_MIN", 16)
     messages = _replies(rt, issues, readers, 130)
     messages.append(messages[5])  # the same mail twice, in another batch
-    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
-        c.login("demouser", "demopass")
-        c.multiappend("INBOX", messages)
+    append_to(imap_server.port, *messages)
     report = poll.poll_once(rt, batch_size=25)
     assert report.fetched == 131 and report.filed == 130 and report.duplicates == 1
     assert store.counts(rt.db) == {"raw_messages": 130, "reactions": 130}
-    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
-        c.login("demouser", "demopass")
-        c.select_folder("INBOX", readonly=True)
-        flags = c.get_flags(c.search("ALL"))
+    flags = flags_of(imap_server.port)
     assert len(flags) == 131 and all(b"\\Seen" in f for f in flags.values())
     assert store.get_inbox_state(rt.db, "INBOX").last_uid == max(flags)
     assert poll.poll_once(rt).fetched == 0
@@ -289,9 +284,7 @@ def test_a_batch_is_flagged_after_its_commit_and_recorded_after_its_flag(seeded,
     rt, issues, readers = seeded
     monkeypatch.setattr(poll, "PARSE_POOL_MIN_BACKLOG", 100)
     monkeypatch.setattr(pipeline, "POOL_MIN", 16)
-    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
-        c.login("demouser", "demopass")
-        c.multiappend("INBOX", _replies(rt, issues, readers, 130))
+    append_to(imap_server.port, *_replies(rt, issues, readers, 130))
     events: list[tuple[str, object]] = []
     real_complete, real_send, real_wait = Filer.complete, fetch.ImapSession.mark_processed_send, \
         fetch.ImapSession.mark_processed_wait
@@ -332,18 +325,13 @@ def test_a_batch_is_flagged_after_its_commit_and_recorded_after_its_flag(seeded,
             assert "committed" in kinds[at:answered]              # ... while the next one was completed
         assert events.index(("recorded", last)) > answered         # last_uid after the flag's answer
     recorded = [last for kind, last in events if kind == "recorded"][1:]  # [0]: the UIDVALIDITY row
-    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
-        c.login("demouser", "demopass")
-        c.select_folder("INBOX", readonly=True)
-        flags = c.get_flags(c.search("ALL"))
+    flags = flags_of(imap_server.port)
     assert len(flags) == 130 and all(b"\\Seen" in f for f in flags.values())
     assert recorded == sorted(recorded) and recorded[-1] == max(flags)
 
 
 def test_a_refused_store_is_an_error_not_a_silent_success(imap_server, runtime):
-    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
-        c.login("demouser", "demopass")
-        c.append("INBOX", samples.reply(from_address="a@x.example", subject="Hoi", body="Tekst"))
+    append_to(imap_server.port, samples.reply(from_address="a@x.example", subject="Hoi", body="Tekst"))
     session = poll.open_session(runtime)
     try:
         session.select()
@@ -403,9 +391,7 @@ def test_lean_fetch_reads_what_imapclient_reads(imap_server, runtime):
         samples.reply(from_address="b@x.example", subject="Één", body="Ångström café, 8-bit: ü"),
         *[samples.reply(from_address=f"c{i}@x.example", subject="Hoi", body="Tekst " * i) for i in range(5)],
     ]
-    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as c:
-        c.login("demouser", "demopass")
-        c.multiappend("INBOX", tricky)
+    append_to(imap_server.port, *tricky)
     session = poll.open_session(runtime)
     try:
         session.select()
@@ -456,9 +442,8 @@ def test_lean_fetch_keeps_imaplibs_rules_for_other_answers(imap_server, runtime)
     from mailer.inbox.fetch import _read_fetch_answer
 
     first = [samples.reply(from_address=f"d{i}@x.example", subject="Hoi", body="Tekst " * i) for i in range(4)]
-    with IMAPClient("127.0.0.1", port=imap_server.port, ssl=False) as other:
-        other.login("demouser", "demopass")
-        other.multiappend("INBOX", first)
+    append_to(imap_server.port, *first)
+    with imap_client(imap_server.port) as other:
         session = poll.open_session(runtime)
         try:
             session.select()

@@ -7,33 +7,13 @@ import threading
 import time
 
 import pytest
-from imapclient import IMAPClient
 
 from mailer import tokens
 from mailer.config import load_config
 from mailer.errors import ImapUnavailable
 from mailer.inbox import parse, poll, samples, store
 from mailer.runtime import Runtime
-from conftest import write_config
-
-
-def _client(port: int) -> IMAPClient:
-    c = IMAPClient("127.0.0.1", port=port, ssl=False)
-    c.login("demouser", "demopass")
-    return c
-
-
-def _append(port: int, *messages: bytes, folder: str = "INBOX") -> None:
-    with _client(port) as c:
-        for m in messages:
-            c.append(folder, m)
-
-
-def _flags(port: int, folder: str = "INBOX") -> dict[int, tuple]:
-    with _client(port) as c:
-        c.select_folder(folder, readonly=True)
-        uids = c.search("ALL")
-        return c.get_flags(uids) if uids else {}
+from conftest import append_to as _append, flags_of as _flags, write_config
 
 
 @pytest.fixture
