@@ -287,7 +287,7 @@ def test_english_is_one_click_away(client, data):
 def test_every_team_string_has_a_dutch_translation():
     from babel.messages.pofile import read_po
 
-    from mailer.config import PROJECT_ROOT
+    from conftest import PROJECT_ROOT
     from mailer.web import team
 
     with open(PROJECT_ROOT / "templates/i18n/nl/LC_MESSAGES/team.po", "rb") as fh:
