@@ -20,7 +20,7 @@ from .web.server import ServerThread
 
 log = logging.getLogger(__name__)
 
-STOP_SECONDS = 3.5   # what Service.stop waits for, so that the process is gone within 5 s of a SIGTERM
+STOP_SECONDS = 3.0   # what Service.stop waits for, so that the process is gone within 5 s of a SIGTERM
 
 
 @dataclass

@@ -108,5 +108,6 @@ def start_scheduler(rt: Runtime, *, poll_interval: int | None = None,
 def stop_scheduler(scheduler: BackgroundScheduler, timeout: float) -> bool:
     """No more ticks; wait up to ``timeout`` s for a run in progress. False when one is still running
     (a send or a poll: both are safe to cut off, and resume at the next start)."""
-    scheduler.shutdown(wait=False)
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
     return _RUNNING.wait_idle(timeout)
