@@ -31,10 +31,10 @@ def login() -> ResponseReturnValue:
             user = guard.log_in(db(), request.remote_addr or "", name, request.form.get("password", ""))
         except auth.LoginRefused as exc:
             if exc.status == 429:
-                error = _("Too many log-in attempts from your address: wait %(seconds)s seconds and try again.",
+                error = _("Too many log-in attempts from your address. Try again in %(seconds)s s.",
                           seconds=exc.retry_after)
             else:
-                error = _("Many log-ins at once: wait %(seconds)s seconds and try again.", seconds=exc.retry_after)
+                error = _("Many people are logging in at once. Try again in %(seconds)s s.", seconds=exc.retry_after)
             resp = Response(render("login.html", error=error, name=name, next=next_url), status=exc.status)
             resp.headers["Retry-After"] = str(exc.retry_after)
             return resp
