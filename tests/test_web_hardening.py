@@ -125,6 +125,10 @@ def test_the_back_off_grows_and_a_success_clears_it():
     assert attempt() == "checked"
     now[0] += auth.FORGET_AFTER + 1
     assert [attempt("b") for _ in range(auth.FREE_FAILURES)] == ["checked"] * auth.FREE_FAILURES
+    # One IPv6 /64 is one client: its addresses share the allowance.
+    assert [attempt(f"2001:db8:1:2::{i}") for i in range(auth.FREE_FAILURES)] == ["checked"] * auth.FREE_FAILURES
+    assert attempt("2001:db8:1:2:ffff::1") == "refused 1"
+    assert attempt("2001:db8:1:3::1") == "checked"
 
 
 def test_known_and_unknown_names_get_the_same_answer_and_the_same_work(rt):

@@ -11,6 +11,7 @@ password change delete it, and it lapses after ``IDLE_LIMIT`` without a request.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 import threading
 import time
@@ -147,6 +148,17 @@ def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User:
     return found.user
 
 
+def _client_key(address: str) -> str:
+    """An IPv6 client is its /64 (one household or server has the whole block); IPv4 as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 @dataclass
 class _Client:
     failures: int = 0      # attempts not (yet) known to have succeeded, counted before hashing
@@ -168,7 +180,9 @@ class LoginGuard:
         self._lock = threading.Lock()
         self._now = clock
 
-    def _admit(self, client: str) -> None:
+    def admit(self, client: str) -> None:
+        """Count an attempt from ``client`` about to be checked, or raise ``LoginRefused``."""
+        client = _client_key(client)
         now = self._now()
         with self._lock:
             rec = self._clients.get(client)
@@ -190,18 +204,19 @@ class LoginGuard:
                 for key in [k for k, v in self._clients.items() if now - v.last > FORGET_AFTER]:
                     del self._clients[key]
 
-    def _succeeded(self, client: str) -> None:
+    def clear(self, client: str) -> None:
+        """``client`` logged in: its failures are forgiven."""
         with self._lock:
-            self._clients.pop(client, None)
+            self._clients.pop(_client_key(client), None)
 
     def log_in(self, db: sqlite_utils.Database, client: str, name: str, password: str) -> User:
         """``authenticate`` behind the client's back-off and the global limit.
 
         Raises ``LoginRefused`` (nothing hashed) or ``LoginFailed``.
         """
-        self._admit(client)
+        self.admit(client)
         user = authenticate(db, name, password)
-        self._succeeded(client)
+        self.clear(client)
         return user
 
 

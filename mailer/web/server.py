@@ -42,8 +42,8 @@ class ServerThread:
         self.host = host
         # One listening socket gives a server with effective_port; a name such as "localhost" that
         # resolves to several addresses gives one that lists them in effective_listen.
-        port = getattr(self.server, "effective_port", None)
-        self.port: int = int(port if port is not None else self.server.effective_listen[0][1])
+        bound = getattr(self.server, "effective_port", None)
+        self.port: int = int(bound if bound is not None else self.server.effective_listen[0][1])
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
 
