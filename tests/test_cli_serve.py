@@ -16,7 +16,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from mailer import newsletters
+from mailer.stores import newsletters
 from mailer.web import auth
 from mailer.compose.parse import find_newsletter
 from mailer.config import load_config

@@ -1,4 +1,4 @@
-"""The triage store: views, counts, search with accent folding, actions and their history."""
+"""Triage: views, counts, search with accent folding, actions and their history."""
 
 from __future__ import annotations
 
@@ -136,11 +136,11 @@ def test_tags_assignee_and_notes(rt, filed):
     assert [r.id for r in triage.list_reactions(rt.db, triage.Filters(tag="boek")).items] == [filed["coop"]]
     with pytest.raises(InvalidInput):
         triage.add_tag(rt.db, [filed["coop"]], "   ", "anna")
-    triage.assign(rt.db, [filed["coop"]], "anna", "anna")
+    triage.assign(rt.db, [filed["coop"]], "anna", "anna", team=auth.user_names(rt.db))
     assert [r.id for r in triage.list_reactions(rt.db, triage.Filters(assignee="anna")).items] == [filed["coop"]]
     assert triage.list_reactions(rt.db, triage.Filters(assignee="-")).total == 2
     with pytest.raises(InvalidInput):
-        triage.assign(rt.db, [filed["coop"]], "onbekend", "anna")
+        triage.assign(rt.db, [filed["coop"]], "onbekend", "anna", team=auth.user_names(rt.db))
     triage.add_note(rt.db, filed["coop"], "Bellen voor het boek", "anna")
     d = triage.get_reaction(rt.db, filed["coop"])
     assert d.summary.tags == ("boek",) and d.summary.assignee == "anna"
@@ -176,7 +176,7 @@ def test_overview_counts_deliveries_unsubscribes_and_reactions_per_theme(rt, fil
     assert [(t.slug, t.count) for t in ov.per_theme] == [
         ("kracht-van-het-collectief", 1), ("de-nieuwe-makers", 1), ("groeipijn", 0)]
     assert ov.per_kind == {"reaction": 2, "auto_reply": 1}
-    summaries = {n.slug: n for n in triage.newsletters(db)}
+    summaries = {n.slug: n for n in triage.newsletters_with_counts(db)}
     assert summaries[nl.slug].reactions == 2 and summaries[nl.slug].new == 2
     with pytest.raises(NotFound):
         triage.overview(db, "nope")

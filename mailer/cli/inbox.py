@@ -106,13 +106,14 @@ def reactions_list(newsletter: str | None, theme: str | None, status: str | None
     Example:
       mailer reactions list --theme groeipijn --status nieuw
     """
-    from .. import newsletters
-    from ..inbox.store import list_reactions
+    from ..stores import newsletters, reactions
 
     rt = get_runtime()
     if newsletter:
         newsletters.get(rt.db, newsletter)  # NotFound with the fix when the slug is wrong
-    rows = list_reactions(rt.db, newsletter=newsletter, theme=theme, status=status, kind=kind, limit=limit)
+    wanted = reactions.ReactionFilter(newsletter=newsletter or "", theme=theme or "", status=status or "",
+                                      kind=kind or "all")
+    rows = reactions.list_rows(rt.db, wanted, limit=limit)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
         return

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple, Protocol
 
 import sqlite_utils
 
-from .. import newsletters, tokens
+from .. import tokens
+from ..stores import newsletters
 from ..errors import TokenError
 from . import similarity, store
 

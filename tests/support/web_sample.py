@@ -20,7 +20,7 @@ import sqlite_utils
 
 from mailer.compose.model import Newsletter, Section, Theme
 from mailer.inbox.store import index_reactions
-from mailer.newsletters import NewsletterRow, sync
+from mailer.stores.newsletters import NewsletterRow, sync
 
 
 @dataclass
@@ -136,7 +136,7 @@ def seed(db: sqlite_utils.Database, count: int, *, newsletters: int = 6, rng: ra
     rng = rng or random.Random(42)
     rows = [add_newsletter(db, slug=f"2026-{i:02d}-nummer-{i}", title=f"Nummer {i}",
                            themes=tuple(rng.sample(THEMES, 3))) for i in range(1, newsletters + 1)]
-    from mailer.newsletters import theme_slugs
+    from mailer.stores.newsletters import theme_slugs
     nl_themes = {r.id: theme_slugs(db, r.id) for r in rows}
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     kinds = ["reaction"] * 85 + ["auto_reply"] * 8 + ["bounce"] * 5 + ["other"] * 2
