@@ -15,11 +15,23 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import InvalidInput, NotFound
-from .reactions_query import (  # noqa: F401  (the store's public listing API)
+from .reactions_query import (
     DEFAULT_KINDS, EVERY_KIND, FACETS, KINDS, NONE, PER_PAGE, STATUSES, FacetValue, ReactionFilter, ReactionPage,
     ReactionRow, ReactionSummary, attribution_summary, counts, export_rows, facet_counts, fts_query, list_page,
     list_rows, neighbours, summaries, summary,
 )
+
+__all__ = [
+    # lists, from reactions_query
+    "DEFAULT_KINDS", "EVERY_KIND", "FACETS", "KINDS", "NONE", "PER_PAGE", "STATUSES", "FacetValue", "ReactionFilter",
+    "ReactionPage", "ReactionRow", "ReactionSummary", "attribution_summary", "counts", "export_rows", "facet_counts",
+    "fts_query", "list_page", "list_rows", "neighbours", "summaries", "summary",
+    # one reaction, the team's changes, per newsletter, one person
+    "Attachment", "AttachmentInfo", "Erased", "Event", "Filing", "NewsletterCounts", "Note", "PersonsReaction",
+    "ReactionRecord", "add_note", "add_tag", "attachment", "attachments_of", "counts_of_newsletter",
+    "counts_per_newsletter", "erase_for_subscriber", "events", "filings", "for_subscriber", "get_record", "notes",
+    "raw_message", "record_event", "remove_tag", "set_assignee", "set_filing", "set_status",
+]
 
 
 @dataclass(frozen=True)
