@@ -22,8 +22,6 @@ SQL_NOT_YET_MOVED = {
     "mailer/inbox/store.py",   # TODO(merge): remove (raw messages, filing, inbox state -> stores)
     "mailer/send/ledger.py",   # TODO(merge): remove (deliveries -> stores.deliveries)
     "mailer/send/sender.py",   # TODO(merge): remove
-    "mailer/web/auth.py",      # TODO(merge): remove (users -> stores.users)
-    "mailer/web/sample.py",    # TODO(merge): remove (test data builder, moving to tests/support/)
 }
 
 # Uppercase SQL as this code writes it; lowercase words in prose ("release", "select") do not match.

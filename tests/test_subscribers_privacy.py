@@ -12,7 +12,7 @@ from conftest import write_config
 from mailer.config import load_config
 from mailer.errors import NotFound
 from mailer.runtime import Runtime
-from mailer.web.sample import SampleReaction, add_newsletter, insert_reaction
+from support.web_sample import SampleReaction, add_newsletter, insert_reaction
 from subscribers import privacy, store
 
 ILSE = "ilse@buurtmaalnoord.example.nl"

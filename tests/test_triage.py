@@ -136,11 +136,11 @@ def test_tags_assignee_and_notes(rt, filed):
     assert [r.id for r in triage.list_reactions(rt.db, triage.Filters(tag="boek")).items] == [filed["coop"]]
     with pytest.raises(InvalidInput):
         triage.add_tag(rt.db, [filed["coop"]], "   ", "anna")
-    triage.assign(rt.db, [filed["coop"]], "anna", "anna", team=auth.user_names(rt.db))
+    triage.assign(rt.db, [filed["coop"]], "anna", "anna")
     assert [r.id for r in triage.list_reactions(rt.db, triage.Filters(assignee="anna")).items] == [filed["coop"]]
     assert triage.list_reactions(rt.db, triage.Filters(assignee="-")).total == 2
     with pytest.raises(InvalidInput):
-        triage.assign(rt.db, [filed["coop"]], "onbekend", "anna", team=auth.user_names(rt.db))
+        triage.assign(rt.db, [filed["coop"]], "onbekend", "anna")
     triage.add_note(rt.db, filed["coop"], "Bellen voor het boek", "anna")
     d = triage.get_reaction(rt.db, filed["coop"])
     assert d.summary.tags == ("boek",) and d.summary.assignee == "anna"

@@ -3,13 +3,13 @@ notes. Each change is recorded in the reaction's history with who and when."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 import sqlite_utils
 
 from ..db import transaction, utcnow
 from ..errors import InvalidInput, NotFound
-from ..stores import newsletters, reactions
+from ..stores import newsletters, reactions, users
 from ..stores.reactions import STATUSES
 
 
@@ -79,11 +79,10 @@ def remove_tag(db: sqlite_utils.Database, ids: Sequence[int], tag: str, actor: s
     return changed
 
 
-def assign(db: sqlite_utils.Database, ids: Sequence[int], assignee: str, actor: str, *,
-           team: Collection[str]) -> int:
-    """Give reactions to a member of ``team`` ("" = nobody); returns how many changed."""
+def assign(db: sqlite_utils.Database, ids: Sequence[int], assignee: str, actor: str) -> int:
+    """Give reactions to a team member ("" = nobody); returns how many changed."""
     assignee = assignee.strip()
-    if assignee and assignee not in team:
+    if assignee and not users.name_taken(db, assignee):
         raise InvalidInput(f"'{assignee}' is not a team member: add them with 'mailer users add {assignee}'")
     now, changed = utcnow(), 0
     with transaction(db):

@@ -88,7 +88,7 @@ def _apply(ids: list[int], action: str) -> int:
     if action == "untag":
         return triage.remove_tag(db(), ids, form.get("tag", ""), _actor())
     if action == "assign":
-        return triage.assign(db(), ids, form.get("assignee", ""), _actor(), team=auth.user_names(db()))
+        return triage.assign(db(), ids, form.get("assignee", ""), _actor())
     raise MailerError(_("Choose an action first."))
 
 
