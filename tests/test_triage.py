@@ -171,7 +171,7 @@ def test_overview_counts_deliveries_unsubscribes_and_reactions_per_theme(rt, fil
                    " VALUES (?,?,?,?,?,?)", [nl.id, s.id, s.email, f"<m{i}@x>", status, utcnow()])
     subs.set_status(db, 1, "unsubscribed")
     ov = triage.overview(db, nl.slug)
-    assert ov.deliveries == {"sent": 3, "failed": 1, "bounced": 1}
+    assert {state: n for state, n in ov.deliveries.items() if n} == {"sent": 3, "failed": 1, "bounced": 1}
     assert ov.unsubscribed_after == 1
     assert [(t.slug, t.count) for t in ov.per_theme] == [
         ("kracht-van-het-collectief", 1), ("de-nieuwe-makers", 1), ("groeipijn", 0)]
