@@ -15,9 +15,11 @@ def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
     app.extensions["mailer_runtime"] = runtime
 
     from subscribers.web import bp as public_bp
+    from .archive import bp as archive_bp
     from .team import bp as team_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(archive_bp)
     app.register_blueprint(team_bp, url_prefix="/team")
     return app
 
