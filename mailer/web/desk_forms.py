@@ -188,7 +188,7 @@ def check_source(text: str, templates_dir: Path, tz: ZoneInfo, path: Path, resul
     try:
         nl = parse_newsletter(data, path, tz)
     except MailerError as exc:
-        result.errors[key] = _("The file would not be valid: %(error)s", error=_without_path(str(exc), path))
+        result.errors[key] = _("The file would not be valid: %(error)s", error=without_path(str(exc), path))
         return result
     try:
         compile_newsletter(nl, templates_dir, language=nl.language, **compile_args)
@@ -204,7 +204,7 @@ def check_source(text: str, templates_dir: Path, tz: ZoneInfo, path: Path, resul
     return result
 
 
-def _without_path(message: str, path: Path) -> str:
+def without_path(message: str, path: Path) -> str:
     """The parser's message without the server's folder ("line 12: ...")."""
     prefix = f"{path}:"
     if message.startswith(prefix):

@@ -209,10 +209,11 @@ def desk_edit(name: str) -> Response:
     f = _open(name)
     if f is None:
         return not_found()
-    mode = "source" if request.args.get("mode") == "source" or f.draft is None else "form"
-    errors = {"source": _("The file cannot be read: %(error)s", error=f.problem)} if f.problem else {}
-    if mode == "form" and f.problem:
-        errors = {"form": _("The file cannot be read: %(error)s", error=f.problem)}
+    wanted = request.args.get("mode")
+    # A file that does not parse opens as text: the form could not show all of it faithfully.
+    mode = "source" if wanted == "source" or f.draft is None or (f.problem and wanted != "form") else "form"
+    problem = _("The file cannot be read: %(error)s", error=desk_forms.without_path(f.problem, f.path))
+    errors = {("source" if mode == "source" else "form"): problem} if f.problem else {}
     return _editor(f, f.draft, errors=errors, mode=mode)
 
 
