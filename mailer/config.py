@@ -109,6 +109,11 @@ class BouncesConfig:
     soft_bounce_limit: int = 3
 
 
+@dataclass(frozen=True)
+class SubscribersConfig:
+    welcome_mail: bool = True         # a welcome mail after a confirmed sign-up
+
+
 SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
     "content": ContentConfig,
@@ -119,6 +124,7 @@ SECTIONS: dict[str, type] = {
     "web": WebConfig,
     "dkim": DkimConfig,
     "bounces": BouncesConfig,
+    "subscribers": SubscribersConfig,
 }
 
 # Environment variables that hold secrets. They are deliberately not config keys.
@@ -140,6 +146,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     dkim: DkimConfig = field(default_factory=DkimConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
+    subscribers: SubscribersConfig = field(default_factory=SubscribersConfig)
     # Folder that relative paths are resolved against (the config file's folder).
     base_dir: Path = field(default=PROJECT_ROOT)
     source: str = "defaults"
