@@ -20,6 +20,7 @@ from ..config import Config
 from ..localservers import LocalImapServer, LocalSmtpServer
 from ..runtime import Runtime
 from . import replies
+from .outbox import copy_newsletters
 
 DEMO_USER = "demouser"
 DEMO_PASSWORD = "demopass"
@@ -44,7 +45,7 @@ def demo_config(base: Config, folder: Path, smtp_port: int, imap_port: int, web_
     return base.replace(
         web={"host": "127.0.0.1", "port": port, "base_url": f"http://127.0.0.1:{port}"},
         database={"path": str(folder / "mailer.db")},
-        content={"output_dir": str(folder / "rendered")},
+        content={"output_dir": str(folder / "rendered"), "newsletters_dir": str(folder / "newsletters")},
         smtp={"host": "127.0.0.1", "port": smtp_port, "security": "none", "username": "",
               "rate_per_second": 0.0, "rate_per_hour": 0, "daily_quota": 0},
         imap={"host": "127.0.0.1", "port": imap_port, "security": "none", "username": DEMO_USER,
@@ -80,6 +81,7 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+    copy_newsletters(base, folder)   # the desk writes into the demo's copy, never into the checkout
     smtp = LocalSmtpServer().start()
     imap = LocalImapServer(user=DEMO_USER, password=DEMO_PASSWORD).start()
     try:
