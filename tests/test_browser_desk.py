@@ -39,6 +39,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 PASSWORD = "browser-desk-password"
 SENT = "2026-11-samen-verder"
 WIDTHS = (375, 1280)
+SHOTS = os.environ.get("MAILER_SCREENSHOTS", "")   # read at import: the tests' environment drops MAILER_*
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
@@ -54,8 +55,7 @@ def wait_for(condition, timeout: float = 30.0, interval: float = 0.1):
 
 def shots_dir(tmp_path_factory) -> Path:
     """Screenshots go to $MAILER_SCREENSHOTS when set (to look at them), else a temporary folder."""
-    wanted = os.environ.get("MAILER_SCREENSHOTS")
-    folder = Path(wanted) if wanted else tmp_path_factory.mktemp("desk-shots")
+    folder = Path(SHOTS) if SHOTS else tmp_path_factory.mktemp("desk-shots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -305,60 +305,62 @@ def demo(tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_serve_log_in_write_preview_send_a_test_and_finish_a_sign_up(demo, tmp_path, tmp_path_factory):
+def test_demo_serve_log_in_write_preview_send_a_test_and_finish_a_sign_up(demo, browser, tmp_path_factory):
     from axe_playwright_python.sync_playwright import Axe
 
     shots = shots_dir(tmp_path_factory)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL").new_page()
-            page.goto(demo.url + "/team/login")
-            page.fill("input[name=name]", demo.user)
-            page.fill("input[name=password]", demo.password)
-            page.click("form.login button[type=submit]")
-            page.wait_for_load_state()
-            page.get_by_role("link", name="Schrijven").click()
-            page.click("#new-issue")
-            page.get_by_label("Titel").fill("Demo-nummer")
-            page.get_by_role("button", name="Nummer aanmaken").click()
-            page.fill("#f-sections-0-heading", "Eerste verkenning")
-            page.select_option("#f-sections-0-theme", "groeipijn")
-            page.fill("#f-sections-0-body", "Geschreven in de demo.")
-            page.wait_for_function("document.getElementById('preview-status').textContent.includes('bijgewerkt')")
-            assert "Geschreven in de demo." in frame_text(page, "preview-phone")
-            page.click("#save")
-            page.wait_for_selector(".flash.ok:has-text('Opgeslagen in')")
-            assert "Geschreven in de demo." in next((demo.folder / "newsletters").glob("*demo-nummer.md")).read_text()
-            page.click("#to-send")
-            page.fill("#f-addresses", "cxo@example.nl")
-            page.click("#send-test")
-            page.wait_for_selector(".flash.ok:has-text('Testversie verstuurd naar cxo@example.nl')")
-            # the test copy is in the demo's "Verzonden post"
-            page.goto(demo.post + "/")
-            page.get_by_role("link", name="[TEST] Demo-nummer").click()
-            page.wait_for_selector("text=Geschreven in de demo.")
+    contexts = []
+    try:
+        contexts.append(browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL"))
+        page = contexts[-1].new_page()
+        page.goto(demo.url + "/team/login")
+        page.fill("input[name=name]", demo.user)
+        page.fill("input[name=password]", demo.password)
+        page.click("form.login button[type=submit]")
+        page.wait_for_load_state()
+        page.get_by_role("link", name="Schrijven").click()
+        page.click("#new-issue")
+        page.get_by_label("Titel").fill("Demo-nummer")
+        page.get_by_role("button", name="Nummer aanmaken").click()
+        page.fill("#f-sections-0-heading", "Eerste verkenning")
+        page.select_option("#f-sections-0-theme", "groeipijn")
+        page.fill("#f-sections-0-body", "Geschreven in de demo.")
+        page.wait_for_selector("#preview-status:has-text('Voorbeeld bijgewerkt.')")
+        assert "Geschreven in de demo." in frame_text(page, "preview-phone")
+        page.click("#save")
+        page.wait_for_selector(".flash.ok:has-text('Opgeslagen in')")
+        assert "Geschreven in de demo." in next((demo.folder / "newsletters").glob("*demo-nummer.md")).read_text()
+        page.click("#to-send")
+        page.fill("#f-addresses", "cxo@example.nl")
+        page.click("#send-test")
+        page.wait_for_selector(".flash.ok:has-text('Testversie verstuurd naar cxo@example.nl')")
+        # the test copy is in the demo's "Verzonden post"
+        page.goto(demo.post + "/")
+        page.get_by_role("link", name="[TEST] Demo-nummer").click()
+        page.wait_for_selector("text=Geschreven in de demo.")
 
-            # a reader signs up on the demo's public page and finishes through the caught mail
-            reader = browser.new_context(viewport={"width": 375, "height": 800}, locale="nl-NL").new_page()
-            reader.goto(demo.url + "/aanmelden")
-            reader.get_by_label("E-mailadres").fill("nieuwe.lezer@example.org")
-            reader.get_by_role("button", name=re.compile("Aanmelden")).click()
-            reader.get_by_role("heading", name="Kijk in uw mail").wait_for()
-            reader.goto(demo.post + "/")
-            reader.get_by_role("link", name=re.compile("Bevestig")).first.click()
-            reader.locator("pre a[href*='/bevestigen/']").click()
-            reader.get_by_role("button", name="Aanmelding bevestigen").click()
-            reader.get_by_role("heading", name="U bent aangemeld").wait_for()
-            reader.goto(demo.post + "/")
-            reader.get_by_role("link", name=re.compile("Welkom bij de nieuwsbrief")).wait_for()
-            for width in WIDTHS:
-                look = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True).new_page()
-                for label, url in (("demo-post", demo.post + "/"), ("demo-post-mail", demo.post + "/1")):
-                    look.goto(url)
-                    results = Axe().run(look, options=WCAG)
-                    assert results.violations_count == 0, results.generate_report()
-                    look.screenshot(path=str(shots / f"{label}-{width}.png"), full_page=True)
-                look.context.close()
-        finally:
-            browser.close()
+        # a reader signs up on the demo's public page and finishes through the caught mail
+        contexts.append(browser.new_context(viewport={"width": 375, "height": 800}, locale="nl-NL"))
+        reader = contexts[-1].new_page()
+        reader.goto(demo.url + "/aanmelden")
+        reader.get_by_label("E-mailadres").fill("nieuwe.lezer@example.org")
+        reader.get_by_role("button", name=re.compile("Aanmelden")).click()
+        reader.get_by_role("heading", name="Kijk in uw mail").wait_for()
+        reader.goto(demo.post + "/")
+        reader.get_by_role("link", name=re.compile("Bevestig")).first.click()
+        reader.locator("pre a[href*='/bevestigen/']").click()
+        reader.get_by_role("button", name="Aanmelding bevestigen").click()
+        reader.get_by_role("heading", name="U bent aangemeld").wait_for()
+        reader.goto(demo.post + "/")
+        reader.get_by_role("link", name=re.compile("Welkom bij de nieuwsbrief")).wait_for()
+        for width in WIDTHS:
+            look = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True).new_page()
+            for label, url in (("demo-post", demo.post + "/"), ("demo-post-mail", demo.post + "/1")):
+                look.goto(url)
+                results = Axe().run(look, options=WCAG)
+                assert results.violations_count == 0, results.generate_report()
+                look.screenshot(path=str(shots / f"{label}-{width}.png"), full_page=True)
+            look.context.close()
+    finally:
+        for ctx in contexts:
+            ctx.close()
