@@ -169,9 +169,8 @@ def check(draft: Draft, errors: dict[str, str], templates_dir: Path, tz: ZoneInf
     if len(text.encode("utf-8")) > MAX_BYTES:
         result.errors["form"] = _("The issue is too long: at most %(n)s KB.", n=MAX_BYTES // 1024)
         return result
-    if result.errors:
-        return result
-    result.errors.update(_round_trip_errors(draft, text))
+    for key, message in _round_trip_errors(draft, text).items():
+        result.errors.setdefault(key, message)
     if result.errors:
         return result
     return check_source(text, templates_dir, tz, path, result, **compile_args)

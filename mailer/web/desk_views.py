@@ -263,6 +263,9 @@ def desk_save(name: str) -> Response:
                        errors={"form": _("This issue has gone out: its file can no longer be changed here.")})
     checked = _check_posted(f, mode, draft, errors, text)
     if checked.errors:
+        marked = len([k for k in checked.errors if k != "form"])
+        if marked and "form" not in checked.errors:
+            checked.errors["form"] = _("Not saved: correct the marked fields first (%(n)s).", n=marked)
         return _editor(f, draft, errors=checked.errors, sha=sha, source=text or None, mode=mode, status=400,
                        known=known)
     try:
