@@ -55,7 +55,8 @@ def desk_send(name: str) -> Response:
                 send_at_local=format_local(row.send_at, cfg.schedule.tz) if row else "",
                 addresses="\n".join(addresses), tests=desk_store.recent_test_sends(db(), row.id) if row else [],
                 web_url=links.web_version_url(cfg, f.slug) if row and row.status in ("sent", "sending") else "",
-                schedulable=(row.status if row else "draft") in SCHEDULABLE)
+                schedulable=(row.status if row else "draft") in SCHEDULABLE,
+                grace=f"{cfg.schedule.grace_hours:g}")
 
 
 @bp.route("/desk/<name>/state")
