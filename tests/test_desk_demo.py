@@ -1,5 +1,4 @@
-"""The demo's "Verzonden post" page over the demo SMTP server's caught mail, and the demo's own copy
-of the sample issues (so the desk never writes into the checkout)."""
+"""The demo's "Verzonden post" page over the demo SMTP server's caught mail."""
 
 from __future__ import annotations
 
@@ -7,8 +6,7 @@ import smtplib
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from mailer.config import PROJECT_ROOT, load_config
-from mailer.demo.outbox import copy_newsletters, linkify, outbox_app
+from mailer.demo.outbox import linkify, outbox_app
 from mailer.localservers import LocalSmtpServer
 
 
@@ -47,9 +45,3 @@ def test_linkify_escapes_before_linking():
     out = str(linkify('<b>x</b> https://a.example/p?x=1 "https://b.example"'))
     assert out.startswith("&lt;b&gt;x&lt;/b&gt; ") and '<a href="https://a.example/p?x=1">' in out
     assert '<a href="https://b.example">' in out
-
-
-def test_demo_copies_the_sample_issues_into_its_own_folder(tmp_path):
-    base = load_config(PROJECT_ROOT / "config.toml")
-    target = copy_newsletters(base, tmp_path)
-    assert sorted(p.name for p in target.glob("*.md")) == sorted(p.name for p in (PROJECT_ROOT / "newsletters").glob("*.md"))

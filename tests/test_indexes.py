@@ -21,7 +21,7 @@ import pytest
 from mailer import db as dbmod
 from mailer import triage
 from mailer.inbox import store
-from mailer.web.sample import seed
+from support.web_sample import seed
 from subscribers import privacy
 
 # index -> what needs it (the statements whose plans use it)

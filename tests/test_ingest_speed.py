@@ -22,7 +22,7 @@ from mailer.db import background_checkpoints
 from mailer.inbox import parse, pipeline, poll, samples, store
 from mailer.inbox.pipeline import Duplicate, FiledReaction, Filer, Incoming
 from mailer.runtime import Runtime
-from mailer.web.sample import SampleReaction, insert_reaction
+from support.web_sample import SampleReaction, insert_reaction
 
 
 @pytest.fixture

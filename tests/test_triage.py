@@ -10,7 +10,7 @@ from mailer.db import utcnow
 from mailer.errors import InvalidInput, NotFound
 from mailer.runtime import Runtime
 from mailer.web import auth
-from mailer.web.sample import SampleReaction, add_newsletter, insert_reaction
+from support.web_sample import SampleReaction, add_newsletter, insert_reaction
 from subscribers import store as subs
 from conftest import write_config
 

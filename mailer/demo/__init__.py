@@ -3,6 +3,8 @@
 Starts aiosmtpd and pymap in-process on loopback, loads the sample subscribers, renders and
 sends the first sample newsletter, lets sample readers reply (several mail clients, Dutch and
 English, an out-of-office and a bounce), polls the inbox, files every message and reports.
+The samples ship inside the package; everything the demo writes, a copy of the sample issues
+included, goes into the demo folder.
 """
 
 from __future__ import annotations
@@ -16,15 +18,14 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
+from .. import resources
 from ..config import Config
 from ..localservers import LocalImapServer, LocalSmtpServer
 from ..runtime import Runtime
 from . import replies
-from .outbox import copy_newsletters
 
 DEMO_USER = "demouser"
 DEMO_PASSWORD = "demopass"
-SAMPLE_SUBSCRIBERS = Path(__file__).resolve().parents[2] / "subscribers" / "sample.csv"
 
 
 @dataclass
@@ -54,10 +55,11 @@ def demo_config(base: Config, folder: Path, smtp_port: int, imap_port: int, web_
     )
 
 
-def load_sample_subscribers(rt: Runtime, path: Path = SAMPLE_SUBSCRIBERS) -> list[str]:
+def load_sample_subscribers(rt: Runtime, path: Path | None = None) -> list[str]:
     """Add the sample subscribers as confirmed (they stand for people who confirmed earlier)."""
     from subscribers import store
 
+    path = path or resources.sample_subscribers()
     added: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as fh:
         for row in csv.DictReader(fh):
@@ -81,7 +83,7 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    copy_newsletters(base, folder)   # the desk writes into the demo's copy, never into the checkout
+    shutil.copytree(resources.sample_newsletters_dir(), folder / "newsletters")
     smtp = LocalSmtpServer().start()
     imap = LocalImapServer(user=DEMO_USER, password=DEMO_PASSWORD).start()
     try:
@@ -152,10 +154,12 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
 
 def _write_config(cfg: Config, path: Path) -> None:
     """A config.toml for the demo folder, so ``mailer --config mailer-demo/config.toml ...`` reads its data."""
+    # The shipped templates are left implicit, so the file outlives a reinstall elsewhere.
+    templates = "" if cfg.templates_dir.resolve() == resources.templates_dir() else f'templates_dir = "{cfg.templates_dir}"\n'
     path.write_text(
         "# Written by 'mailer demo': the demo's database and content. The local servers stop with the demo.\n"
         f'[database]\npath = "{cfg.database_path}"\n\n'
-        f'[content]\nnewsletters_dir = "{cfg.newsletters_dir}"\ntemplates_dir = "{cfg.templates_dir}"\n'
+        f'[content]\nnewsletters_dir = "{cfg.newsletters_dir}"\n{templates}'
         f'output_dir = "{cfg.output_dir}"\n\n'
         f'[web]\nport = {cfg.web.port}\nbase_url = "{cfg.web.base_url}"\n',
         encoding="utf-8",

@@ -8,10 +8,8 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import shutil
 from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -19,7 +17,6 @@ from flask import Flask, Response, abort, request
 from markupsafe import Markup, escape
 
 from .. import i18n
-from ..config import Config
 from ..localservers import ReceivedMessage
 
 DOMAIN = "demo"
@@ -27,13 +24,6 @@ CSP = ("default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; img-src
        "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 _URL = re.compile(r"https?://[^\s<>\"'&]+")
-
-
-def copy_newsletters(base: Config, folder: Path) -> Path:
-    """The sample issues, copied into the demo folder: what the desk writes stays out of the checkout."""
-    target = folder / "newsletters"
-    shutil.copytree(base.newsletters_dir, target, ignore=shutil.ignore_patterns(".*", "_*"))
-    return target
 
 
 @dataclass(frozen=True)

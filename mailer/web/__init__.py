@@ -16,8 +16,9 @@ def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
 
     from subscribers.web import bp as public_bp
     from .archive import bp as archive_bp
-    from .team import bp as team_bp
+    from .team import IdConverter, bp as team_bp
 
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(public_bp)
     app.register_blueprint(archive_bp)
     app.register_blueprint(team_bp, url_prefix="/team")
@@ -25,4 +26,5 @@ def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
 
 
 def get_runtime_for_app(app: Flask) -> Runtime:
-    return app.extensions["mailer_runtime"]
+    rt: Runtime = app.extensions["mailer_runtime"]
+    return rt
