@@ -22,7 +22,8 @@ from types import SimpleNamespace
 import pytest
 
 from mailer import newsletters
-from mailer.config import PROJECT_ROOT, load_config
+from mailer.config import load_config
+from conftest import PROJECT_ROOT
 from mailer.localservers import LocalSmtpServer, free_port
 from mailer.runtime import Runtime
 from mailer.web import auth, create_app

@@ -15,7 +15,8 @@ from babel.messages.pofile import read_po
 
 from mailer import newsletters
 from mailer.compose.draft import Draft, read_draft
-from mailer.config import PROJECT_ROOT, load_config
+from mailer.config import load_config
+from conftest import PROJECT_ROOT
 from mailer.runtime import Runtime
 from mailer.web import auth, create_app
 from conftest import write_config
@@ -357,7 +358,7 @@ def test_english_on_request(client):
 
 def _desk_msgids() -> set[str]:
     ids: set[str] = set()
-    for f in list((PROJECT_ROOT / "templates/web/team").glob("desk_*.html")):
+    for f in list((PROJECT_ROOT / "templates/web/team/desk").glob("*.html")):
         for _, msg, _, _ in extract_from_file("jinja2.ext:babel_extract", str(f),
                                               options={"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}):
             ids.add(msg)

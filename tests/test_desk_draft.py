@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mailer.compose.draft import Draft, DraftSection, read_draft, slugify, write_draft
 from mailer.compose.model import Theme
 from mailer.compose.parse import parse_newsletter
-from mailer.config import PROJECT_ROOT
+from conftest import PROJECT_ROOT
 from mailer.errors import InvalidInput
 
 TZ = ZoneInfo("Europe/Amsterdam")

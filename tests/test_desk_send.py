@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer import newsletters
-from mailer.config import PROJECT_ROOT, load_config
+from mailer.config import load_config
+from conftest import PROJECT_ROOT
 from mailer.runtime import Runtime
 from mailer.web import auth, create_app
 from subscribers import store

@@ -110,7 +110,7 @@ def to_html(markdown: str) -> str:
     md = parser()
     parsed = tokens(markdown)
     _style(parsed)
-    html = md.renderer.render(parsed, md.options, {})
+    html: str = md.renderer.render(parsed, md.options, {})
     # A wide table scrolls inside its own box on a phone instead of widening the whole mail.
     # Raw HTML is never passed through (html: False), so every "<table" here is our own.
     return (html.replace('<table class="md-table"', '<div class="md-tw" style="overflow-x:auto;">'
@@ -214,7 +214,7 @@ def _table(node: SyntaxTreeNode, width: int) -> list[str]:
     widths = [max(len(r[c]) for r in rows) for c in range(columns)]
     gap = "  "
     if sum(widths) + len(gap) * (columns - 1) > max(width, 20):
-        header, out = rows[0], []
+        header, out = rows[0], list[str]()
         for row in rows[1:]:
             if out:
                 out.append("")

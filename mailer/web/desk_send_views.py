@@ -30,7 +30,7 @@ def _file_and_row(name: str) -> tuple[desk_files.IssueFile | None, newsletters.N
     return f, (newsletters.find(db(), f.slug) if f is not None else None)
 
 
-def _back(name: str) -> Response:
+def _back(name: str) -> ResponseReturnValue:
     return redirect(url_for("team.desk_send", name=name))
 
 
@@ -50,7 +50,7 @@ def desk_send(name: str) -> Response:
     counts = desk_actions.delivery_counts(desk_runtime(), row.id) if row else {}
     proposed = row.send_at if row and row.send_at else (f.newsletter.send_at if f.newsletter else None)
     addresses = desk_store.test_addresses(db(), g.user.id)
-    return page("desk_send.html", issue=f, row=row, state=row.status if row else "draft", counts=counts,
+    return page("desk/send.html", issue=f, row=row, state=row.status if row else "draft", counts=counts,
                 schedule_value=_local_input(proposed), tz=cfg.schedule.timezone,
                 send_at_local=format_local(row.send_at, cfg.schedule.tz) if row else "",
                 addresses="\n".join(addresses), tests=desk_store.recent_test_sends(db(), row.id) if row else [],
@@ -73,7 +73,7 @@ def desk_state(name: str) -> ResponseReturnValue:
 
 
 @bp.route("/desk/<name>/test", methods=["POST"])
-def desk_test(name: str) -> Response:
+def desk_test(name: str) -> ResponseReturnValue:
     f, _row = _file_and_row(name)
     if f is None:
         return not_found()
@@ -128,7 +128,7 @@ def _schedule_problem(at: str, status: str) -> str:
 
 
 @bp.route("/desk/<name>/schedule", methods=["POST"])
-def desk_schedule(name: str) -> Response:
+def desk_schedule(name: str) -> ResponseReturnValue:
     f, row = _file_and_row(name)
     if f is None:
         return not_found()
@@ -150,7 +150,7 @@ def desk_schedule(name: str) -> Response:
     return _back(name)
 
 
-def _simple(name: str, action: str) -> Response:
+def _simple(name: str, action: str) -> ResponseReturnValue:
     f, row = _file_and_row(name)
     if f is None:
         return not_found()
@@ -176,22 +176,22 @@ def _simple(name: str, action: str) -> Response:
 
 
 @bp.route("/desk/<name>/pause", methods=["POST"])
-def desk_pause(name: str) -> Response:
+def desk_pause(name: str) -> ResponseReturnValue:
     return _simple(name, "pause")
 
 
 @bp.route("/desk/<name>/resume", methods=["POST"])
-def desk_resume(name: str) -> Response:
+def desk_resume(name: str) -> ResponseReturnValue:
     return _simple(name, "resume")
 
 
 @bp.route("/desk/<name>/unschedule", methods=["POST"])
-def desk_unschedule(name: str) -> Response:
+def desk_unschedule(name: str) -> ResponseReturnValue:
     return _simple(name, "unschedule")
 
 
 @bp.route("/desk/<name>/send-now", methods=["GET", "POST"])
-def desk_send_now(name: str) -> Response:
+def desk_send_now(name: str) -> ResponseReturnValue:
     """Step one shows how many subscribers will receive the issue; step two (a POST naming that same
     number) starts the send. If the number changed in between, step one is shown again."""
     f, row = _file_and_row(name)
@@ -211,4 +211,4 @@ def desk_send_now(name: str) -> Response:
         flash(_("Sending to %(n)s subscribers has started.", n=audience.recipients), "ok")
         return _back(name)
     changed = request.method == "POST"
-    return page("desk_confirm.html", status=409 if changed else 200, issue=f, audience=audience, changed=changed)
+    return page("desk/confirm.html", status=409 if changed else 200, issue=f, audience=audience, changed=changed)

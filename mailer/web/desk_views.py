@@ -51,9 +51,7 @@ def not_found() -> Response:
 
 
 def _previews() -> desk_preview.PreviewStore:
-    store = current_app.extensions.get("desk_previews")
-    if store is None:
-        store = current_app.extensions.setdefault("desk_previews", desk_preview.PreviewStore())
+    store: desk_preview.PreviewStore = current_app.extensions.setdefault("desk_previews", desk_preview.PreviewStore())
     return store
 
 
@@ -110,7 +108,7 @@ def desk() -> Response:
                          key=lambda i: (i.send_at or far, i.slug), reverse=key == "sent")
         if members:
             groups.append((key, group_titles()[key], members))
-    return page("desk_list.html", groups=groups, folder_problem=folder_problem)
+    return page("desk/list.html", groups=groups, folder_problem=folder_problem)
 
 
 # -- a new issue ------------------------------------------------------------------------------------
@@ -152,7 +150,7 @@ def desk_new() -> ResponseReturnValue:
                 flash(_("New issue created: %(file)s", file=slug + ".md"), "ok")
                 return redirect(url_for("team.desk_edit", name=slug))
         values["slug"] = slug if errors.get("slug") is None else values["slug"]
-    return page("desk_new.html", status=400 if errors else 200, values=values, errors=errors,
+    return page("desk/new.html", status=400 if errors else 200, values=values, errors=errors,
                 tz=cfg.schedule.timezone)
 
 
@@ -190,7 +188,7 @@ def _editor(f: desk_files.IssueFile, draft: Draft | None, *, errors: dict[str, s
     else:
         preview_text = ""
     state = _row_status(f.slug)
-    return page("desk_edit.html", status=status, issue=f, draft=draft, errors=errors or {}, sha=sha or f.sha256,
+    return page("desk/edit.html", status=status, issue=f, draft=draft, errors=errors or {}, sha=sha or f.sha256,
                 source=f.source if source is None else source, mode=mode, known=known,
                 preview_url=preview_url, preview_text=preview_text, state=state, locked=state in LOCKED,
                 new_theme=desk_forms.NEW_THEME, tz=cfg.schedule.timezone)
@@ -248,7 +246,7 @@ def _check_posted(f: desk_files.IssueFile, mode: str, draft: Draft | None, error
 
 
 @bp.route("/desk/<name>", methods=["POST"])
-def desk_save(name: str) -> Response:
+def desk_save(name: str) -> ResponseReturnValue:
     f = _open(name)
     if f is None:
         return not_found()
