@@ -252,6 +252,9 @@ def test_huge_body_is_refused_without_writing(client, folder):
     assert (folder / f"{SAMPLE}.md").read_bytes() == before
     r = client.post(f"/team/desk/{SAMPLE}", data=form_for(d, sha, csrf, section_count="100000"))
     assert r.status_code == 400
+    r = client.post(f"/team/desk/{SAMPLE}", data=form_for(d, sha, csrf, **{"sections-0-body": "x" * 3_000_000}))
+    assert r.status_code == 413      # refused before the body is read
+    assert (folder / f"{SAMPLE}.md").read_bytes() == before
 
 
 @pytest.mark.parametrize("path", ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", ".hidden", "_draft", "a%00b", "x.md%2F..",
