@@ -4,7 +4,6 @@ to the team inbox's catalogue for what the desk pages share with it (header, nav
 from __future__ import annotations
 
 from ..i18n import translations
-from .team import language
 
 
 def gettext_for(lang: str, message: str, **params: object) -> str:
@@ -16,4 +15,6 @@ def gettext_for(lang: str, message: str, **params: object) -> str:
 
 def _(message: str, **params: object) -> str:
     """A desk text in the team member's language (Dutch unless they chose English)."""
+    from .team import language  # here, not at the top: team imports the desk's views when it loads
+
     return gettext_for(language(), message, **params)
