@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mailer import newsletters
+from mailer.stores import newsletters
 from mailer.config import load_config
 from mailer.runtime import Runtime
 from mailer.send.sender import send_newsletter

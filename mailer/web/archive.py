@@ -15,7 +15,8 @@ from babel.dates import format_date
 from flask import Blueprint, Response, current_app, g, request
 
 from .. import db as dbmod
-from .. import i18n, links, newsletters
+from .. import i18n, links
+from ..stores import newsletters
 from ..compose.draft import is_slug
 from ..compose.model import Personalisation
 from ..compose.parse import find_newsletter

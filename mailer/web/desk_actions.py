@@ -9,7 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Any
 
+from subscribers import store as subscribers
+
+from ..stores import desk as desk_store
 from ..stores import newsletters
 from ..config import Config
 from ..errors import MailerError
@@ -102,3 +106,27 @@ def send_now(config: Config, slug: str) -> threading.Thread:
     thread = threading.Thread(target=run, name=f"desk-send-{slug}", daemon=True)
     thread.start()
     return thread
+
+
+@dataclass(frozen=True)
+class Audience:
+    recipients: int      # who would get the issue if it went out now
+    already: int         # active subscribers who have it already (an interrupted send resumed)
+    suppressed: int      # active but on the suppression list: skipped
+
+
+def audience(db: Any, newsletter_id: int | None) -> Audience:
+    """How many subscribers an immediate send reaches: active, not suppressed, not served yet."""
+    suppressed_hashes = subscribers.suppressed_hashes(db)
+    served = desk_store.served_subscriber_ids(db, newsletter_id) if newsletter_id is not None else set()
+    recipients = already = suppressed = 0
+    for sub in subscribers.iter_mailable(db):
+        if sub.email is None:
+            continue
+        if sub.id in served:
+            already += 1
+        elif subscribers.email_hash(sub.email) in suppressed_hashes:
+            suppressed += 1
+        else:
+            recipients += 1
+    return Audience(recipients, already, suppressed)

@@ -12,10 +12,12 @@ from datetime import datetime, timezone
 from flask import Response, flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import links, newsletters
+from .. import links
+from ..stores import newsletters
 from ..errors import InvalidInput, MailerError
 from ..schedule.localtime import FORMAT, format_local, parse_local
-from . import desk_actions, desk_files, desk_store
+from ..stores import desk as desk_store
+from . import desk_actions, desk_files
 from .desk_forms import send_at_from_input
 from .desk_i18n import _
 from .desk_views import LOCKED, _open, desk_runtime, not_found, page, state_label
@@ -204,7 +206,7 @@ def desk_send_now(name: str) -> ResponseReturnValue:
     if f.newsletter is None:
         flash(_("The saved file has an error: %(error)s", error=f.problem), "error")
         return _back(name)
-    audience = desk_store.audience(db(), row.id if row else None)
+    audience = desk_actions.audience(db(), row.id if row else None)
     if request.method == "POST" and request.form.get("recipients") == str(audience.recipients) \
             and audience.recipients > 0:
         desk_actions.send_now(runtime().config, f.slug)

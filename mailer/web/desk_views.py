@@ -76,7 +76,7 @@ class Item:
 
 def known_themes(files: list[desk_files.IssueFile]) -> dict[str, str]:
     """Every theme the desk can offer: the database's and those declared in any newsletter file."""
-    from subscribers.store import theme_choices
+    from ..stores.newsletters import theme_choices
 
     found = dict(theme_choices(db()))
     for f in files:
