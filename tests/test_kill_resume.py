@@ -19,7 +19,7 @@ from test_send_kit import SLUG, make_runtime
 from mailer import newsletters
 from mailer.config import PROJECT_ROOT
 from mailer.localservers import CollectingHandler, LocalSmtpServer
-from mailer.send import ledger
+from mailer.stores import deliveries
 
 SUBSCRIBERS = 500
 CONNECTIONS = 2
@@ -90,4 +90,4 @@ def test_kill_9_and_resume_loses_nobody(tmp_path, pipelining):
     assert duplicates <= kills * CONNECTIONS, (duplicates, kills)
     row = newsletters.get(rt.db, SLUG)
     assert row.status == "sent"
-    assert ledger.counts(rt.db, row.id)["sent"] == subscribers
+    assert deliveries.count_by_status(rt.db, row.id)["sent"] == subscribers

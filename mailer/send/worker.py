@@ -1,0 +1,225 @@
+"""One SMTP connection's share of a send: build, send and record one message after another.
+
+A send runs one ``Worker`` per connection, each over its own slice of the due deliveries (delivery id
+modulo the number of connections), with its own database and SMTP connection. Every step is
+committed as it happens: a delivery is marked ``sending`` before its message goes out and ``sent``
+(in the same commit that marks the next one ``sending``) right after the server accepted it.
+Writes of all workers take turns under one lock: SQLite's own busy handler would sleep a
+millisecond or more whenever two commits collide.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from subscribers import store as subscribers
+
+from .. import db as dbmod
+from .. import newsletters, smtp
+from ..config import Config
+from ..errors import SmtpUnavailable
+from ..stores import deliveries
+from ..stores.deliveries import QueueItem
+from . import queue
+from .message import MessageBuilder, Recipient, ascii_address
+from .throttle import QuotaReached, Throttle
+
+log = logging.getLogger(__name__)
+
+STATUS_CHECK_SECONDS = 0.5
+LOCK_TIMEOUT = 5.0
+T = TypeVar("T")
+
+
+class StopFlag(Protocol):
+    def set(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class WriteLock(Protocol):
+    def acquire(self, block: bool = True, timeout: float = -1) -> bool: ...
+    def release(self) -> None: ...
+
+
+@dataclass
+class Tally:
+    """What one worker did, and why it stopped early (if it did)."""
+
+    sent: int = 0
+    failed: int = 0
+    bounced: int = 0
+    suppressed: int = 0
+    waiting: int = 0
+    stop_kind: str = ""      # pause | quota | unreachable | orphan
+    stop_reason: str = ""
+    resume_at: float = 0.0   # unix time the daily quota allows sending again (stop_kind quota)
+
+
+class Worker:
+    def __init__(self, cfg: Config, newsletter_id: int, builder: MessageBuilder, *, shard: tuple[int, int],
+                 stop: StopFlag, lock: WriteLock, throttle: Throttle | None = None,
+                 parent_pid: int | None = None) -> None:
+        self.cfg = cfg
+        self.newsletter_id = newsletter_id
+        self.builder = builder
+        self.shard = shard
+        self.stop = stop
+        self.lock = lock
+        self.throttle = throttle
+        self.parent_pid = parent_pid   # set in a worker process: it leaves when the sender dies
+        self.tally = Tally()
+        self.conn_failures = 0
+        self._last_check = time.monotonic()
+        self.db: Any = None
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self) -> Tally:
+        self.db = dbmod.connect(self.cfg.database_path, migrate=False)
+        # Checkpoint every ~16 MB of WAL rather than 4 MB: fewer pauses under the write lock.
+        self.db.conn.execute("PRAGMA wal_autocheckpoint=4000")
+        conn = smtp.Connection(self.cfg.smtp, self.cfg.smtp_password)
+        try:
+            items = queue.due(self.db, self.newsletter_id, shard=self.shard)
+            item = next(items, None)
+            marked = False   # ``item`` was marked sending in the commit that recorded the previous one
+            while item is not None:
+                following = next(items, None)
+                if self._should_stop():
+                    if marked:
+                        self._write(deliveries.mark_pending, item.delivery_id, "")
+                    break
+                try:
+                    marked = self._deliver(conn, item, following, marked)
+                except Exception as exc:  # a bug or a broken database: stop cleanly, the row stays open
+                    log.exception("sending delivery %s failed", item.delivery_id)
+                    self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
+                                       "see the log, then 'mailer resume'")
+                    marked = False
+                item = following
+        finally:
+            conn.close()
+            self.db.conn.close()
+        return self.tally
+
+    def halt(self, kind: str, reason: str, resume_at: float = 0.0) -> None:
+        if not self.tally.stop_kind:
+            self.tally.stop_kind, self.tally.stop_reason, self.tally.resume_at = kind, reason, resume_at
+        self.stop.set()
+
+    def _should_stop(self) -> bool:
+        if self.parent_pid is not None and os.getppid() != self.parent_pid:
+            self.halt("orphan", "the sending process is gone")
+        elif time.monotonic() - self._last_check > STATUS_CHECK_SECONDS:
+            self._last_check = time.monotonic()
+            row = newsletters.get_by_id(self.db, self.newsletter_id)
+            if row.status == "paused":
+                self.halt("pause", row.status_reason or "paused by hand")
+        return self.stop.is_set()
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait, but notice a pause by hand or a stop by another worker within half a second."""
+        end = time.monotonic() + seconds
+        while not self._should_stop() and (left := end - time.monotonic()) > 0:
+            self.stop.wait(min(left, STATUS_CHECK_SECONDS))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        # A timeout, not a hang, should a holder ever die with the lock: SQLite's own locking still
+        # keeps the writes safe, only slower.
+        got = self.lock.acquire(timeout=LOCK_TIMEOUT)
+        try:
+            yield
+        finally:
+            if got:
+                self.lock.release()
+
+    def _write(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._locked():
+            return func(self.db, *args, **kwargs)
+
+    # -- one delivery ------------------------------------------------------------------------------
+    def _deliver(self, conn: smtp.Connection, item: QueueItem, following: QueueItem | None, marked: bool) -> bool:
+        """Send ``item`` and record the outcome. Returns True when ``following`` was marked
+        ``sending`` in the same commit that recorded ``item`` as sent."""
+        t = self.tally
+        if not item.mailable:
+            self._write(deliveries.mark_suppressed, item.delivery_id, "subscriber no longer active")
+            t.suppressed += 1
+            return False
+        try:
+            rcpt = ascii_address(item.email)
+            data = self.builder.build(Recipient(item.delivery_id, item.subscriber_id, item.email, item.name,
+                                                item.message_id))
+        except Exception as exc:  # one recipient we cannot write to must not stop the others
+            self._write(deliveries.mark_failed, item.delivery_id, f"cannot build the message: {exc}")
+            t.failed += 1
+            return False
+        if self.throttle is not None:
+            try:
+                self.throttle.acquire()
+            except QuotaReached as q:
+                if marked:
+                    self._write(deliveries.mark_pending, item.delivery_id, "")
+                self.halt("quota", f"daily quota of {self.cfg.smtp.daily_quota} messages reached",
+                          q.resume_at.timestamp())
+                return False
+        if not marked:
+            self._write(deliveries.mark_sending, item.delivery_id)
+        attempts = item.attempts + 1
+        first = item.first_attempt_at or queue.iso(queue.utc())
+        try:
+            if not conn.connected:
+                conn.connect()
+            answer = conn.send(self.builder.envelope_sender(item.delivery_id), rcpt, data, dot_safe=True)
+        except (smtp.ConnectionLost, SmtpUnavailable) as exc:
+            self._temporary(item, attempts, first, str(exc))
+            self._connection_trouble(str(exc))
+            return False
+        self.conn_failures = 0
+        if answer.status == "sent":
+            chain = following is not None and following.mailable and not self.stop.is_set()
+            self._write(deliveries.mark_sent, item.delivery_id, answer.text,
+                        then_sending=following.delivery_id if chain and following is not None else None)
+            t.sent += 1
+            return chain
+        if answer.temporary:
+            self._temporary(item, attempts, first, answer.text)
+        elif answer.status == "bounced":
+            with self._locked():
+                delivery = deliveries.mark_bounced(self.db, item.delivery_id, answer.text)
+                if delivery is not None:
+                    subscribers.apply_bounce(self.db, delivery.subscriber_id, bounce_type="hard",
+                                             detail=answer.text, soft_limit=self.cfg.bounces.soft_bounce_limit)
+            t.bounced += 1
+        elif answer.status == "sender_refused":
+            self._write(deliveries.mark_pending, item.delivery_id, answer.text)
+            self.halt("pause", f"the SMTP server {conn.where} refuses our sender address ({answer.text}): "
+                               "check [sender] bounce_address and the relay's rules, then 'mailer resume'")
+        else:
+            self._write(deliveries.mark_failed, item.delivery_id, answer.text)
+            t.failed += 1
+        return False
+
+    def _temporary(self, item: QueueItem, attempts: int, first: str, detail: str) -> None:
+        state = self._write(queue.record_temporary_failure, self.cfg.smtp, item.delivery_id, attempts, first, detail)
+        if state == "failed":
+            self.tally.failed += 1
+        else:
+            self.tally.waiting += 1
+
+    def _connection_trouble(self, detail: str) -> None:
+        """The session broke or could not be opened: wait before the next try (and give up this
+        run after ``max_attempts`` failures in a row; what is left waits in the queue)."""
+        self.conn_failures += 1
+        if self.conn_failures >= self.cfg.smtp.max_attempts:
+            self.halt("unreachable", detail)
+        else:
+            self._sleep(queue.backoff(self.cfg.smtp, self.conn_failures))
