@@ -139,7 +139,7 @@ def test_scheduler_runs_the_send_job_and_keeps_no_job_store(tmp_path):
         scheduler = start_scheduler(rt, poll_interval=3600)
         try:
             jobs = {job.id: job for job in scheduler.get_jobs()}
-            assert set(jobs) == {"send-due", "poll-inbox"}
+            assert set(jobs) == {"send-due", "retry-waiting", "poll-inbox"}
             assert all(j.max_instances == 1 and j.coalesce for j in jobs.values())
             assert jobs["poll-inbox"].trigger.interval == timedelta(seconds=3600)
             deadline = time.monotonic() + 10
