@@ -21,6 +21,7 @@ from .errors import SmtpUnavailable
 _HARD_BOUNCE = re.compile(r"\b5\.(1\.[0-9]+|2\.1)\b")
 _ENHANCED = re.compile(r"\b5\.\d+\.\d+\b")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+_UNSAFE = re.compile(r"[\x00-\x20<>\x7f-\U0010ffff]")   # would break or smuggle an SMTP command
 
 
 class ConnectionLost(Exception):
@@ -147,6 +148,7 @@ class Connection:
         self.password = password
         self.smtp: smtplib.SMTP | None = None
         self._size = False
+        self._pipelining = False
 
     @property
     def where(self) -> str:
@@ -160,6 +162,7 @@ class Connection:
         self.abandon()
         self.smtp = connect(self.cfg, self.password)
         self._size = bool(self.smtp.has_extn("size"))
+        self._pipelining = bool(self.smtp.has_extn("pipelining"))
 
     def close(self) -> None:
         """QUIT politely; any error only means the session is gone already."""
@@ -185,19 +188,16 @@ class Connection:
             self.connect()
         smtp = self.smtp
         assert smtp is not None
+        if _UNSAFE.search(mail_from) or _UNSAFE.search(rcpt):
+            return Answer("failed", 0, f"not a usable address: {rcpt!r}")
         try:
-            options = [f"SIZE={len(data)}"] if self._size else []
-            code, resp = smtp.mail(mail_from, options)
-            if code != 250:
-                return self._refused(code, resp, at_rcpt=False, sender=True)
-            code, resp = smtp.rcpt(rcpt)
-            if code not in (250, 251):
-                return self._refused(code, resp, at_rcpt=True)
-            # DATA by hand rather than smtplib's data(): that one runs a regex over every message to
-            # dot-stuff it, which the caller can often rule out (see dot_safe).
-            code, resp = smtp.docmd("data")
-            if code != 354:
-                return self._refused(code, resp, at_rcpt=False)
+            size = f" SIZE={len(data)}" if self._size else ""
+            if self._pipelining:
+                refused = self._envelope_pipelined(smtp, mail_from, rcpt, size)
+            else:
+                refused = self._envelope(smtp, mail_from, rcpt, size)
+            if refused is not None:
+                return refused
             if not dot_safe and (data[:1] == b"." or b"\n." in data):
                 data = _LEADING_DOT.sub(b"..", data)
             smtp.send(data + (b".\r\n" if data[-2:] == b"\r\n" else b"\r\n.\r\n"))
@@ -214,6 +214,42 @@ class Connection:
             self.abandon()
             raise ConnectionLost(f"{code} {one_line(resp)}")
         return classify(code, resp, at_rcpt=False)
+
+    def _envelope(self, smtp: smtplib.SMTP, mail_from: str, rcpt: str, size: str) -> Answer | None:
+        """MAIL, RCPT and DATA one after another; None when the server waits for the body."""
+        code, resp = smtp.docmd("MAIL", f"FROM:<{mail_from}>{size}")
+        if code != 250:
+            return self._refused(code, resp, at_rcpt=False, sender=True)
+        code, resp = smtp.docmd("RCPT", f"TO:<{rcpt}>")
+        if code not in (250, 251):
+            return self._refused(code, resp, at_rcpt=True)
+        # DATA by hand rather than smtplib's data(): that one runs a regex over every message to
+        # dot-stuff it, which the caller can often rule out (see dot_safe).
+        code, resp = smtp.docmd("DATA")
+        if code != 354:
+            return self._refused(code, resp, at_rcpt=False)
+        return None
+
+    def _envelope_pipelined(self, smtp: smtplib.SMTP, mail_from: str, rcpt: str, size: str) -> Answer | None:
+        """RFC 2920 PIPELINING: MAIL, RCPT and DATA in one write, then their three replies: one round
+        trip instead of three. smtplib has no such mode; its public send() and getreply() do it."""
+        smtp.send(f"MAIL FROM:<{mail_from}>{size}\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n".encode("ascii"))
+        replies = [smtp.getreply() for _ in range(3)]
+        (c_mail, r_mail), (c_rcpt, r_rcpt), (c_data, r_data) = replies
+        closing = next((r for r in replies if r[0] == 421), None)
+        if closing is not None:
+            self.abandon()
+            raise ConnectionLost(f"421 {one_line(closing[1])}")
+        if c_data == 354 and (c_mail != 250 or c_rcpt not in (250, 251)):
+            smtp.send(b".\r\n")   # the server wants a body that has no recipient: end it empty
+            smtp.getreply()
+        if c_mail != 250:
+            return self._refused(c_mail, r_mail, at_rcpt=False, sender=True)
+        if c_rcpt not in (250, 251):
+            return self._refused(c_rcpt, r_rcpt, at_rcpt=True)
+        if c_data != 354:
+            return self._refused(c_data, r_data, at_rcpt=False)
+        return None
 
     def _refused(self, code: int, resp: bytes, *, at_rcpt: bool, sender: bool = False) -> Answer:
         if code == 421:   # the server closes the session

@@ -25,11 +25,18 @@ class FlakyHandler(CollectingHandler):
     fixed reply for others, or stalls (``stall``: seconds) before answering."""
 
     def __init__(self, drop: dict[str, int] | None = None, data_reply: dict[str, str] | None = None,
-                 stall: dict[str, float] | None = None) -> None:
+                 stall: dict[str, float] | None = None, pipelining: bool = False) -> None:
         super().__init__()
         self.drop = dict(drop or {})
         self.data_reply = dict(data_reply or {})
         self.stall = dict(stall or {})
+        self.pipelining = pipelining
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,  # noqa: N802
+                          responses: list[str]) -> list[str]:
+        """Advertise PIPELINING (RFC 2920) when asked, as Postfix does, so both paths are tested."""
+        session.host_name = hostname
+        return [responses[0], "250-PIPELINING", *responses[1:]] if self.pipelining else responses
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         rcpt = envelope.rcpt_tos[0]
@@ -45,6 +52,9 @@ class FlakyHandler(CollectingHandler):
         return await super().handle_DATA(server, session, envelope)
 
 
+both_paths = pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelined"])
+
+
 def _counts(rt):
     return deliveries.count_by_status(rt.db, newsletters.get(rt.db, SLUG).id)
 
@@ -54,8 +64,9 @@ def _row(rt, email):
                          [email]).fetchone()
 
 
-def test_550_5_1_1_is_a_hard_bounce_that_suppresses(tmp_path):
-    with LocalSmtpServer(handler=FlakyHandler()) as smtp:
+@both_paths
+def test_550_5_1_1_is_a_hard_bounce_that_suppresses(tmp_path, pipelining):
+    with LocalSmtpServer(handler=FlakyHandler(pipelining=pipelining)) as smtp:
         smtp.handler.rcpt_hook = lambda a: "550 5.1.1 <lezer1@example.org>: user unknown" if a == "lezer1@example.org" else None
         rt = make_runtime(tmp_path, smtp.port)
         subs = add_subscribers(rt, 3)
@@ -68,8 +79,9 @@ def test_550_5_1_1_is_a_hard_bounce_that_suppresses(tmp_path):
     assert newsletters.get(rt.db, SLUG).status == "sent"
 
 
-def test_5xx_on_the_message_fails_that_delivery_for_good_with_the_servers_text(tmp_path):
-    handler = FlakyHandler(data_reply={"lezer0@example.org": "554 5.7.1 message refused as spam"})
+@both_paths
+def test_5xx_on_the_message_fails_that_delivery_for_good_with_the_servers_text(tmp_path, pipelining):
+    handler = FlakyHandler(data_reply={"lezer0@example.org": "554 5.7.1 message refused as spam"}, pipelining=pipelining)
     with LocalSmtpServer(handler=handler) as smtp:
         rt = make_runtime(tmp_path, smtp.port)
         subs = add_subscribers(rt, 2)
@@ -81,7 +93,8 @@ def test_5xx_on_the_message_fails_that_delivery_for_good_with_the_servers_text(t
     assert row.status == "sent" and "1 deliveries failed" in row.status_reason
 
 
-def test_451_is_retried_then_sent(tmp_path):
+@both_paths
+def test_451_is_retried_then_sent(tmp_path, pipelining):
     seen: dict[str, int] = {}
 
     def greylist(address: str):
@@ -90,7 +103,7 @@ def test_451_is_retried_then_sent(tmp_path):
             return "451 4.7.1 greylisted, try again"
         return None
 
-    with LocalSmtpServer(handler=FlakyHandler()) as smtp:
+    with LocalSmtpServer(handler=FlakyHandler(pipelining=pipelining)) as smtp:
         smtp.handler.rcpt_hook = greylist
         rt = make_runtime(tmp_path, smtp.port)
         add_subscribers(rt, 3)
@@ -126,7 +139,8 @@ def test_a_temporary_failure_fails_only_when_its_lifetime_is_over(tmp_path):
     assert report.failed == 1 and report.retryable == 1 and newsletters.get(rt.db, SLUG).status == "sent"
 
 
-def test_421_on_a_recipient_reconnects_and_sends(tmp_path):
+@both_paths
+def test_421_on_a_recipient_reconnects_and_sends(tmp_path, pipelining):
     said = []
 
     def closing(address: str):
@@ -135,7 +149,7 @@ def test_421_on_a_recipient_reconnects_and_sends(tmp_path):
             return "421 4.3.2 service shutting down"
         return None
 
-    with LocalSmtpServer(handler=FlakyHandler()) as smtp:
+    with LocalSmtpServer(handler=FlakyHandler(pipelining=pipelining)) as smtp:
         smtp.handler.rcpt_hook = closing
         rt = make_runtime(tmp_path, smtp.port, smtp={"connections": 1})
         add_subscribers(rt, 3)
@@ -144,8 +158,9 @@ def test_421_on_a_recipient_reconnects_and_sends(tmp_path):
         assert sorted(m.rcpt_tos[0] for m in smtp.messages) == [f"lezer{i}@example.org" for i in range(3)]
 
 
-def test_dropped_connection_is_retried(tmp_path):
-    handler = FlakyHandler(drop={"lezer0@example.org": 2})
+@both_paths
+def test_dropped_connection_is_retried(tmp_path, pipelining):
+    handler = FlakyHandler(drop={"lezer0@example.org": 2}, pipelining=pipelining)
     with LocalSmtpServer(handler=handler) as smtp:
         rt = make_runtime(tmp_path, smtp.port)
         add_subscribers(rt, 4)
