@@ -18,12 +18,17 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlite_utils
 
 from ..db import utcnow
+
+
+def _now_ms() -> str:
+    """Now in UTC with milliseconds: retry times are compared at that precision."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 STATES = ("pending", "sending", "waiting", "sent", "failed", "bounced", "suppressed")
 OPEN_STATES = ("pending", "sending", "waiting")
@@ -125,14 +130,16 @@ def iter_due(db: Conn, newsletter_id: int, now_iso: str, *, batch: int = 500,
     ``shard=(k, n)``: only ids with id % n == k. ``only_waiting``: the due waiting ones alone."""
     last = 0
     k, n = shard
-    states = "d.status = 'waiting'" if only_waiting else "d.status IN ('pending', 'sending', 'waiting')"
+    # A whole send walks the table in id order (the unary '+' keeps SQLite off the status index, which
+    # would make every batch visit and sort all open rows); the waiting ones alone come by that index.
+    where = ("d.newsletter_id = ? AND d.status = 'waiting'" if only_waiting else
+             "+d.newsletter_id = ? AND +d.status IN ('pending', 'sending', 'waiting')")
     while True:
         rows = _conn(db).execute(
             "SELECT d.id, d.subscriber_id, d.email, COALESCE(s.name, ''), d.message_id, d.attempts,"
             " d.first_attempt_at, s.status = 'active' AND s.email = d.email"
             " FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id"
-            f" WHERE d.newsletter_id = ? AND {states}"
-            " AND (d.status != 'waiting' OR d.next_attempt_at <= ?)"
+            f" WHERE {where} AND (d.status != 'waiting' OR d.next_attempt_at <= ?)"
             " AND d.id > ? AND d.id % ? = ? ORDER BY d.id LIMIT ?",
             [newsletter_id, now_iso, last, n, k, batch]).fetchall()
         if not rows:
@@ -143,10 +150,9 @@ def iter_due(db: Conn, newsletter_id: int, now_iso: str, *, batch: int = 500,
 
 
 def mark_sending(db: Conn, delivery_id: int) -> None:
-    now = utcnow()
     _conn(db).execute("UPDATE deliveries SET status = 'sending', attempts = attempts + 1,"
                       " first_attempt_at = COALESCE(first_attempt_at, ?), updated_at = ? WHERE id = ?",
-                      [now, now, delivery_id])
+                      [_now_ms(), utcnow(), delivery_id])
 
 
 def mark_sent(db: Conn, delivery_id: int, answer: str = "", *, then_sending: int | None = None) -> None:
@@ -160,7 +166,7 @@ def mark_sent(db: Conn, delivery_id: int, answer: str = "", *, then_sending: int
         if then_sending is not None:
             conn.execute("UPDATE deliveries SET status = 'sending', attempts = attempts + 1,"
                          " first_attempt_at = COALESCE(first_attempt_at, ?), updated_at = ? WHERE id = ?",
-                         [now, now, then_sending])
+                         [_now_ms(), now, then_sending])
 
 
 def _set(db: Conn, delivery_id: int, assignments: str, params: list[Any]) -> None:
@@ -204,7 +210,7 @@ def defer_untried(db: Conn, newsletter_id: int, detail: str, next_attempt_at: st
     cur = _conn(db).execute("UPDATE deliveries SET status = 'waiting', last_error = ?, next_attempt_at = ?,"
                             " first_attempt_at = COALESCE(first_attempt_at, ?), updated_at = ?"
                             " WHERE newsletter_id = ? AND status IN ('pending', 'sending')",
-                            [detail, next_attempt_at, now, now, newsletter_id])
+                            [detail, next_attempt_at, _now_ms(), now, newsletter_id])
     return int(cur.rowcount)
 
 
@@ -219,7 +225,7 @@ def reopen_retryable(db: Conn, newsletter_id: int) -> tuple[int, int]:
             " next_attempt_at = NULL, updated_at = ? WHERE newsletter_id = ? AND status = 'failed' AND retryable = 1",
             [now, newsletter_id]).rowcount
         due = conn.execute("UPDATE deliveries SET next_attempt_at = ?, updated_at = ?"
-                           " WHERE newsletter_id = ? AND status = 'waiting'", [now, now, newsletter_id]).rowcount
+                           " WHERE newsletter_id = ? AND status = 'waiting'", [_now_ms(), now, newsletter_id]).rowcount
     return int(reopened), int(due)
 
 
