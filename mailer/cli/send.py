@@ -278,7 +278,8 @@ def newsletters_list_cmd(as_json: bool) -> None:
 
     rows = overview(get_runtime())
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([dict(r.as_dict(), status_text=_status_text(r)) for r in rows], ensure_ascii=False,
+                              indent=2))
         return
     table = Table(title=_t("Newsletters"))
     for col in ("slug", _t("title"), "status", _t("send time"), _t("sent"), _t("failed"), _t("bounces"), _t("open"),

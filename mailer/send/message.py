@@ -83,6 +83,9 @@ def format_address(name: str, email: str) -> str:
         return email
     if name.isascii():
         return formataddr((name, email))
+    short = formataddr((name, email), charset="utf-8")   # one encoded-word, fine up to 75 characters
+    if len(short) - len(email) - 3 <= 75:
+        return short
     words = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
     return f"{words} <{email}>"
 

@@ -27,7 +27,16 @@ def utc(moment: datetime | None = None) -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    """UTC ISO with milliseconds, as the queue stores retry times."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 def enqueue(db: sqlite_utils.Database, newsletter_id: int, domain: str, batch: int = 1000) -> int:
@@ -81,9 +90,9 @@ def record_temporary_failure(db: Conn, cfg: SmtpConfig, delivery_id: int, attemp
     """Record a temporary failure; returns the delivery's new state (waiting | failed)."""
     verdict = after_temporary_failure(cfg, attempts, first_attempt_at, now)
     if verdict.status == "failed":
-        hours = cfg.retry_lifetime / 3600
         deliveries.mark_failed(db, delivery_id, f"{detail} (still failing after {attempts} attempts in "
-                                                f"{hours:g} h: gave up; 'mailer retry' tries again)", retryable=True)
+                                                f"{duration(cfg.retry_lifetime)}: gave up; 'mailer retry' tries again)",
+                               retryable=True)
     else:
         assert verdict.next_attempt_at is not None
         deliveries.mark_waiting(db, delivery_id, detail, iso(verdict.next_attempt_at))

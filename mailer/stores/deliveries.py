@@ -156,17 +156,19 @@ def mark_sending(db: Conn, delivery_id: int) -> None:
 
 
 def mark_sent(db: Conn, delivery_id: int, answer: str = "", *, then_sending: int | None = None) -> None:
-    """Accepted by the server. ``then_sending``: the next delivery, marked ``sending`` in the same
-    commit (one commit per message instead of two)."""
-    conn = _conn(db)
+    """Accepted by the server (``answer``: its reply). ``then_sending``: the next delivery, marked
+    ``sending`` by the same statement (one commit per message instead of two)."""
     now = utcnow()
-    with _atomic(conn):
-        conn.execute("UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = ?, next_attempt_at = NULL,"
-                     " updated_at = ? WHERE id = ?", [now, answer, now, delivery_id])
-        if then_sending is not None:
-            conn.execute("UPDATE deliveries SET status = 'sending', attempts = attempts + 1,"
-                         " first_attempt_at = COALESCE(first_attempt_at, ?), updated_at = ? WHERE id = ?",
-                         [_now_ms(), now, then_sending])
+    _conn(db).execute(
+        "UPDATE deliveries SET"
+        " status = CASE WHEN id = :sent THEN 'sent' ELSE 'sending' END,"
+        " sent_at = CASE WHEN id = :sent THEN :now ELSE sent_at END,"
+        " last_error = CASE WHEN id = :sent THEN :answer ELSE last_error END,"
+        " next_attempt_at = CASE WHEN id = :sent THEN NULL ELSE next_attempt_at END,"
+        " attempts = CASE WHEN id = :sent THEN attempts ELSE attempts + 1 END,"
+        " first_attempt_at = CASE WHEN id = :sent THEN first_attempt_at ELSE COALESCE(first_attempt_at, :ms) END,"
+        " updated_at = :now WHERE id IN (:sent, :next)",
+        {"sent": delivery_id, "next": then_sending, "now": now, "answer": answer, "ms": _now_ms()})
 
 
 def _set(db: Conn, delivery_id: int, assignments: str, params: list[Any]) -> None:
