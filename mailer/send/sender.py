@@ -44,7 +44,7 @@ __all__ = ["SendBusy", "SendReport", "load_newsletter", "retry_failed", "retry_w
 
 log = logging.getLogger(__name__)
 
-CLI_LOCK_WAIT = 5.0   # seconds a command waits for the workers of a sender that was just killed
+CLI_LOCK_WAIT = 10.0   # seconds a command waits for the workers of a sender that was just killed
 
 
 @dataclass

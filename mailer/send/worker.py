@@ -115,7 +115,7 @@ class Worker:
         self.stop.set()
 
     def _should_stop(self) -> bool:
-        if self.parent_pid is not None and os.getppid() != self.parent_pid:
+        if self._orphaned():
             self.halt("orphan", "the sending process is gone")
         elif time.monotonic() - self._last_check > STATUS_CHECK_SECONDS:
             self._last_check = time.monotonic()
@@ -130,11 +130,17 @@ class Worker:
         while not self._should_stop() and (left := end - time.monotonic()) > 0:
             self.stop.wait(min(left, STATUS_CHECK_SECONDS))
 
+    def _orphaned(self) -> bool:
+        return self.parent_pid is not None and os.getppid() != self.parent_pid
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        # A timeout, not a hang, should a holder ever die with the lock: SQLite's own locking still
-        # keeps the writes safe, only slower.
-        got = self.lock.acquire(timeout=LOCK_TIMEOUT)
+        # The lock only spares SQLite's busy waits; SQLite's own locking keeps the writes safe. So
+        # when a holder died with it (a killed sender), go on without it rather than hang.
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        got = self.lock.acquire(timeout=0.1)
+        while not got and time.monotonic() < deadline and not self._orphaned():
+            got = self.lock.acquire(timeout=0.1)
         try:
             yield
         finally:
