@@ -95,6 +95,12 @@ def _iso(value: datetime | None) -> str | None:
     return newsletters.iso_utc(value) if value else None
 
 
+def _local(rt: Runtime, moment: datetime) -> str:
+    """``2026-11-26 09:00 CET``: a moment in [schedule] timezone, for the reasons people read."""
+    local = moment.astimezone(rt.config.schedule.tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
 def send_newsletter(rt: Runtime, slug: str, *, progress: bool = False, lock_wait: float = 0.0) -> SendReport:
     """Send ``slug`` to every active subscriber who has not had it; resume an interrupted send and
     try again what waits and is due.
@@ -277,10 +283,8 @@ def _finish(rt: Runtime, row: newsletters.NewsletterRow, tally: Tally, report: S
     db = rt.db
     current = newsletters.get_by_id(db, row.id)
     if tally.stop_kind == "quota" and tally.resume_at:
-        from ..schedule.localtime import format_local
-
         resume = datetime.fromtimestamp(tally.resume_at, timezone.utc)
-        reason = f"{tally.stop_reason}; continues at {format_local(resume, rt.config.schedule.tz)}"
+        reason = f"{tally.stop_reason}; continues at {_local(rt, resume)}"
         newsletters.set_status(db, row.id, "scheduled", reason, send_at=newsletters.iso_utc(resume),
                                started_at=_iso(current.started_at))
         newsletters.log_event(db, f"{row.slug}: {reason}", row.id, level="warning")
@@ -313,9 +317,7 @@ def _settle(rt: Runtime, row: newsletters.NewsletterRow) -> None:
         nxt = deliveries.next_waiting_at(db, row.id)
         when = ""
         if nxt:
-            from ..schedule.localtime import format_local
-
-            when = f"; next try {format_local(datetime.fromisoformat(nxt), rt.config.schedule.tz)}"
+            when = f"; next try {_local(rt, datetime.fromisoformat(nxt))}"
         reason = f"{counts['waiting'] + counts['pending']} deliveries wait for a retry{when}"
         newsletters.set_status(db, row.id, "sending", reason, **times)
         newsletters.log_event(db, f"{row.slug}: {reason} ({summary})", row.id, level="warning")
