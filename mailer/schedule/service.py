@@ -138,7 +138,8 @@ def send_due(rt: Runtime, now: datetime | None = None) -> list[str]:
             continue
         else:
             counts = deliveries.count_by_status(rt.db, row.id)
-            if not counts["pending"] + counts["sending"] and sum(counts.values()):
+            untried = counts["pending"] + counts["sending"]
+            if untried == 0 and sum(counts.values()) > 0:
                 continue   # only retries left: retry_due's
         try:
             report = send_newsletter(rt, row.slug)
