@@ -11,12 +11,13 @@ millisecond or more whenever two commits collide.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from subscribers import store as subscribers
@@ -29,6 +30,7 @@ from ..stores import deliveries
 from ..stores.deliveries import QueueItem
 from . import queue
 from .message import MessageBuilder, Recipient, ascii_address
+from .progress import SendProgress
 from .throttle import QuotaReached, Throttle
 
 log = logging.getLogger(__name__)
@@ -229,3 +231,90 @@ class Worker:
             self.halt("unreachable", detail)
         else:
             self._sleep(queue.backoff(self.cfg.smtp, self.conn_failures))
+
+
+# -- running one worker per connection --------------------------------------------------------
+
+def _merge(tallies: list[Tally]) -> Tally:
+    out = Tally()
+    for t in tallies:
+        for name in ("sent", "failed", "bounced", "suppressed", "waiting"):
+            setattr(out, name, getattr(out, name) + getattr(t, name))
+        if t.stop_kind and not out.stop_kind:   # the first worker that stopped says why
+            out.stop_kind, out.stop_reason, out.resume_at = t.stop_kind, t.stop_reason, t.resume_at
+    return out
+
+
+def run_in_threads(cfg: Config, newsletter_id: int, builder: MessageBuilder, n: int, throttle: Throttle | None,
+                   bar: SendProgress | None) -> Tally:
+    """``n`` workers as threads of this process, sharing ``throttle``."""
+    stop, lock = threading.Event(), threading.Lock()
+    workers = [Worker(cfg, newsletter_id, builder, shard=(k, n), stop=stop, lock=lock, throttle=throttle)
+               for k in range(n)]
+    results: list[Tally] = [Tally() for _ in workers]
+
+    def run(k: int) -> None:
+        results[k] = workers[k].run()
+
+    threads = [threading.Thread(target=run, args=(k,), name=f"smtp-{k}", daemon=True) for k in range(n)]
+    if bar is not None:
+        bar.__enter__()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    return _merge(results)
+
+
+def _child(worker: Worker, out: Any) -> None:  # pragma: no cover - runs in a worker process
+    tally = Tally(stop_kind="pause", stop_reason="a sending process failed; see the log, then 'mailer resume'")
+    try:
+        tally = worker.run()
+    finally:
+        out.send(tally)
+        out.close()
+
+
+def run_in_processes(cfg: Config, newsletter_id: int, builder: MessageBuilder, n: int,
+                     bar: SendProgress | None) -> Tally:
+    """Shard 0 runs here, the others each in a forked process (they get the compiled newsletter and
+    the signing key by inheritance, and leave when this process dies: see Worker.parent_pid)."""
+    ctx = multiprocessing.get_context("fork")
+    stop, lock = ctx.Event(), ctx.Lock()
+    parent = os.getpid()
+    children: list[tuple[Any, Any]] = []
+    for k in range(1, n):
+        reader, writer = ctx.Pipe(duplex=False)
+        worker = Worker(cfg, newsletter_id, builder, shard=(k, n), stop=stop, lock=lock, parent_pid=parent)
+        proc = ctx.Process(target=_child, args=(worker, writer), name=f"smtp-{k}", daemon=True)
+        proc.start()
+        writer.close()
+        children.append((proc, reader))
+    tallies = []
+    if bar is not None:
+        bar.__enter__()   # after the forks: a child must not inherit the bar's thread mid-way
+    try:
+        tallies.append(Worker(cfg, newsletter_id, builder, shard=(0, n), stop=stop, lock=lock).run())
+        tallies += [_collect(proc, reader) for proc, reader in children]
+    finally:
+        for proc, _ in children:
+            proc.join()
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    return _merge(tallies)
+
+
+def _collect(proc: Any, reader: Any) -> Tally:
+    try:
+        got = reader.recv()
+    except EOFError:   # it died without a word
+        got = None
+    proc.join()
+    if isinstance(got, Tally):
+        return got
+    return Tally(stop_kind="pause", stop_reason=f"sending process {proc.name} ended unexpectedly (exit status "
+                                                f"{proc.exitcode}); see the log, then 'mailer resume'")
