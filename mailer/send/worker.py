@@ -279,12 +279,33 @@ def _child(worker: Worker, out: Any) -> None:  # pragma: no cover - runs in a wo
         out.close()
 
 
+class SharedFlag:
+    """A stop flag for worker processes: one byte of shared memory and no lock. (The lock inside a
+    multiprocessing.Event stays taken for ever when its holder is killed, and the other workers of a
+    killed sender would wait on it instead of leaving.)"""
+
+    def __init__(self, ctx: Any) -> None:
+        self.value = ctx.RawValue("b", 0)
+
+    def set(self) -> None:
+        self.value.value = 1
+
+    def is_set(self) -> bool:
+        return bool(self.value.value)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        end = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while not self.is_set() and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.05))
+        return self.is_set()
+
+
 def run_in_processes(cfg: Config, newsletter_id: int, builder: MessageBuilder, n: int,
                      bar: SendProgress | None) -> Tally:
     """Shard 0 runs here, the others each in a forked process (they get the compiled newsletter and
     the signing key by inheritance, and leave when this process dies: see Worker.parent_pid)."""
     ctx = multiprocessing.get_context("fork")
-    stop, lock = ctx.Event(), ctx.Lock()
+    stop, lock = SharedFlag(ctx), ctx.Lock()
     parent = os.getpid()
     children: list[tuple[Any, Any]] = []
     for k in range(1, n):
