@@ -120,6 +120,7 @@ def send_newsletter(rt: Runtime, slug: str, *, progress: bool = False, lock_wait
             report.already_sent = row.status != "sending"   # else: all that is left waits for a retry
             return _summarise(rt, row.id, report, before)
         under_way = row.status == "sending"
+        signer = signer_from_config(cfg)   # a broken [dkim] setting stops us before anything changes
         first = Connection(cfg.smtp, cfg.smtp_password)
         try:
             first.connect()
@@ -135,7 +136,7 @@ def send_newsletter(rt: Runtime, slug: str, *, progress: bool = False, lock_wait
         newsletters.log_event(db, f"{slug}: {'resumed' if resumed else 'started'} sending to "
                                   f"{todo['pending'] + todo['sending']} subscribers ({before['sent']} had it already, "
                                   f"{todo['waiting']} wait for a retry)", row.id)
-        builder = MessageBuilder(cfg, rt.key, row.id, nl, compiled, signer=signer_from_config(cfg))
+        builder = MessageBuilder(cfg, rt.key, row.id, nl, compiled, signer=signer)
         tally = _run_passes(rt, row.id, builder, progress, total=todo["pending"] + todo["sending"] + todo["waiting"])
         _finish(rt, row, tally, report)
         return _summarise(rt, row.id, report, before)
