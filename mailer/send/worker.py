@@ -85,9 +85,8 @@ class Worker:
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> Tally:
-        self.db = dbmod.connect(self.cfg.database_path, migrate=False)
         # Checkpoint every ~16 MB of WAL rather than 4 MB: fewer pauses under the write lock.
-        self.db.conn.execute("PRAGMA wal_autocheckpoint=4000")
+        self.db = dbmod.connect(self.cfg.database_path, migrate=False, wal_autocheckpoint=4000)
         conn = smtp.Connection(self.cfg.smtp, self.cfg.smtp_password)
         try:
             items = queue.due(self.db, self.newsletter_id, shard=self.shard)
