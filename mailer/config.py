@@ -259,7 +259,8 @@ def _coerce(section: str, key: str, raw: Any, typ: Any, origin: str) -> Any:
     else:
         return raw
     raise ConfigError(
-        f"{name} in {origin} must be a {typ.__name__}, got {raw!r}: fix the value"
+        "%(name)s in %(origin)s must be a %(type)s, got %(raw)s: fix the value",
+        name=name, origin=origin, type=typ.__name__, raw=repr(raw),
     )
 
 
@@ -283,20 +284,22 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
         cfg_path = Path(path).expanduser().resolve()
         base_dir, origin = cfg_path.parent, str(cfg_path)
     if not cfg_path.exists():
-        raise ConfigError(f"config file {cfg_path} does not exist: pass --config with an existing file")
+        raise ConfigError("config file %(cfg_path)s does not exist: pass --config with an "
+                          "existing file", cfg_path=cfg_path)
     try:
         data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{cfg_path} is not valid TOML ({exc}): fix the syntax at that spot") from None
+        raise ConfigError("%(cfg_path)s is not valid TOML (%(exc)s): fix the syntax at that spot", cfg_path=cfg_path, exc=exc) from None
 
     values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
     for section, body in data.items():
         if section not in SECTIONS:
             raise ConfigError(
-                f"unknown section [{section}] in {origin}: {_suggest(section, list(SECTIONS))}"
+                "unknown section [%(section)s] in %(origin)s: %(suggest)s",
+                section=section, origin=origin, suggest=_suggest(section, list(SECTIONS)),
             )
         if not isinstance(body, dict):
-            raise ConfigError(f"[{section}] in {origin} must be a table of keys")
+            raise ConfigError("[%(section)s] in %(origin)s must be a table of keys", section=section, origin=origin)
         for key, raw in body.items():
             _check_key(section, key, origin)
             values[section][key] = raw
@@ -323,15 +326,16 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
 
 def _check_key(section: str, key: str, origin: str) -> None:
     if section not in SECTIONS:
-        raise ConfigError(f"unknown section [{section}] in {origin}: {_suggest(section, list(SECTIONS))}")
+        raise ConfigError("unknown section [%(section)s] in %(origin)s: %(suggest)s", section=section, origin=origin, suggest=_suggest(section, list(SECTIONS)))
     known = [f.name for f in fields(SECTIONS[section])]
     if key in ("password", "secret_key", "key"):
         raise ConfigError(
-            f"[{section}] {key} in {origin}: secrets do not belong in config; "
-            f"set {SECRET_ENV.get(section + '_password', 'MAILER_SECRET_KEY')} in the environment instead"
+            "[%(section)s] %(key)s in %(origin)s: secrets do not belong in config; set "
+            "%(variable)s in the environment instead",
+            section=section, key=key, origin=origin, variable=SECRET_ENV.get(section + '_password', 'MAILER_SECRET_KEY'),
         )
     if key not in known:
-        raise ConfigError(f"unknown key '{key}' in [{section}] ({origin}): {_suggest(key, known)}")
+        raise ConfigError("unknown key '%(key)s' in [%(section)s] (%(origin)s): %(suggest)s", key=key, section=section, origin=origin, suggest=_suggest(key, known))
 
 
 def _validate(cfg: Config) -> None:
@@ -339,35 +343,41 @@ def _validate(cfg: Config) -> None:
         sec = getattr(cfg, name)
         if sec.security not in ("none", "starttls", "tls"):
             raise ConfigError(
-                f"[{name}] security must be none, starttls or tls, got {sec.security!r}: fix it in {cfg.source}"
+                "[%(name)s] security must be none, starttls or tls, got %(security)s: fix "
+                "it in %(source)s",
+                name=name, security=repr(sec.security), source=cfg.source,
             )
         if not 0 < sec.port < 65536:
-            raise ConfigError(f"[{name}] port {sec.port} is out of range: use 1-65535")
+            raise ConfigError("[%(name)s] port %(port)s is out of range: use 1-65535", name=name, port=sec.port)
     for key in ("retry_initial", "retry_max", "retry_lifetime", "timeout"):
         if getattr(cfg.smtp, key) <= 0:
-            raise ConfigError(f"[smtp] {key} must be a number of seconds above 0: fix it in {cfg.source}")
+            raise ConfigError("[smtp] %(key)s must be a number of seconds above 0: fix it "
+                              "in %(source)s", key=key, source=cfg.source)
     if cfg.smtp.max_attempts < 1 or cfg.smtp.connections < 1:
-        raise ConfigError(f"[smtp] max_attempts and connections must be at least 1: fix them in {cfg.source}")
+        raise ConfigError("[smtp] max_attempts and connections must be at least 1: fix them "
+                          "in %(source)s", source=cfg.source)
     try:
         ZoneInfo(cfg.schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"[schedule] timezone {cfg.schedule.timezone!r} is not a known time zone: use e.g. Europe/Amsterdam"
+            "[schedule] timezone %(timezone)s is not a known time zone: use e.g. Europe/Amsterdam",
+            timezone=repr(cfg.schedule.timezone),
         ) from None
     web = cfg.web
     if web.threads < 1 or web.connection_limit < 1:
-        raise ConfigError(f"[web] threads and connection_limit must be at least 1: fix them in {cfg.source}")
+        raise ConfigError("[web] threads and connection_limit must be at least 1: fix them "
+                          "in %(source)s", source=cfg.source)
     unknown = web.proxy_headers - PROXY_HEADERS
     if unknown or (web.trusted_proxy and not web.proxy_headers):
-        raise ConfigError(f"[web] trusted_proxy_headers must name one or more of {', '.join(sorted(PROXY_HEADERS))}"
-                          f" (got {web.trusted_proxy_headers!r}): fix it in {cfg.source}")
+        raise ConfigError("[web] trusted_proxy_headers must name one or more of %(headers)s "
+                          "(got %(trusted_proxy_headers)s): fix it in %(source)s", headers=', '.join(sorted(PROXY_HEADERS)), trusted_proxy_headers=repr(web.trusted_proxy_headers), source=cfg.source)
     if "forwarded" in web.proxy_headers and len(web.proxy_headers) > 1:
-        raise ConfigError("[web] trusted_proxy_headers: 'forwarded' cannot be combined with the x-forwarded-* "
-                          f"headers: pick one kind in {cfg.source}")
+        raise ConfigError("[web] trusted_proxy_headers: 'forwarded' cannot be combined with "
+                          "the x-forwarded-* headers: pick one kind in %(source)s", source=cfg.source)
     if web.trusted_proxy_count < 1:
-        raise ConfigError(f"[web] trusted_proxy_count must be at least 1: fix it in {cfg.source}")
+        raise ConfigError("[web] trusted_proxy_count must be at least 1: fix it in %(source)s", source=cfg.source)
     if cfg.content.language not in ("nl", "en"):
-        raise ConfigError(f"[content] language must be nl or en, got {cfg.content.language!r}")
+        raise ConfigError("[content] language must be nl or en, got %(language)s", language=repr(cfg.content.language))
     for key in ("from_address", "reply_address", "bounce_address"):
         if "@" not in getattr(cfg.sender, key):
-            raise ConfigError(f"[sender] {key} must be an email address: fix it in {cfg.source}")
+            raise ConfigError("[sender] %(key)s must be an email address: fix it in %(source)s", key=key, source=cfg.source)

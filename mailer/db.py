@@ -57,7 +57,9 @@ def connect(path: str | Path, *, migrate: bool = True, wal_autocheckpoint: int |
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
         raise MailerError(
-            f"cannot open the database {path} ({exc}): check [database] path and the folder's permissions"
+            "cannot open the database %(path)s (%(exc)s): check [database] path and the "
+            "folder's permissions",
+            path=path, exc=exc,
         ) from None
     try:
         # 8 KB pages for a new file (an existing one keeps its own): raw messages fill fuller pages.
@@ -74,8 +76,9 @@ def connect(path: str | Path, *, migrate: bool = True, wal_autocheckpoint: int |
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise MailerError(
-            f"{path} is not a usable SQLite database ({exc}): point [database] path at a new file"
-            " or at a mailer database"
+            "%(path)s is not a usable SQLite database (%(exc)s): point [database] path at a "
+            "new file or at a mailer database",
+            path=path, exc=exc,
         ) from None
     return db
 

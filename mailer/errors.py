@@ -1,14 +1,30 @@
 """One exception hierarchy for everything a user can cause.
 
 The CLI and the web layer turn a ``MailerError`` into one clear line that names the cause and
-the fix; anything else is a bug and may show a traceback.
+the fix; anything else is a bug and may show a traceback. Each error carries an English msgid with
+``%(name)s`` placeholders and its parameters, so the line can be shown in the operator's language
+(the ``errors`` catalogue); ``str(err)`` is the English line.
 """
 
 from __future__ import annotations
 
 
 class MailerError(Exception):
-    """Base of all domain errors: ``str(err)`` is a one-line message for the user."""
+    """Base of all domain errors: ``str(err)`` is a one-line message for the user, in English.
+
+    ``MailerError("unknown key [%(section)s] %(key)s", section="smtp", key="hots")``
+    """
+
+    def __init__(self, message: str = "", /, **params: object) -> None:
+        self.msgid = message
+        self.params = params
+        super().__init__(message % params if params else message)
+
+    def translated(self, language: str) -> str:
+        """The line in ``language`` (nl | en) from the ``errors`` catalogue; English when missing."""
+        from .i18n import gettext
+
+        return gettext(language, "errors", self.msgid, **self.params)
 
 
 class ConfigError(MailerError):
@@ -26,8 +42,8 @@ class TemplateError(MailerError):
 class TokenError(MailerError):
     """A signed token is damaged, forged or expired."""
 
-    def __init__(self, message: str, reason: str = "invalid") -> None:
-        super().__init__(message)
+    def __init__(self, message: str, /, reason: str = "invalid", **params: object) -> None:
+        super().__init__(message, **params)
         self.reason = reason  # "invalid" | "forged" | "expired"
 
 

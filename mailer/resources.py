@@ -16,9 +16,11 @@ from .errors import ConfigError
 def _shipped(package: str, *parts: str) -> Path:
     resource = files(package).joinpath(*parts)
     if not isinstance(resource, Path):  # a zip import: Jinja2 and MJML need real files
-        raise ConfigError(f"{package} must be installed as files, not inside a zip archive: reinstall it with pip")
+        raise ConfigError("%(package)s must be installed as files, not inside a zip "
+                          "archive: reinstall it with pip", package=package)
     if not resource.exists():
-        raise ConfigError(f"{resource} is missing from the installed package: reinstall mailer with pip")
+        raise ConfigError("%(resource)s is missing from the installed package: reinstall "
+                          "mailer with pip", resource=resource)
     return resource.resolve()
 
 

@@ -90,19 +90,21 @@ def connect(cfg: SmtpConfig, password: str) -> smtplib.SMTP:
         smtp.ehlo_or_helo_if_needed()
         if cfg.security == "starttls":
             if not smtp.has_extn("starttls"):
-                raise SmtpUnavailable(f"the SMTP server {at} does not offer STARTTLS: set [smtp] security to "
-                                      "'tls' (usually port 465) or 'none'")
+                raise SmtpUnavailable("the SMTP server %(at)s does not offer STARTTLS: set "
+                                      "[smtp] security to 'tls' (usually port 465) or "
+                                      "'none'", at=at)
             smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
         if cfg.username:
             if not password:
-                raise SmtpUnavailable(f"[smtp] username is {cfg.username!r} but MAILER_SMTP_PASSWORD is not set: "
-                                      "set it in the environment")
+                raise SmtpUnavailable("[smtp] username is %(username)s but "
+                                      "MAILER_SMTP_PASSWORD is not set: set it in the "
+                                      "environment", username=repr(cfg.username))
             if not smtp.has_extn("auth"):
                 hint = ("many servers offer it only over an encrypted connection: set [smtp] security to "
                         "'starttls' or 'tls'" if cfg.security == "none" else "leave [smtp] username empty")
-                raise SmtpUnavailable(f"the SMTP server {at} does not offer a login (AUTH) but [smtp] username is "
-                                      f"set: {hint}")
+                raise SmtpUnavailable("the SMTP server %(at)s does not offer a login (AUTH) "
+                                      "but [smtp] username is set: %(hint)s", at=at, hint=hint)
             smtp.login(cfg.username, password)
         if smtp.sock is not None:
             smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -112,24 +114,27 @@ def connect(cfg: SmtpConfig, password: str) -> smtplib.SMTP:
         raise
     except smtplib.SMTPAuthenticationError as exc:
         _close(smtp)
-        raise SmtpUnavailable(f"the SMTP server {at} refused the login for {cfg.username!r} "
-                              f"({exc.smtp_code} {one_line(exc.smtp_error)}): check [smtp] username and "
-                              "MAILER_SMTP_PASSWORD") from None
+        raise SmtpUnavailable("the SMTP server %(at)s refused the login for %(username)s "
+                              "(%(smtp_code)s %(answer)s): check [smtp] username and "
+                              "MAILER_SMTP_PASSWORD", at=at, username=repr(cfg.username), smtp_code=exc.smtp_code, answer=one_line(exc.smtp_error)) from None
     except smtplib.SMTPConnectError as exc:
         _close(smtp)
-        raise SmtpUnavailable(f"the SMTP server {at} refused the connection ({exc.smtp_code} "
-                              f"{one_line(exc.smtp_error)}): try again later or check the relay") from None
+        raise SmtpUnavailable("the SMTP server %(at)s refused the connection (%(smtp_code)s "
+                              "%(answer)s): try again later or check the relay", at=at, smtp_code=exc.smtp_code, answer=one_line(exc.smtp_error)) from None
     except ssl.SSLError as exc:
         _close(smtp)
-        raise SmtpUnavailable(f"TLS with the SMTP server {at} failed ({exc.reason or exc}): check [smtp] "
-                              "security (tls for port 465, starttls for 587, none for a local relay)") from None
+        raise SmtpUnavailable("TLS with the SMTP server %(at)s failed (%(reason)s): check "
+                              "[smtp] security (tls for port 465, starttls for 587, none "
+                              "for a local relay)", at=at, reason=exc.reason or exc) from None
     except (OSError, smtplib.SMTPException) as exc:
         _close(smtp)
         if _timed_out(exc):
-            raise SmtpUnavailable(f"the SMTP server {at} did not answer within {cfg.timeout:g} s: check that it "
-                                  "is running and [smtp] host/port/security, or raise [smtp] timeout") from None
-        raise SmtpUnavailable(f"cannot reach the SMTP server at {at} ({exc.__class__.__name__}: {exc}): start it "
-                              "or fix [smtp] host/port/security (or MAILER_SMTP__HOST / MAILER_SMTP__PORT)") from None
+            raise SmtpUnavailable("the SMTP server %(at)s did not answer within %(timeout)s "
+                                  "s: check that it is running and [smtp] "
+                                  "host/port/security, or raise [smtp] timeout", at=at, timeout=format(cfg.timeout, 'g')) from None
+        raise SmtpUnavailable("cannot reach the SMTP server at %(at)s (%(error_type)s: "
+                              "%(exc)s): start it or fix [smtp] host/port/security (or "
+                              "MAILER_SMTP__HOST / MAILER_SMTP__PORT)", at=at, error_type=exc.__class__.__name__, exc=exc) from None
 
 
 def _close(smtp: smtplib.SMTP | None) -> None:
@@ -277,18 +282,21 @@ def send_mail(cfg: SmtpConfig, password: str, msg: EmailMessage, *, mail_from: s
         smtp.send_message(msg, from_addr=mail_from, to_addrs=to)
     except smtplib.SMTPRecipientsRefused as exc:
         answers = "; ".join(f"{rcpt}: {code} {one_line(resp)}" for rcpt, (code, resp) in exc.recipients.items())
-        raise MessageRefused(f"the SMTP server {at} refused the recipient ({answers}): check the address") from None
+        raise MessageRefused("the SMTP server %(at)s refused the recipient (%(answers)s): "
+                             "check the address", at=at, answers=answers) from None
     except smtplib.SMTPSenderRefused as exc:
-        raise MessageRefused(f"the SMTP server {at} refused the sender {mail_from} ({exc.smtp_code} "
-                             f"{one_line(exc.smtp_error)}): check [sender] bounce_address and the relay's rules") from None
+        raise MessageRefused("the SMTP server %(at)s refused the sender %(mail_from)s "
+                             "(%(smtp_code)s %(answer)s): check [sender] bounce_address "
+                             "and the relay's rules", at=at, mail_from=mail_from, smtp_code=exc.smtp_code, answer=one_line(exc.smtp_error)) from None
     except smtplib.SMTPDataError as exc:
-        raise MessageRefused(f"the SMTP server {at} refused the message ({exc.smtp_code} "
-                             f"{one_line(exc.smtp_error)})") from None
+        raise MessageRefused("the SMTP server %(at)s refused the message (%(smtp_code)s "
+                             "%(answer)s)", at=at, smtp_code=exc.smtp_code, answer=one_line(exc.smtp_error)) from None
     except (smtplib.SMTPException, OSError) as exc:
         if _timed_out(exc):
-            raise SmtpUnavailable(f"the SMTP server {at} did not answer within {cfg.timeout:g} s: try again "
-                                  "later or raise [smtp] timeout") from None
-        raise SmtpUnavailable(f"the SMTP server {at} dropped the connection ({exc}): try again later") from None
+            raise SmtpUnavailable("the SMTP server %(at)s did not answer within %(timeout)s "
+                                  "s: try again later or raise [smtp] timeout", at=at, timeout=format(cfg.timeout, 'g')) from None
+        raise SmtpUnavailable("the SMTP server %(at)s dropped the connection (%(exc)s): try "
+                              "again later", at=at, exc=exc) from None
     finally:
         try:
             smtp.quit()

@@ -29,7 +29,7 @@ def export(db: sqlite_utils.Database, out: TextIO, fmt: str = "csv", *, status: 
            theme: str | None = None) -> int:
     """Write subscribers (never the forgotten ones) to ``out``; returns how many were written."""
     if fmt not in FORMATS:
-        raise InvalidInput(f"unknown export format '{fmt}': use csv or json")
+        raise InvalidInput("unknown export format '%(fmt)s': use csv or json", fmt=fmt)
     subs = (s for s in store.iter_filtered(db, status=status, theme=theme) if s.email is not None)
     n = 0
     if fmt == "csv":

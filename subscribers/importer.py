@@ -147,9 +147,9 @@ def import_csv(db: sqlite_utils.Database, path: str | Path, source: str | None =
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise NotFound(f"{path} does not exist: give the path of a CSV file") from None
+        raise NotFound("%(path)s does not exist: give the path of a CSV file", path=path) from None
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path} ({exc.strerror}): check the path and permissions") from None
+        raise InvalidInput("cannot read %(path)s (%(strerror)s): check the path and permissions", path=path, strerror=exc.strerror) from None
     text, encoding = decode(raw)
     report = ImportReport(file=str(path), source=source or f"import:{path.name}", dry_run=dry_run,
                           encoding=encoding, delimiter=sniff_delimiter(text))
@@ -161,19 +161,19 @@ def import_csv(db: sqlite_utils.Database, path: str | Path, source: str | None =
             records.append((last + 1, row))
             last = reader.line_num
     except csv.Error as exc:
-        raise InvalidInput(f"{path} line {reader.line_num}: broken CSV ({exc}); fix the quoting there") from None
+        raise InvalidInput("%(path)s line %(line_num)s: broken CSV (%(exc)s); fix the quoting there", path=path, line_num=reader.line_num, exc=exc) from None
 
     records = [(n, r) for n, r in records if any(c.strip() for c in r)]
     if not records:
-        raise InvalidInput(f"{path} has no rows: export the list again with its header row")
+        raise InvalidInput("%(path)s has no rows: export the list again with its header row", path=path)
     found = _columns(records[0][1])
     if found is None:
         if "@" in records[0][1][0]:  # no header: email,name
             cols, report.format = _Columns(0, 1), "headerless"
         else:
             raise InvalidInput(
-                f"{path}: no email column in the header ({', '.join(records[0][1])}); "
-                "name it 'email', 'Email Address' or 'E-mailadres'")
+                "%(path)s: no email column in the header (%(columns)s); name it 'email', "
+                "'Email Address' or 'E-mailadres'", path=path, columns=', '.join(records[0][1]))
     else:
         cols, report.format = found
         records = records[1:]

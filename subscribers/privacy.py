@@ -36,8 +36,8 @@ class ForgetReport:
 def _find(db: sqlite_utils.Database, address: str) -> Subscriber:
     sub = store.find_by_email(db, address)
     if sub is None:
-        raise NotFound(f"no subscriber with address {address.strip()}: check the spelling with "
-                       "'mailer subscribers list'")
+        raise NotFound("no subscriber with address %(address)s: check the spelling with "
+                       "'mailer subscribers list'", address=address.strip())
     return sub
 
 

@@ -74,7 +74,7 @@ def normalise_email(address: str) -> str:
     try:
         info = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidInput(f"'{address.strip()}' is not a valid email address ({exc})") from None
+        raise InvalidInput("'%(address)s' is not a valid email address (%(exc)s)", address=address.strip(), exc=exc) from None
     return info.normalized.lower()
 
 
@@ -114,7 +114,7 @@ def log_consent(db: sqlite_utils.Database, subscriber_id: int | None, action: st
 def get(db: sqlite_utils.Database, subscriber_id: int) -> Subscriber:
     rows = list(db.query("SELECT * FROM subscribers WHERE id = ?", [subscriber_id]))
     if not rows:
-        raise NotFound(f"no subscriber with id {subscriber_id}")
+        raise NotFound("no subscriber with id %(subscriber_id)s", subscriber_id=subscriber_id)
     return _row(rows[0])
 
 
@@ -136,11 +136,13 @@ def add(db: sqlite_utils.Database, address: str, name: str = "", *, status: str 
     existing = find_by_email(db, email)
     if existing is not None:
         if existing.status in ("unsubscribed", "bounced", "complained"):
-            raise InvalidInput(f"{email} is already known and {existing.status}: they must sign up again "
-                               "themselves through the form")
-        raise InvalidInput(f"{email} is already a subscriber: use 'mailer subscribers list' to see them")
+            raise InvalidInput("%(email)s is already known and %(status)s: they must sign "
+                               "up again themselves through the form", email=email, status=existing.status)
+        raise InvalidInput("%(email)s is already a subscriber: use 'mailer subscribers "
+                           "list' to see them", email=email)
     if status == "active" and is_suppressed(db, email):
-        raise InvalidInput(f"{email} is on the suppression list (unsubscribed or bounced): they must sign up again themselves")
+        raise InvalidInput("%(email)s is on the suppression list (unsubscribed or bounced): "
+                           "they must sign up again themselves", email=email)
     now = utcnow()
     with transaction(db):
         cur = db.execute(
@@ -303,7 +305,7 @@ def _filters(status: str | None, theme: str | None) -> tuple[str, list[Any]]:
     params: list[Any] = []
     if status:
         if status not in STATUSES:
-            raise InvalidInput(f"unknown status '{status}': use one of {', '.join(STATUSES)}")
+            raise InvalidInput("unknown status '%(status)s': use one of %(statuses)s", status=status, statuses=', '.join(STATUSES))
         clauses.append("status = ?")
         params.append(status)
     if theme:

@@ -64,7 +64,7 @@ def inspect_cmd(message: Path, as_json: bool) -> None:
     from ..inbox.pipeline import analyse
 
     if not message.exists():
-        raise NotFound(f"{message} does not exist: give the path of a saved .eml message")
+        raise NotFound("%(message)s does not exist: give the path of a saved .eml message", message=message)
     rt = get_runtime()
     data = analyse(rt, message.read_bytes()).as_json()
     if as_json:

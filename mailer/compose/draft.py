@@ -86,7 +86,8 @@ def read_draft(source: str, path: Path = Path("newsletter.md")) -> Draft:
     try:
         meta = tomllib.loads(front)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{path}: front matter is not valid TOML ({exc}): fix the syntax there") from None
+        raise InvalidInput("%(path)s: front matter is not valid TOML (%(exc)s): fix the "
+                           "syntax there", path=path, exc=exc) from None
     themes: list[Theme] = []
     raw_themes = meta.get("themes") or []
     if isinstance(raw_themes, list):

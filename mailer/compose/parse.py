@@ -55,7 +55,7 @@ LANGUAGES = ("nl", "en")
 
 
 def _fail(path: Path, line: int, message: str, fix: str) -> InvalidInput:
-    return InvalidInput(f"{path}:{line}: {message}: {fix}")
+    return InvalidInput("%(path)s:%(line)s: %(message)s: %(fix)s", path=path, line=line, message=message, fix=fix)
 
 
 def split_front_matter(path: Path, source: str) -> tuple[str, list[str], int]:
@@ -131,7 +131,8 @@ def load_newsletter(path: Path, tz: ZoneInfo) -> Newsletter:
     try:
         raw_bytes = path.read_bytes()
     except FileNotFoundError:
-        raise NotFound(f"newsletter file {path} does not exist: check the path or [content] newsletters_dir") from None
+        raise NotFound("newsletter file %(path)s does not exist: check the path or "
+                       "[content] newsletters_dir", path=path) from None
     return parse_newsletter(raw_bytes, path, tz)
 
 
@@ -140,7 +141,8 @@ def decode_source(raw_bytes: bytes, path: Path) -> str:
     try:
         return raw_bytes.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}): save the file as UTF-8") from None
+        raise InvalidInput("%(path)s: not UTF-8 (%(reason)s at byte %(start)s): save the "
+                           "file as UTF-8", path=path, reason=exc.reason, start=exc.start) from None
 
 
 def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
@@ -238,7 +240,9 @@ def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
 def newsletter_files(newsletters_dir: Path) -> list[Path]:
     if not Path(newsletters_dir).is_dir():
         raise NotFound(
-            f"newsletter folder {newsletters_dir} does not exist: create it or set [content] newsletters_dir in config.toml"
+            "newsletter folder %(newsletters_dir)s does not exist: create it or set "
+            "[content] newsletters_dir in config.toml",
+            newsletters_dir=newsletters_dir,
         )
     return sorted(p for p in Path(newsletters_dir).glob("*.md") if not p.name.startswith(("_", ".")))
 
@@ -253,7 +257,8 @@ def list_newsletters(newsletters_dir: Path, tz: ZoneInfo) -> list[Newsletter]:
     seen: dict[str, Path | None] = {}
     for nl in found:
         if nl.slug in seen:
-            raise InvalidInput(f"slug {nl.slug!r} is used by both {seen[nl.slug]} and {nl.source_path}: give each issue its own slug")
+            raise InvalidInput("slug %(slug)s is used by both %(first)s and "
+                               "%(second)s: give each issue its own slug", slug=repr(nl.slug), first=seen[nl.slug], second=nl.source_path)
         seen[nl.slug] = nl.source_path
     return sorted(found, key=_sort_key)
 
@@ -270,7 +275,7 @@ def find_newsletter(newsletters_dir: Path, slug: str, tz: ZoneInfo) -> Newslette
         if nl.slug == slug:
             return nl
     available = ", ".join(nl.slug for nl in all_) or f"none yet in {newsletters_dir}"
-    raise NotFound(f"no newsletter '{slug}': available: {available}")
+    raise NotFound("no newsletter '%(slug)s': available: %(available)s", slug=slug, available=available)
 
 
 def check_templates_dir(templates_dir: Path) -> Path:
@@ -278,8 +283,9 @@ def check_templates_dir(templates_dir: Path) -> Path:
     email_dir = Path(templates_dir) / "email"
     if not email_dir.is_dir():
         raise TemplateError(
-            f"email templates not found in {email_dir}: set [content] templates_dir in config.toml "
-            "to a folder that holds email/newsletter.mjml (without the key and without a templates/ folder "
-            "beside config.toml, the shipped templates apply)"
+            "email templates not found in %(email_dir)s: set [content] templates_dir in "
+            "config.toml to a folder that holds email/newsletter.mjml (without the key and "
+            "without a templates/ folder beside config.toml, the shipped templates apply)",
+            email_dir=email_dir,
         )
     return email_dir

@@ -149,7 +149,7 @@ def _split(compiled: str, markers: _Markers, allowed: set[str]) -> tuple[str, ..
     parts = tuple(markers.pattern.split(compiled))
     unknown = set(parts[1::2]) - allowed
     if unknown:  # a template asked for a value the renderer does not fill: fail at compile time
-        raise TemplateError(f"email template uses unknown placeholder(s) {sorted(unknown)}: fix {LAYOUT}")
+        raise TemplateError("email template uses unknown placeholder(s) %(placeholders)s: fix %(layout)s", placeholders=sorted(unknown), layout=LAYOUT)
     return parts
 
 
@@ -257,7 +257,8 @@ def compile_newsletter(
     ``web_version`` the layout is that web page: no personal footer, a sign-up link instead.
     """
     if language not in i18n.LANGUAGES:
-        raise TemplateError(f"language {language!r} is not available for email: use one of {', '.join(i18n.LANGUAGES)}")
+        raise TemplateError("language %(language)s is not available for email: use one of "
+                            "%(languages)s", language=repr(language), languages=', '.join(i18n.LANGUAGES))
     email_dir = check_templates_dir(Path(templates_dir)).resolve()
     env = _environment(email_dir, language)
     markers = _Markers()
@@ -266,15 +267,16 @@ def compile_newsletter(
         source = template.render(**_template_context(nl, markers, organisation, language, list_address,
                                                      "" if web_version else web_url, web_version, signup_url))
     except jinja2.TemplateNotFound:
-        raise TemplateError(f"email layout {email_dir / LAYOUT} is missing: restore it from the repository") from None
+        raise TemplateError("email layout %(layout)s is missing: restore it from the repository", layout=email_dir / LAYOUT) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{exc.filename}:{exc.lineno}: {exc.message}: fix the template there") from None
+        raise TemplateError("%(filename)s:%(lineno)s: %(message)s: fix the template there", filename=exc.filename, lineno=exc.lineno, message=exc.message) from None
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"email layout {email_dir / LAYOUT} uses an unknown value ({exc.message}): fix the template") from None
+        raise TemplateError("email layout %(layout)s uses an unknown value (%(message)s): "
+                            "fix the template", layout=email_dir / LAYOUT, message=exc.message) from None
     try:
         compiled_html = mjml2html(source, fonts={})
     except ValueError as exc:
-        raise TemplateError(f"email layout {email_dir / LAYOUT} is not valid MJML ({exc}): fix the template") from None
+        raise TemplateError("email layout %(layout)s is not valid MJML (%(exc)s): fix the template", layout=email_dir / LAYOUT, exc=exc) from None
     allowed = {"name", "email", "reply", "unsub", "prefs"} | {f"t{i}" for i in range(1, len(nl.themes) + 1)}
     text = _text_part(nl, markers, organisation, language, list_address, "" if web_version else web_url)
     return CompiledNewsletter(

@@ -30,7 +30,8 @@ def parse_local(text: str, tz: ZoneInfo) -> LocalTime:
     try:
         wall = datetime.strptime(raw, FORMAT)
     except ValueError:
-        raise InvalidInput(f"'{text}' is not a time like \"2026-11-26 09:00\" (YYYY-MM-DD HH:MM, {tz.key})") from None
+        raise InvalidInput("'%(text)s' is not a time like \"2026-11-26 09:00\" (YYYY-MM-DD "
+                           "HH:MM, %(key)s)", text=text, key=tz.key) from None
     first = wall.replace(tzinfo=tz, fold=0)
     second = wall.replace(tzinfo=tz, fold=1)
     if first.utcoffset() == second.utcoffset():
@@ -40,8 +41,9 @@ def parse_local(text: str, tz: ZoneInfo) -> LocalTime:
         before = (first.astimezone(timezone.utc) - timedelta(hours=1)).astimezone(tz)
         after = back
         raise InvalidInput(
-            f"{raw} does not exist in {tz.key} (the clocks jump forward that night): "
-            f"pick {before.strftime('%H:%M')} or {after.strftime('%H:%M')} instead"
+            "%(raw)s does not exist in %(key)s (the clocks jump forward that night): pick "
+            "%(before)s or %(after)s instead",
+            raw=raw, key=tz.key, before=before.strftime('%H:%M'), after=after.strftime('%H:%M'),
         )
     note = (f"{raw} happens twice in {tz.key} (the clocks go back that night); "
             f"taken as the first, {format_local(first, tz)} = {first.astimezone(timezone.utc):%H:%M} UTC")

@@ -58,22 +58,23 @@ def schedule(rt: Runtime, slug: str, at: str | None, now: datetime | None = None
     tz = rt.config.schedule.tz
     row = _load_row(rt, slug)
     if row.status not in SCHEDULABLE:
-        raise InvalidInput(f"'{slug}' is {row.status}: only a draft, scheduled, paused, missed or failed "
-                           "newsletter can be scheduled")
+        raise InvalidInput("'%(slug)s' is %(status)s: only a draft, scheduled, paused, "
+                           "missed or failed newsletter can be scheduled", slug=slug, status=row.status)
     note = ""
     if at is None:
         from ..compose.parse import find_newsletter
 
         nl = find_newsletter(rt.config.newsletters_dir, slug, tz)
         if nl.send_at is None:
-            raise InvalidInput(f"'{slug}' has no send time in its file: give one with --at \"YYYY-MM-DD HH:MM\"")
+            raise InvalidInput("'%(slug)s' has no send time in its file: give one with --at "
+                               "\"YYYY-MM-DD HH:MM\"", slug=slug)
         when = nl.send_at.astimezone(timezone.utc)
     else:
         parsed = parse_local(at, tz)
         when, note = parsed.utc, parsed.note
     if when <= _now(now):
-        raise InvalidInput(f"{format_local(when, tz)} is in the past: pick a later time "
-                           f"(now it is {format_local(_now(now), tz)})")
+        raise InvalidInput("%(when)s is in the past: pick a later time (now it is "
+                           "%(now)s)", when=format_local(when, tz), now=format_local(_now(now), tz))
     newsletters.set_status(rt.db, row.id, "scheduled", "", send_at=newsletters.iso_utc(when),
                            started_at=_iso(row.started_at))
     local = format_local(when, tz)
@@ -84,9 +85,10 @@ def schedule(rt: Runtime, slug: str, at: str | None, now: datetime | None = None
 def unschedule(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
     row = newsletters.get(rt.db, slug)
     if row.status not in ("scheduled", "missed", "paused"):
-        raise InvalidInput(f"'{slug}' is {row.status}, not scheduled: nothing to unschedule")
+        raise InvalidInput("'%(slug)s' is %(status)s, not scheduled: nothing to unschedule", slug=slug, status=row.status)
     if deliveries.count_by_status(rt.db, row.id)["sent"]:
-        raise InvalidInput(f"'{slug}' has already gone out to part of the list: use 'mailer pause {slug}' to hold it")
+        raise InvalidInput("'%(slug)s' has already gone out to part of the list: use "
+                           "'mailer pause %(slug)s' to hold it", slug=slug)
     newsletters.set_status(rt.db, row.id, "draft", "", send_at=None)
     newsletters.log_event(rt.db, f"{slug}: unscheduled (back to draft)", row.id)
     return newsletters.get_by_id(rt.db, row.id)
@@ -96,7 +98,8 @@ def pause(rt: Runtime, slug: str, reason: str = "paused by hand") -> newsletters
     """Hold a scheduled or sending newsletter; a running sender stops within about a second."""
     row = newsletters.get(rt.db, slug)
     if row.status not in ("scheduled", "sending", "missed"):
-        raise InvalidInput(f"'{slug}' is {row.status}: only a scheduled or sending newsletter can be paused")
+        raise InvalidInput("'%(slug)s' is %(status)s: only a scheduled or sending "
+                           "newsletter can be paused", slug=slug, status=row.status)
     newsletters.set_status(rt.db, row.id, "paused", reason, send_at=_iso(row.send_at),
                            started_at=_iso(row.started_at))
     newsletters.log_event(rt.db, f"{slug}: {reason}", row.id, level="warning")
@@ -107,7 +110,8 @@ def resume(rt: Runtime, slug: str, now: datetime | None = None) -> newsletters.N
     """Release a paused or missed newsletter: it is due at its send time, or now if that has passed."""
     row = newsletters.get(rt.db, slug)
     if row.status not in ("paused", "missed"):
-        raise InvalidInput(f"'{slug}' is {row.status}: only a paused or missed newsletter can be resumed")
+        raise InvalidInput("'%(slug)s' is %(status)s: only a paused or missed newsletter "
+                           "can be resumed", slug=slug, status=row.status)
     when = row.send_at if row.send_at and row.send_at > _now(now) else _now(now)
     newsletters.set_status(rt.db, row.id, "scheduled", f"resumed by hand (was {row.status})",
                            send_at=newsletters.iso_utc(when), started_at=_iso(row.started_at))

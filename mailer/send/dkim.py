@@ -105,12 +105,13 @@ def signer_from_config(cfg: Config) -> DkimSigner | None:
     try:
         pem = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"[dkim] key_path {path} cannot be read ({exc.strerror}): fix the path or permissions") from None
+        raise ConfigError("[dkim] key_path %(path)s cannot be read (%(strerror)s): fix the "
+                          "path or permissions", path=path, strerror=exc.strerror) from None
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError):
         key = None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError(f"[dkim] key_path {path} is not an unencrypted PEM RSA private key: generate one with "
-                          "'openssl genrsa -out dkim.pem 2048'")
+        raise ConfigError("[dkim] key_path %(path)s is not an unencrypted PEM RSA private "
+                          "key: generate one with 'openssl genrsa -out dkim.pem 2048'", path=path)
     return DkimSigner(d.selector, domain, key)

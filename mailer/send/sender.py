@@ -339,11 +339,11 @@ def send_test(rt: Runtime, slug: str, address: str) -> str:
     try:
         answer = conn.send(builder.envelope_sender(0), rcpt, data, dot_safe=True)
     except ConnectionLost as exc:
-        raise SmtpUnavailable(f"the SMTP server {conn.where} did not take the test ({exc}): try again") from None
+        raise SmtpUnavailable("the SMTP server %(where)s did not take the test (%(exc)s): try again", where=conn.where, exc=exc) from None
     finally:
         conn.close()
     if answer.status != "sent":
-        raise MailerError(f"the SMTP server did not accept the test for {email}: {answer.text}")
+        raise MailerError("the SMTP server did not accept the test for %(email)s: %(text)s", email=email, text=answer.text)
     deliveries.record_test_send(db, row.id, email, message_id)
     newsletters.log_event(db, f"{slug}: test sent to {email}", row.id)
     return message_id

@@ -101,14 +101,15 @@ def sync(db: sqlite_utils.Database, nl: Newsletter) -> NewsletterRow:
 def get(db: sqlite_utils.Database, slug: str) -> NewsletterRow:
     row = db.execute("SELECT id FROM newsletters WHERE slug = ?", [slug]).fetchone()
     if row is None:
-        raise NotFound(f"no newsletter '{slug}' in the database: run 'mailer newsletters list' to see the slugs")
+        raise NotFound("no newsletter '%(slug)s' in the database: run 'mailer newsletters "
+                       "list' to see the slugs", slug=slug)
     return get_by_id(db, row[0])
 
 
 def get_by_id(db: sqlite_utils.Database, newsletter_id: int) -> NewsletterRow:
     rows = list(db.query("SELECT * FROM newsletters WHERE id = ?", [newsletter_id]))
     if not rows:
-        raise NotFound(f"no newsletter with id {newsletter_id}")
+        raise NotFound("no newsletter with id %(newsletter_id)s", newsletter_id=newsletter_id)
     return _row(rows[0])
 
 

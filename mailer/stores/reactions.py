@@ -146,7 +146,8 @@ def get_record(db: sqlite_utils.Database, reaction_id: int) -> ReactionRecord:
         "SELECT r.*, m.size AS raw_size FROM reactions r JOIN raw_messages m ON m.id = r.raw_message_id"
         " WHERE r.id = ?", [reaction_id]))
     if not rows:
-        raise NotFound(f"no reaction with id {reaction_id}: it may have been removed; go back to the list")
+        raise NotFound("no reaction with id %(reaction_id)s: it may have been removed; go "
+                       "back to the list", reaction_id=reaction_id)
     r = rows[0]
     return ReactionRecord(
         id=r["id"], raw_message_id=r["raw_message_id"], raw_size=r["raw_size"], message_id=r["message_id"],
@@ -164,7 +165,7 @@ def raw_message(db: sqlite_utils.Database, reaction_id: int) -> bytes:
     row = db.execute("SELECT m.data FROM reactions r JOIN raw_messages m ON m.id = r.raw_message_id"
                      " WHERE r.id = ?", [reaction_id]).fetchone()
     if row is None:
-        raise NotFound(f"no reaction with id {reaction_id}")
+        raise NotFound("no reaction with id %(reaction_id)s", reaction_id=reaction_id)
     return bytes(row[0])
 
 
@@ -177,7 +178,7 @@ def attachments_of(db: sqlite_utils.Database, reaction_id: int) -> list[Attachme
 def attachment(db: sqlite_utils.Database, attachment_id: int) -> Attachment:
     rows = list(db.query("SELECT * FROM attachments WHERE id = ?", [attachment_id]))
     if not rows:
-        raise NotFound(f"no attachment with id {attachment_id}")
+        raise NotFound("no attachment with id %(attachment_id)s", attachment_id=attachment_id)
     a = rows[0]
     return Attachment(a["id"], a["reaction_id"], a["filename"], a["content_type"], a["size"], bytes(a["data"]))
 

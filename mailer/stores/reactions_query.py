@@ -45,9 +45,9 @@ class ReactionFilter:
 
     def __post_init__(self) -> None:
         if self.status and self.status not in STATUSES:
-            raise InvalidInput(f"unknown status '{self.status}': use one of {', '.join(STATUSES)}")
+            raise InvalidInput("unknown status '%(status)s': use one of %(statuses)s", status=self.status, statuses=', '.join(STATUSES))
         if self.kind and self.kind not in (*KINDS, "all"):
-            raise InvalidInput(f"unknown kind '{self.kind}': use one of {', '.join(KINDS)}")
+            raise InvalidInput("unknown kind '%(kind)s': use one of %(kinds)s", kind=self.kind, kinds=', '.join(KINDS))
 
 
 EVERY_KIND = ReactionFilter(kind="all")

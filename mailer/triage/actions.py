@@ -16,7 +16,7 @@ from ..stores.reactions import STATUSES
 def set_status(db: sqlite_utils.Database, ids: Sequence[int], status: str, actor: str) -> int:
     """Move reactions to ``status``; returns how many changed."""
     if status not in STATUSES:
-        raise InvalidInput(f"unknown status '{status}': use one of {', '.join(STATUSES)}")
+        raise InvalidInput("unknown status '%(status)s': use one of %(statuses)s", status=status, statuses=', '.join(STATUSES))
     now, changed = utcnow(), 0
     with transaction(db):
         for r in reactions.filings(db, ids):
@@ -33,11 +33,11 @@ def refile(db: sqlite_utils.Database, ids: Sequence[int], newsletter_slug: str, 
     """File reactions under another newsletter and/or theme by hand (attribution becomes 'manual')."""
     nl = newsletters.find(db, newsletter_slug)
     if nl is None:
-        raise NotFound(f"no newsletter '{newsletter_slug}': pick one from the list")
+        raise NotFound("no newsletter '%(newsletter_slug)s': pick one from the list", newsletter_slug=newsletter_slug)
     theme = theme_slug or None
     if theme is not None and theme not in newsletters.theme_slugs(db, nl.id):
-        raise InvalidInput(f"theme '{theme}' is not part of newsletter '{newsletter_slug}':"
-                           " pick one of its themes or 'whole issue'")
+        raise InvalidInput("theme '%(theme)s' is not part of newsletter "
+                           "'%(newsletter_slug)s': pick one of its themes or 'whole issue'", theme=theme, newsletter_slug=newsletter_slug)
     slugs = {n.id: n.slug for n in newsletters.list_all(db)}
     now, changed = utcnow(), 0
     with transaction(db):
@@ -83,7 +83,8 @@ def assign(db: sqlite_utils.Database, ids: Sequence[int], assignee: str, actor: 
     """Give reactions to a team member ("" = nobody); returns how many changed."""
     assignee = assignee.strip()
     if assignee and not users.name_taken(db, assignee):
-        raise InvalidInput(f"'{assignee}' is not a team member: add them with 'mailer users add {assignee}'")
+        raise InvalidInput("'%(assignee)s' is not a team member: add them with 'mailer "
+                           "users add %(assignee)s'", assignee=assignee)
     now, changed = utcnow(), 0
     with transaction(db):
         for r in reactions.filings(db, ids):

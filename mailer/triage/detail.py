@@ -62,7 +62,8 @@ def get_reaction(db: sqlite_utils.Database, reaction_id: int) -> ReactionDetail:
     """One reaction with who sent it, what they answered, its attachments, notes and history."""
     summary = reactions.summary(db, reaction_id)
     if summary is None:
-        raise NotFound(f"no reaction with id {reaction_id}: it may have been removed; go back to the list")
+        raise NotFound("no reaction with id %(reaction_id)s: it may have been removed; go "
+                       "back to the list", reaction_id=reaction_id)
     r = reactions.get_record(db, reaction_id)
     return ReactionDetail(
         summary=summary, sent_date=r.sent_date, attribution=r.attribution, theme_attribution=r.theme_attribution,

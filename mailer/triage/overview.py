@@ -66,7 +66,7 @@ def overview(db: sqlite_utils.Database, slug: str) -> Overview:
     """Delivery figures and reactions per theme for one newsletter."""
     row = newsletters.find(db, slug)
     if row is None:
-        raise NotFound(f"no newsletter '{slug}': see the newsletters page for the list")
+        raise NotFound("no newsletter '%(slug)s': see the newsletters page for the list", slug=slug)
     counts = reactions.counts_of_newsletter(db, row.id)
     per_theme_counts = dict(counts.per_theme)
     per_theme = [ThemeCount(tslug, name, per_theme_counts.pop(tslug, 0))

@@ -56,8 +56,8 @@ class LoginFailed(MailerError):
 class LoginRefused(MailerError):
     """The attempt was not checked: too many from this client (429) or the server is busy (503)."""
 
-    def __init__(self, message: str, retry_after: int, status: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, /, retry_after: int, status: int, **params: object) -> None:
+        super().__init__(message, **params)
         self.retry_after = retry_after
         self.status = status
 
@@ -100,13 +100,14 @@ def _verify(password_hash: str, password: str) -> bool:
 def _check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 60 or any(c.isspace() for c in name):
-        raise InvalidInput(f"'{name}' is not a usable user name: use one word without spaces, e.g. 'anna'")
+        raise InvalidInput("'%(name)s' is not a usable user name: use one word without "
+                           "spaces, e.g. 'anna'", name=name)
     return name
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"the password is too short: use at least {MIN_PASSWORD} characters")
+        raise InvalidInput("the password is too short: use at least %(min)s characters", min=MIN_PASSWORD)
 
 
 def create_user(db: sqlite_utils.Database, name: str, password: str) -> User:
@@ -114,7 +115,8 @@ def create_user(db: sqlite_utils.Database, name: str, password: str) -> User:
     name = _check_name(name)
     _check_password(password)
     if store.name_taken(db, name):
-        raise InvalidInput(f"user '{name}' already exists: pick another name or use 'mailer users password {name}'")
+        raise InvalidInput("user '%(name)s' already exists: pick another name or use "
+                           "'mailer users password %(name)s'", name=name)
     return store.add_user(db, name, _hash(password), utcnow())
 
 
@@ -122,7 +124,7 @@ def set_password(db: sqlite_utils.Database, name: str, password: str) -> None:
     """Give an account a new password and end all its sessions."""
     _check_password(password)
     if not store.replace_password(db, name, _hash(password)):
-        raise NotFound(f"no user '{name}': see 'mailer users list'")
+        raise NotFound("no user '%(name)s': see 'mailer users list'", name=name)
 
 
 def list_users(db: sqlite_utils.Database) -> list[User]:

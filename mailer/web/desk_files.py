@@ -60,11 +60,11 @@ def sha256(data: bytes) -> str:
 def path_for(newsletters_dir: Path, name: str) -> Path:
     """The file for ``name`` inside the folder; NotFound for any name that could leave it."""
     if not NAME.match(name or "") or ".." in name:
-        raise NotFound(f"no newsletter file named {name!r}")
+        raise NotFound("no newsletter file named %(name)s", name=repr(name))
     folder = Path(newsletters_dir).resolve()
     path = folder / f"{name}.md"
     if path.resolve().parent != folder:   # a symlink pointing elsewhere
-        raise NotFound(f"no newsletter file named {name!r}")
+        raise NotFound("no newsletter file named %(name)s", name=repr(name))
     return path
 
 
@@ -91,7 +91,7 @@ def open_file(newsletters_dir: Path, name: str, tz: ZoneInfo) -> IssueFile:
     try:
         data = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError):
-        raise NotFound(f"no newsletter file {path.name} in {newsletters_dir}") from None
+        raise NotFound("no newsletter file %(name)s in %(newsletters_dir)s", name=path.name, newsletters_dir=newsletters_dir) from None
     return _load(path, data, tz)
 
 
@@ -110,7 +110,7 @@ def list_files(newsletters_dir: Path, tz: ZoneInfo) -> list[IssueFile]:
 def _check_size(text: str) -> bytes:
     data = text.encode("utf-8")
     if len(data) > MAX_BYTES:
-        raise InvalidInput(f"the newsletter is {len(data) // 1024} KB: at most {MAX_BYTES // 1024} KB fits")
+        raise InvalidInput("the newsletter is %(size)s KB: at most %(max_size)s KB fits", size=len(data) // 1024, max_size=MAX_BYTES // 1024)
     return data
 
 
@@ -141,9 +141,9 @@ def write_file(newsletters_dir: Path, name: str, text: str, expected_sha256: str
         try:
             current = sha256(path.read_bytes())
         except FileNotFoundError:
-            raise FileChanged(f"{path.name} was removed after it was opened") from None
+            raise FileChanged("%(name)s was removed after it was opened", name=path.name) from None
         if current != expected_sha256:
-            raise FileChanged(f"{path.name} was changed on disk after it was opened")
+            raise FileChanged("%(name)s was changed on disk after it was opened", name=path.name)
         _replace(path, data)
     return sha256(data)
 
@@ -156,7 +156,7 @@ def create_file(newsletters_dir: Path, name: str, text: str) -> Path:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        raise FileExists(f"{path.name} already exists") from None
+        raise FileExists("%(name)s already exists", name=path.name) from None
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return path
