@@ -18,7 +18,7 @@ from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import resources
-from .errors import ConfigError
+from .errors import ConfigError, Text
 
 DEFAULT_CONFIG = resources.default_config()
 BUILT_IN = "built-in defaults"
@@ -264,9 +264,9 @@ def _coerce(section: str, key: str, raw: Any, typ: Any, origin: str) -> Any:
     )
 
 
-def _suggest(word: str, choices: list[str]) -> str:
+def _suggest(word: str, choices: list[str]) -> Text:
     close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(choices)
+    return Text("did you mean '%(word)s'?", word=close[0]) if close else Text("known: %(words)s", words=", ".join(choices))
 
 
 def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Config:

@@ -9,6 +9,23 @@ the fix; anything else is a bug and may show a traceback. Each error carries an 
 from __future__ import annotations
 
 
+class Text:
+    """A piece of an error line that is translated on its own (a fix, a hint); ``str()`` is English."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.msgid = message
+        self.params = params
+
+    def __str__(self) -> str:
+        return self.msgid % self.params if self.params else self.msgid
+
+    def translated(self, language: str) -> str:
+        from .i18n import gettext
+
+        params = {k: v.translated(language) if isinstance(v, Text) else v for k, v in self.params.items()}
+        return gettext(language, "errors", self.msgid, **params)
+
+
 class MailerError(Exception):
     """Base of all domain errors: ``str(err)`` is a one-line message for the user, in English.
 
@@ -22,9 +39,7 @@ class MailerError(Exception):
 
     def translated(self, language: str) -> str:
         """The line in ``language`` (nl | en) from the ``errors`` catalogue; English when missing."""
-        from .i18n import gettext
-
-        return gettext(language, "errors", self.msgid, **self.params)
+        return Text(self.msgid, **self.params).translated(language)
 
 
 class ConfigError(MailerError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from .config import SmtpConfig
-from .errors import SmtpUnavailable
+from .errors import SmtpUnavailable, Text
 
 # Enhanced status codes that mean "this mailbox does not exist or will never take mail": a hard bounce.
 _HARD_BOUNCE = re.compile(r"\b5\.(1\.[0-9]+|2\.1)\b")
@@ -101,8 +101,8 @@ def connect(cfg: SmtpConfig, password: str) -> smtplib.SMTP:
                                       "MAILER_SMTP_PASSWORD is not set: set it in the "
                                       "environment", username=repr(cfg.username))
             if not smtp.has_extn("auth"):
-                hint = ("many servers offer it only over an encrypted connection: set [smtp] security to "
-                        "'starttls' or 'tls'" if cfg.security == "none" else "leave [smtp] username empty")
+                hint = (Text("many servers offer it only over an encrypted connection: set [smtp] security to "
+                             "'starttls' or 'tls'") if cfg.security == "none" else Text("leave [smtp] username empty"))
                 raise SmtpUnavailable("the SMTP server %(at)s does not offer a login (AUTH) "
                                       "but [smtp] username is set: %(hint)s", at=at, hint=hint)
             smtp.login(cfg.username, password)

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..errors import InvalidInput, NotFound, TemplateError
+from ..errors import InvalidInput, NotFound, TemplateError, Text
 from .markdown import inline_text, parser, to_text
 from .model import Newsletter, Section, Theme
 
@@ -54,7 +54,7 @@ SEND_AT_FORMAT = "%Y-%m-%d %H:%M"
 LANGUAGES = ("nl", "en")
 
 
-def _fail(path: Path, line: int, message: str, fix: str) -> InvalidInput:
+def _fail(path: Path, line: int, message: Text, fix: Text) -> InvalidInput:
     return InvalidInput("%(path)s:%(line)s: %(message)s: %(fix)s", path=path, line=line, message=message, fix=fix)
 
 
@@ -63,12 +63,12 @@ def split_front_matter(path: Path, source: str) -> tuple[str, list[str], int]:
     lines = source.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None or lines[first].strip() != FENCE:
-        raise _fail(path, (first or 0) + 1, "no front matter",
-                    "start the file with a line '+++', the TOML settings, and another '+++' (see docs/cxo.md)")
+        raise _fail(path, (first or 0) + 1, Text("no front matter"),
+                    Text("start the file with a line '+++', the TOML settings, and another '+++' (see docs/cxo.md)"))
     for end in range(first + 1, len(lines)):
         if lines[end].strip() == FENCE:
             return "\n".join(lines[first + 1:end]), lines[end + 1:], end + 1
-    raise _fail(path, first + 1, "front matter is not closed", "add a line '+++' after the TOML settings")
+    raise _fail(path, first + 1, Text("front matter is not closed"), Text("add a line '+++' after the TOML settings"))
 
 
 def _key_line(front: str, key: str, offset: int) -> int:
@@ -90,8 +90,8 @@ def _send_at(value: Any, tz: ZoneInfo, path: Path, line: int) -> datetime | None
             return datetime.strptime(value.strip(), SEND_AT_FORMAT).replace(tzinfo=tz)
         except ValueError:
             pass
-    raise _fail(path, line, f"send_at {value!r} is not a time",
-                f'write it as send_at = "YYYY-MM-DD HH:MM" (in {tz.key} time)')
+    raise _fail(path, line, Text("send_at %(value)s is not a time", value=repr(value)),
+                Text("write it as send_at = \"YYYY-MM-DD HH:MM\" (in %(key)s time)", key=tz.key))
 
 
 def _themes(raw: Any, path: Path, front: str, offset: int) -> list[Theme]:
@@ -99,18 +99,18 @@ def _themes(raw: Any, path: Path, front: str, offset: int) -> list[Theme]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise _fail(path, line, "themes must be a list of tables",
-                    'write each theme as [[themes]] with slug = "..." and name = "..."')
+        raise _fail(path, line, Text("themes must be a list of tables"),
+                    Text("write each theme as [[themes]] with slug = \"...\" and name = \"...\""))
     themes: list[Theme] = []
     for item in raw:
         if not isinstance(item, dict) or not isinstance(item.get("slug"), str) or not isinstance(item.get("name"), str):
-            raise _fail(path, line, f"theme {item!r} lacks a slug or a name",
-                        'give every [[themes]] both slug = "..." and name = "..."')
+            raise _fail(path, line, Text("theme %(item)s lacks a slug or a name", item=repr(item)),
+                        Text("give every [[themes]] both slug = \"...\" and name = \"...\""))
         if not SLUG.match(item["slug"]):
-            raise _fail(path, line, f"theme slug {item['slug']!r} is not a slug",
-                        "use lower-case letters, digits and hyphens, e.g. kracht-van-het-collectief")
+            raise _fail(path, line, Text("theme slug %(slug)s is not a slug", slug=repr(item['slug'])),
+                        Text("use lower-case letters, digits and hyphens, e.g. kracht-van-het-collectief"))
         if any(t.slug == item["slug"] for t in themes):
-            raise _fail(path, line, f"theme {item['slug']!r} is listed twice", "remove one of the two")
+            raise _fail(path, line, Text("theme %(slug)s is listed twice", slug=repr(item['slug'])), Text("remove one of the two"))
         themes.append(Theme(item["slug"], item["name"].strip()))
     return themes
 
@@ -156,28 +156,28 @@ def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         line = fm_offset + int(m.group(1)) if m else fm_offset
-        raise _fail(path, line, f"front matter is not valid TOML ({exc})",
-                    'fix the syntax there; strings need quotes, e.g. title = "Samen verder"') from None
+        raise _fail(path, line, Text("front matter is not valid TOML (%(exc)s)", exc=exc),
+                    Text("fix the syntax there; strings need quotes, e.g. title = \"Samen verder\"")) from None
 
     known = {"slug", "title", "subject", "preheader", "send_at", "language", "themes"}
     for key in meta:
         if key not in known:
-            raise _fail(path, _key_line(front, key, fm_offset), f"unknown front matter key {key!r}",
-                        "known keys: " + ", ".join(sorted(known)))
+            raise _fail(path, _key_line(front, key, fm_offset), Text("unknown front matter key %(key)s", key=repr(key)),
+                        Text("known keys: %(keys)s", keys=", ".join(sorted(known))))
     for key in ("slug", "title", "subject"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
-            raise _fail(path, fm_offset, f"front matter lacks {key}", f'add {key} = "..." between the +++ lines')
+            raise _fail(path, fm_offset, Text("front matter lacks %(key)s", key=key), Text("add %(key)s = \"...\" between the +++ lines", key=key))
     slug = meta["slug"].strip()
     if not SLUG.match(slug):
-        raise _fail(path, _key_line(front, "slug", fm_offset), f"slug {slug!r} is not a slug",
-                    "use lower-case letters, digits and hyphens, e.g. 2026-11-samen-verder")
+        raise _fail(path, _key_line(front, "slug", fm_offset), Text("slug %(slug)s is not a slug", slug=repr(slug)),
+                    Text("use lower-case letters, digits and hyphens, e.g. 2026-11-samen-verder"))
     language = str(meta.get("language", "nl"))
     if language not in LANGUAGES:
-        raise _fail(path, _key_line(front, "language", fm_offset), f"language {language!r} is not supported",
-                    "use nl or en")
+        raise _fail(path, _key_line(front, "language", fm_offset), Text("language %(language)s is not supported", language=repr(language)),
+                    Text("use nl or en"))
     preheader = meta.get("preheader", "")
     if not isinstance(preheader, str):
-        raise _fail(path, _key_line(front, "preheader", fm_offset), "preheader must be text", 'write preheader = "..."')
+        raise _fail(path, _key_line(front, "preheader", fm_offset), Text("preheader must be text"), Text("write preheader = \"...\""))
     send_at = _send_at(meta.get("send_at"), tz, path, _key_line(front, "send_at", fm_offset))
     declared = _themes(meta.get("themes"), path, front, fm_offset)
     by_slug = {t.slug: t for t in declared}
@@ -207,18 +207,18 @@ def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
             theme = mark.group(1) or None
             if theme is not None and theme not in by_slug:
                 listed = ", ".join(by_slug) or "none are declared"
-                raise _fail(path, file_line, f"unknown theme {theme!r} in section heading",
-                            f"use one of the themes in the front matter ({listed}) or add a [[themes]] entry for it")
+                raise _fail(path, file_line, Text("unknown theme %(theme)s in section heading", theme=repr(theme)),
+                            Text("use one of the themes in the front matter (%(listed)s) or add a [[themes]] entry for it", listed=listed))
         heading = inline_text(heading_src)
         if not heading:
-            raise _fail(path, file_line, "section heading is empty", "write a heading after '## '")
+            raise _fail(path, file_line, Text("section heading is empty"), Text("write a heading after '## '"))
         markdown = "\n".join(body_lines[after:end]).strip()
         if theme and theme not in used:
             used.append(theme)
         sections.append(Section(position=n, heading=heading, markdown=markdown, text=to_text(markdown), theme=theme))
     if not sections:
-        raise _fail(path, body_offset + 1, "the newsletter has no sections",
-                    "start each section with a line '## Heading {theme=slug}'")
+        raise _fail(path, body_offset + 1, Text("the newsletter has no sections"),
+                    Text("start each section with a line '## Heading {theme=slug}'"))
 
     themes = tuple([by_slug[s] for s in used] + [t for t in declared if t.slug not in used])
     return Newsletter(

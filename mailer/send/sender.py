@@ -324,8 +324,9 @@ def send_test(rt: Runtime, slug: str, address: str) -> str:
     email = subscribers.normalise_email(address)
     try:
         rcpt = ascii_address(email)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+    except ValueError:
+        raise InvalidInput("%(email)s: a non-ASCII local part needs SMTPUTF8, which is not supported",
+                           email=email) from None
     nl, compiled = load_newsletter(rt, slug)
     row = newsletters.sync(db, nl)
     sub = subscribers.find_by_email(db, email)
