@@ -9,6 +9,7 @@ clone or an installed wheel works as is.
 from __future__ import annotations
 
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,3 +46,42 @@ def gettext(language: str, domain: str, message: str, **params: object) -> str:
 def install(env, language: str, domain: str) -> None:  # env: jinja2.Environment with ext i18n
     """Install the catalogue into a Jinja2 environment created with ``extensions=['jinja2.ext.i18n']``."""
     env.install_gettext_translations(translations(language, domain), newstyle=True)
+
+
+@lru_cache(maxsize=None)
+def _stored_patterns(domain: str) -> tuple[tuple["re.Pattern[str]", str], ...]:
+    """Each msgid of ``domain`` as a pattern that reads its parameters back out of the English text."""
+    po = I18N_DIR / "en" / "LC_MESSAGES" / f"{domain}.po"
+    if not po.exists():
+        return ()
+    with po.open("rb") as fh:
+        ids = [m.id for m in read_po(fh) if m.id and isinstance(m.id, str)]
+    patterns = []
+    for msgid in ids:
+        parts = re.split(r"%\((\w+)\)s", msgid)
+        literal = "".join(parts[0::2])
+        if not re.search(r"[A-Za-z]{2}", literal):
+            continue  # a bare placeholder would match anything
+        rx, seen = "", set()
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                rx += re.escape(part.replace("%%", "%"))
+            else:
+                rx += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
+                seen.add(part)
+        patterns.append((len(literal), re.compile(rx, re.DOTALL), msgid))
+    patterns.sort(key=lambda x: -x[0])  # the most specific first
+    return tuple((rx, msgid) for _, rx, msgid in patterns)
+
+
+def translate_stored(language: str, domain: str, text: str, depth: int = 0) -> str:
+    """English text kept in the database (a pause reason) in ``language``: the msgid it was made from
+    is found by its shape, and its parameters are translated the same way; unknown text stays as it is."""
+    if language == "en" or not text or depth > 3:
+        return text
+    for rx, msgid in _stored_patterns(domain):
+        m = rx.fullmatch(text)
+        if m:
+            params = {k: translate_stored(language, domain, v, depth + 1) for k, v in m.groupdict().items()}
+            return gettext(language, domain, msgid, **params)
+    return text

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Any
+import tomllib
+from pathlib import Path
+from typing import IO, Any
 
 import click
 
+from .. import i18n
 from ..config import load_config
 from ..errors import MailerError
 from ..runtime import Runtime
 
 
 class MailerGroup(click.Group):
-    """A group that turns any ``MailerError`` into ``Error: <one line>`` and exit status 1."""
+    """A group that turns any ``MailerError`` into ``Fout: <one line>`` (``Error:`` in English) and
+    exit status 1, in the configured language."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MailerError as exc:
-            raise click.ClickException(str(exc)) from None
+            language = cli_language(ctx)
+            raise TranslatedError(exc.translated(language), language) from None
+
+
+class TranslatedError(click.ClickException):
+    """A domain error's line with the ``Error:`` prefix in the operator's language."""
+
+    def __init__(self, message: str, language: str) -> None:
+        super().__init__(message)
+        self.language = language
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        line = i18n.gettext(self.language, "cli", "Error: %(message)s", message=self.format_message())
+        click.echo(line, file=file or sys.stderr)
 
 
 @click.group(cls=MailerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,10 +68,39 @@ class _LazyRuntime:
         self.config_path = config_path
         self._rt: Runtime | None = None
 
+    @property
+    def loaded(self) -> Runtime | None:
+        return self._rt
+
     def get(self) -> Runtime:
         if self._rt is None:
             self._rt = Runtime(load_config(self.config_path))
         return self._rt
+
+
+def cli_language(ctx: click.Context | None = None) -> str:
+    """The language of what the CLI prints: [content] language from the loaded config; when the config
+    cannot be loaded, MAILER_CONTENT__LANGUAGE or the file's own setting, else Dutch."""
+    ctx = ctx or click.get_current_context(silent=True)
+    lazy = ctx.find_object(_LazyRuntime) if ctx else None
+    if lazy is not None and lazy.loaded is not None:
+        return lazy.loaded.config.content.language
+    return _language_without_config(lazy.config_path if lazy else None)
+
+
+def _language_without_config(config_path: str | None) -> str:
+    env = os.environ.get("MAILER_CONTENT__LANGUAGE", "").strip()
+    if env in i18n.LANGUAGES:
+        return env
+    path = config_path or os.environ.get("MAILER_CONFIG") or ("config.toml" if Path("config.toml").exists() else None)
+    if path:
+        try:
+            content = tomllib.loads(Path(path).expanduser().read_text(encoding="utf-8")).get("content")
+        except (OSError, UnicodeDecodeError, ValueError):  # a broken file: its error line is in the default
+            content = None
+        if isinstance(content, dict) and content.get("language") in i18n.LANGUAGES:
+            return str(content["language"])
+    return i18n.DEFAULT_LANGUAGE
 
 
 def get_runtime(ctx: click.Context | None = None) -> Runtime:
@@ -65,5 +112,52 @@ def get_runtime(ctx: click.Context | None = None) -> Runtime:
     return lazy.get()
 
 
+def t(message: str, **params: object) -> str:
+    """A CLI text from the ``cli`` catalogue in the operator's language (Dutch by default)."""
+    return i18n.gettext(cli_language(), "cli", message, **params)
+
+
 def echo_err(message: str) -> None:
     click.echo(message, file=sys.stderr)
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for the catalogue test; translated later with ``t``."""
+    return message
+
+
+# Newsletter and delivery states, reaction kinds and attribution methods: codes in the database and in
+# --json output, words in tables and notes.
+WORDS: dict[str, str] = {
+    "draft": N_("draft"), "scheduled": N_("scheduled"), "sending": N_("sending"), "sent": N_("sent"),
+    "paused": N_("paused"), "missed": N_("missed"), "failed": N_("failed"), "pending": N_("pending"),
+    "waiting": N_("waiting"), "bounced": N_("bounced"), "suppressed": N_("suppressed"),
+}
+KINDS: dict[str, str] = {
+    "reaction": N_("reaction"), "auto_reply": N_("auto-reply"), "bounce": N_("bounce"), "other": N_("other"),
+}
+REACTION_STATUSES: dict[str, str] = {
+    "nieuw": N_("new"), "in_behandeling": N_("in progress"), "afgehandeld": N_("handled"),
+    "gearchiveerd": N_("archived"),
+}
+ATTRIBUTIONS: dict[str, str] = {
+    "token": N_("reply address"), "in-reply-to": N_("reply to the sent mail"),
+    "references": N_("reference to the sent mail"), "subject": N_("subject"),
+    "latest-issue": N_("sender's latest issue"), "quoted-section": N_("quoted section"),
+    "similar-text": N_("same text as the newsletter"), "manual": N_("by hand"), "none": N_("not attributed"),
+}
+
+
+def status_word(code: str) -> str:
+    """A newsletter or delivery state in words."""
+    return t(WORDS[code]) if code in WORDS else code
+
+
+def word(table: dict[str, str], code: str) -> str:
+    """A code from ``table`` in words; an unknown code (a newer version's) as it is."""
+    return t(table[code]) if code in table else code
+
+
+def stored_text(text: str) -> str:
+    """A note stored in English (a pause reason, a time note) in the operator's language."""
+    return i18n.translate_stored(cli_language(), "errors", text)

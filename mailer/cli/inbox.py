@@ -7,13 +7,18 @@ import logging
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from ..errors import NotFound
-from .base import get_runtime, main
+from .base import ATTRIBUTIONS, KINDS, REACTION_STATUSES, get_runtime, main, word
+from .base import t as _t
+
+if TYPE_CHECKING:
+    from ..inbox.poll import PollReport
 
 
 @main.command("poll")
@@ -34,21 +39,28 @@ def poll_cmd(once: bool) -> None:
     rt = get_runtime()
     if once:
         report = poll_once(rt)
-        click.echo(report.summary())
+        click.echo(_poll_line(report))
         return
     # Fail early and clearly when the server is unreachable; later drops are retried.
     first = poll_once(rt)
-    click.echo(first.summary())
+    click.echo(_poll_line(first))
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    click.echo(f"Wacht op nieuwe berichten in {rt.config.imap.mailbox} (Ctrl-C om te stoppen)...")
+    click.echo(_t("Waiting for new messages in %(mailbox)s (Ctrl-C to stop)...", mailbox=rt.config.imap.mailbox))
     try:
-        run_forever(rt, stop, on_report=lambda r: r.fetched and click.echo(r.summary()))
+        run_forever(rt, stop, on_report=lambda r: r.fetched and click.echo(_poll_line(r)))
     except KeyboardInterrupt:
         stop.set()
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _poll_line(report: "PollReport") -> str:
+    kinds = ", ".join(f"{word(KINDS, k)} {v}" for k, v in sorted(report.by_kind.items()))
+    return _t("%(fetched)s fetched, %(filed)s newly filed (%(kinds)s), %(duplicates)s filed before, "
+              "%(errors)s with errors", fetched=report.fetched, filed=report.filed, kinds=kinds or "-",
+              duplicates=report.duplicates, errors=report.errors)
 
 
 @main.command("inspect")
@@ -78,7 +90,7 @@ def inspect_cmd(message: Path, as_json: bool) -> None:
     console = Console()
     console.print(table)
     console.print("[bold]reply_text[/bold]")
-    console.print(data["reply_text"] or "(leeg)", markup=False, highlight=False)
+    console.print(data["reply_text"] or _t("(empty)"), markup=False, highlight=False)
 
 
 @main.group("reactions")
@@ -120,24 +132,29 @@ def reactions_list(newsletter: str | None, theme: str | None, status: str | None
     console = Console()
     # One line per reaction; on a narrow terminal only the columns that matter most.
     wide = console.width >= 140
-    cols = ("id", "ontvangen", "soort", "status", "van", "nieuwsbrief", "thema", "toegewezen via", "tekst") if wide \
-        else ("id", "soort", "van", "thema", "tekst")
-    table = Table(title=f"{len(rows)} reacties")
+    cols = ("id", "received", "kind", "status", "from", "newsletter", "theme", "via", "text") if wide \
+        else ("id", "kind", "from", "theme", "text")
+    headers = {"id": "id", "received": _t("received"), "kind": _t("kind"), "status": _t("status"),
+               "from": _t("from"), "newsletter": _t("newsletter"), "theme": _t("theme"),
+               "via": _t("attributed by"), "text": _t("text")}
+    table = Table(title=_t("%(n)s reactions", n=len(rows)))
     # Fixed widths, the text takes what is left: rich would otherwise squeeze the short columns away.
-    widths = {"id": 4, "ontvangen": 16, "soort": 10, "status": 13, "van": 26, "nieuwsbrief": 22,
-              "thema": 22, "toegewezen via": 22}
+    widths = {"id": 4, "received": 16, "kind": 14, "status": 13, "from": 26, "newsletter": 22,
+              "theme": 22, "via": 30}
     used = sum(widths[c] for c in cols[:-1]) + 3 * len(cols) + 1
-    widths["tekst"] = max(20, console.width - used)
+    widths["text"] = max(20, console.width - used)
     for col in cols:
-        table.add_column(col, no_wrap=True, overflow="ellipsis", width=widths[col])
+        table.add_column(headers[col], no_wrap=True, overflow="ellipsis", width=widths[col])
     for r in rows:
-        how = r.attribution + (f" / {r.theme_attribution}" if r.theme_attribution != "none" else "")
+        how = word(ATTRIBUTIONS, r.attribution)
+        if r.theme_attribution != "none":
+            how += " / " + word(ATTRIBUTIONS, r.theme_attribution)
         if r.other_sender:
-            how += " (andere afzender)"
+            how += " (" + _t("other sender") + ")"
         text = " ".join((r.reply_text or r.error or "").split())
-        values = {"id": str(r.id), "ontvangen": r.received_at[:16].replace("T", " "), "soort": r.kind,
-                  "status": r.status, "van": r.from_address, "nieuwsbrief": r.newsletter or "-",
-                  "thema": r.theme or "-", "toegewezen via": how, "tekst": text[:80]}
+        values = {"id": str(r.id), "received": r.received_at[:16].replace("T", " "), "kind": word(KINDS, r.kind),
+                  "status": word(REACTION_STATUSES, r.status), "from": r.from_address,
+                  "newsletter": r.newsletter or "-", "theme": r.theme or "-", "via": how, "text": text[:80]}
         table.add_row(*(values[c] for c in cols))
     console.print(table)
 
@@ -157,4 +174,9 @@ def reactions_import(path: Path) -> None:
     from ..inbox.importer import import_path
 
     report = import_path(get_runtime(), path)
-    click.echo(report.summary())
+    line = _t("%(new)s new, %(duplicates)s already filed", new=report.new, duplicates=report.duplicates)
+    if report.errors:
+        line += _t(", %(n)s filed with errors (kind 'other')", n=report.errors)
+    if report.skipped:
+        line += _t("; skipped %(n)s file(s) that are not .eml or .mbox", n=len(report.skipped))
+    click.echo(line)

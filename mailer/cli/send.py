@@ -12,18 +12,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .base import get_runtime, main
+from .base import get_runtime, main, status_word, stored_text
+from .base import t as _t
 
 if TYPE_CHECKING:
     from ..schedule.service import Overview
     from ..send.sender import SendReport
-
-
-def _t(message: str, **params: object) -> str:
-    """A CLI text in the configured language ([content] language; Dutch by default)."""
-    from .. import i18n
-
-    return i18n.gettext(get_runtime().config.content.language, "cli", message, **params)
 
 
 def _local(moment: object) -> str:
@@ -44,17 +38,17 @@ def _report(report: "SendReport") -> None:
                                and not report.paused_reason):
         click.echo(_t("'%(slug)s': nothing more to send now; %(sent)s sent, %(failed)s failed, %(waiting)s waiting "
                       "for a retry. Status: %(status)s.", slug=slug, sent=totals.get("sent", 0),
-                      failed=report.failed_total, waiting=report.waiting, status=report.status))
+                      failed=report.failed_total, waiting=report.waiting, status=status_word(report.status)))
     else:
         line = _t("'%(slug)s': %(sent)s sent, %(failed)s failed, %(bounced)s bounced, %(suppressed)s skipped "
                   "(unsubscribed/blocked)", slug=slug, sent=report.sent, failed=report.failed,
                   bounced=report.bounced, suppressed=report.suppressed)
         if report.skipped_already_sent:
             line += _t(", %(n)s had it already", n=report.skipped_already_sent)
-        click.echo(line + _t(". Status: %(status)s.", status=report.status))
+        click.echo(line + _t(". Status: %(status)s.", status=status_word(report.status)))
     trouble = False
     if report.paused_reason:
-        click.echo(_t("Paused or postponed: %(reason)s", reason=report.paused_reason), err=True)
+        click.echo(_t("Paused or postponed: %(reason)s", reason=stored_text(report.paused_reason)), err=True)
         trouble = report.status == "paused"
     if report.waiting:
         when = _local(report.next_retry_at) if report.next_retry_at else "?"
@@ -170,7 +164,8 @@ def deliveries_cmd(slug: str, state: str | None, as_json: bool) -> None:
         table.add_column(col, overflow="fold")
     for d in rows:
         when = d.sent_at or d.updated_at
-        table.add_row(d.email, d.status + (" (" + _t("retryable") + ")" if d.retryable else ""), str(d.attempts),
+        table.add_row(d.email, status_word(d.status) + (" (" + _t("retryable") + ")" if d.retryable else ""),
+                      str(d.attempts),
                       _local(datetime.fromisoformat(when)) if when else "",
                       _local(datetime.fromisoformat(d.next_attempt_at)) if d.next_attempt_at else "", d.last_error)
     Console(width=max(Console().width, 140)).print(table)
@@ -195,8 +190,8 @@ def schedule_cmd(slug: str, at: str | None) -> None:
 
     result = schedule(get_runtime(), slug, at)
     if result.note:
-        click.echo(f"Let op: {result.note}", err=True)
-    click.echo(f"'{slug}' staat ingepland voor {result.local}.")
+        click.echo(_t("Note: %(note)s", note=stored_text(result.note)), err=True)
+    click.echo(_t("'%(slug)s' is scheduled for %(when)s.", slug=slug, when=result.local))
 
 
 @main.command("unschedule")
@@ -211,7 +206,7 @@ def unschedule_cmd(slug: str) -> None:
     from ..schedule.service import unschedule
 
     unschedule(get_runtime(), slug)
-    click.echo(f"'{slug}' is niet meer ingepland (weer concept).")
+    click.echo(_t("'%(slug)s' is no longer scheduled (a draft again).", slug=slug))
 
 
 @main.command("pause")
@@ -226,7 +221,7 @@ def pause_cmd(slug: str) -> None:
     from ..schedule.service import pause
 
     pause(get_runtime(), slug)
-    click.echo(f"'{slug}' is gepauzeerd. Hervatten: mailer resume {slug}")
+    click.echo(_t("'%(slug)s' is paused. To resume: mailer resume %(slug)s", slug=slug))
 
 
 @main.command("resume")
@@ -250,8 +245,8 @@ def resume_cmd(slug: str, now: bool) -> None:
     if now:
         _report(send_newsletter(rt, slug, progress=sys.stderr.isatty()))
         return
-    click.echo(f"'{slug}' is vrijgegeven en gaat uit vanaf {format_local(row.send_at, rt.config.schedule.tz)} "
-               f"(door 'mailer serve'; of nu meteen: mailer send {slug}).")
+    click.echo(_t("'%(slug)s' is released and goes out from %(when)s (by 'mailer serve'; or right now: "
+                  "mailer send %(slug)s).", slug=slug, when=format_local(row.send_at, rt.config.schedule.tz)))
 
 
 @main.group("newsletters")
@@ -282,12 +277,12 @@ def newsletters_list_cmd(as_json: bool) -> None:
                               indent=2))
         return
     table = Table(title=_t("Newsletters"))
-    for col in ("slug", _t("title"), "status", _t("send time"), _t("sent"), _t("failed"), _t("bounces"), _t("open"),
+    for col in ("slug", _t("title"), _t("status"), _t("send time"), _t("sent"), _t("failed"), _t("bounces"), _t("open"),
                 _t("waiting"), _t("note")):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r.slug, r.title, _status_text(r), r.send_at_local, str(r.sent), str(r.failed), str(r.bounced),
-                      str(r.pending), str(r.waiting), r.status_reason)
+                      str(r.pending), str(r.waiting), stored_text(r.status_reason))
     Console(width=max(Console().width, 140)).print(table)
 
 
@@ -298,4 +293,4 @@ def _status_text(r: "Overview") -> str:
         notes.append(_t("%(n)s waiting for a retry", n=r.waiting))
     if r.failed:
         notes.append(_t("%(n)s failed", n=r.failed))
-    return r.status + (" - " + ", ".join(notes) if notes else "")
+    return status_word(r.status) + (" - " + ", ".join(notes) if notes else "")
