@@ -26,6 +26,20 @@ class Text:
         return gettext(language, "errors", self.msgid, **params)
 
 
+# Newsletter and subscriber states as words for error lines and notes; the codes stay in the database.
+STATES = {
+    "draft": Text("draft"), "scheduled": Text("scheduled"), "sending": Text("sending"), "sent": Text("sent"),
+    "paused": Text("paused"), "missed": Text("missed"), "failed": Text("failed"),
+    "pending": Text("pending"), "active": Text("active"), "unsubscribed": Text("unsubscribed"),
+    "bounced": Text("bounced"), "complained": Text("complained"), "forgotten": Text("forgotten"),
+}
+
+
+def state(code: str) -> Text:
+    """A state code as a word that is translated with the line it is part of."""
+    return STATES.get(code) or Text("%(code)s", code=code)
+
+
 class MailerError(Exception):
     """Base of all domain errors: ``str(err)`` is a one-line message for the user, in English.
 

@@ -38,7 +38,7 @@ def translations(language: str, domain: str, i18n_dir: Path = I18N_DIR) -> NullT
     return Translations(fp=buf, domain=domain)
 
 
-def gettext(language: str, domain: str, message: str, **params: object) -> str:
+def gettext(language: str, domain: str, message: str, /, **params: object) -> str:
     text = translations(language, domain).gettext(message)
     return text % params if params else text
 

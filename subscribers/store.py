@@ -17,7 +17,7 @@ import sqlite_utils
 from email_validator import EmailNotValidError, validate_email
 
 from mailer.db import utcnow
-from mailer.errors import InvalidInput, NotFound
+from mailer.errors import InvalidInput, NotFound, state
 
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained", "forgotten")
 
@@ -137,7 +137,7 @@ def add(db: sqlite_utils.Database, address: str, name: str = "", *, status: str 
     if existing is not None:
         if existing.status in ("unsubscribed", "bounced", "complained"):
             raise InvalidInput("%(email)s is already known and %(status)s: they must sign "
-                               "up again themselves through the form", email=email, status=existing.status)
+                               "up again themselves through the form", email=email, status=state(existing.status))
         raise InvalidInput("%(email)s is already a subscriber: use 'mailer subscribers "
                            "list' to see them", email=email)
     if status == "active" and is_suppressed(db, email):

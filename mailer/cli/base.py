@@ -112,7 +112,7 @@ def get_runtime(ctx: click.Context | None = None) -> Runtime:
     return lazy.get()
 
 
-def t(message: str, **params: object) -> str:
+def t(message: str, /, **params: object) -> str:
     """A CLI text from the ``cli`` catalogue in the operator's language (Dutch by default)."""
     return i18n.gettext(cli_language(), "cli", message, **params)
 

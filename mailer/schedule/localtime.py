@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, Text
 
 FORMAT = "%Y-%m-%d %H:%M"
 
@@ -45,8 +45,9 @@ def parse_local(text: str, tz: ZoneInfo) -> LocalTime:
             "%(before)s or %(after)s instead",
             raw=raw, key=tz.key, before=before.strftime('%H:%M'), after=after.strftime('%H:%M'),
         )
-    note = (f"{raw} happens twice in {tz.key} (the clocks go back that night); "
-            f"taken as the first, {format_local(first, tz)} = {first.astimezone(timezone.utc):%H:%M} UTC")
+    note = str(Text("%(raw)s happens twice in %(key)s (the clocks go back that night); taken as the first, "
+                    "%(local)s = %(utc)s UTC", raw=raw, key=tz.key, local=format_local(first, tz),
+                    utc=format(first.astimezone(timezone.utc), "%H:%M")))
     return LocalTime(first.astimezone(timezone.utc), note)
 
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
 from ..stores import newsletters
-from ..errors import InvalidInput, MailerError
+from ..errors import InvalidInput, MailerError, Text, state
 from ..runtime import Runtime
 from ..stores import deliveries
 from .localtime import format_local, parse_local
@@ -59,7 +59,7 @@ def schedule(rt: Runtime, slug: str, at: str | None, now: datetime | None = None
     row = _load_row(rt, slug)
     if row.status not in SCHEDULABLE:
         raise InvalidInput("'%(slug)s' is %(status)s: only a draft, scheduled, paused, "
-                           "missed or failed newsletter can be scheduled", slug=slug, status=row.status)
+                           "missed or failed newsletter can be scheduled", slug=slug, status=state(row.status))
     note = ""
     if at is None:
         from ..compose.parse import find_newsletter
@@ -85,7 +85,7 @@ def schedule(rt: Runtime, slug: str, at: str | None, now: datetime | None = None
 def unschedule(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
     row = newsletters.get(rt.db, slug)
     if row.status not in ("scheduled", "missed", "paused"):
-        raise InvalidInput("'%(slug)s' is %(status)s, not scheduled: nothing to unschedule", slug=slug, status=row.status)
+        raise InvalidInput("'%(slug)s' is %(status)s, not scheduled: nothing to unschedule", slug=slug, status=state(row.status))
     if deliveries.count_by_status(rt.db, row.id)["sent"]:
         raise InvalidInput("'%(slug)s' has already gone out to part of the list: use "
                            "'mailer pause %(slug)s' to hold it", slug=slug)
@@ -94,12 +94,12 @@ def unschedule(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
     return newsletters.get_by_id(rt.db, row.id)
 
 
-def pause(rt: Runtime, slug: str, reason: str = "paused by hand") -> newsletters.NewsletterRow:
+def pause(rt: Runtime, slug: str, reason: str = str(Text("paused by hand"))) -> newsletters.NewsletterRow:
     """Hold a scheduled or sending newsletter; a running sender stops within about a second."""
     row = newsletters.get(rt.db, slug)
     if row.status not in ("scheduled", "sending", "missed"):
         raise InvalidInput("'%(slug)s' is %(status)s: only a scheduled or sending "
-                           "newsletter can be paused", slug=slug, status=row.status)
+                           "newsletter can be paused", slug=slug, status=state(row.status))
     newsletters.set_status(rt.db, row.id, "paused", reason, send_at=_iso(row.send_at),
                            started_at=_iso(row.started_at))
     newsletters.log_event(rt.db, f"{slug}: {reason}", row.id, level="warning")
@@ -111,9 +111,9 @@ def resume(rt: Runtime, slug: str, now: datetime | None = None) -> newsletters.N
     row = newsletters.get(rt.db, slug)
     if row.status not in ("paused", "missed"):
         raise InvalidInput("'%(slug)s' is %(status)s: only a paused or missed newsletter "
-                           "can be resumed", slug=slug, status=row.status)
+                           "can be resumed", slug=slug, status=state(row.status))
     when = row.send_at if row.send_at and row.send_at > _now(now) else _now(now)
-    newsletters.set_status(rt.db, row.id, "scheduled", f"resumed by hand (was {row.status})",
+    newsletters.set_status(rt.db, row.id, "scheduled", str(Text("resumed by hand (was %(status)s)", status=state(row.status))),
                            send_at=newsletters.iso_utc(when), started_at=_iso(row.started_at))
     newsletters.log_event(rt.db, f"{slug}: resumed by hand (was {row.status}); due "
                                  f"{format_local(when, rt.config.schedule.tz)}", row.id)
@@ -131,9 +131,10 @@ def send_due(rt: Runtime, now: datetime | None = None) -> list[str]:
     for row in newsletters.list_all(rt.db):
         if row.status == "scheduled" and row.send_at is not None and row.send_at <= now:
             if now - row.send_at > grace:
-                reason = (f"fell due at {format_local(row.send_at, tz)} while the service was not running, more "
-                          f"than {rt.config.schedule.grace_hours:g} h ago: not sent; 'mailer resume {row.slug}' "
-                          f"or 'mailer send {row.slug}' sends it")
+                reason = str(Text("fell due at %(when)s while the service was not running, more than %(hours)s h "
+                                  "ago: not sent; 'mailer resume %(slug)s' or 'mailer send %(slug)s' sends it",
+                                  when=format_local(row.send_at, tz), hours=format(rt.config.schedule.grace_hours, "g"),
+                                  slug=row.slug))
                 newsletters.set_status(rt.db, row.id, "missed", reason, send_at=_iso(row.send_at))
                 newsletters.log_event(rt.db, f"{row.slug}: missed: {reason}", row.id, level="warning")
                 log.warning("%s missed: %s", row.slug, reason)

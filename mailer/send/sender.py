@@ -26,7 +26,7 @@ from ..stores import newsletters
 from ..compose.model import Newsletter
 from ..compose.render import CompiledNewsletter
 from ..db import utcnow
-from ..errors import InvalidInput, MailerError, SmtpUnavailable
+from ..errors import InvalidInput, MailerError, SmtpUnavailable, Text
 from ..runtime import Runtime
 from ..smtp import ConnectionLost, Connection
 from ..stores import deliveries
@@ -181,7 +181,7 @@ def _not_reachable(rt: Runtime, row: newsletters.NewsletterRow, reason: str, und
     is paused (probably a setting to fix); one under way keeps its place in the queue."""
     db = rt.db
     if not under_way:
-        newsletters.set_status(db, row.id, "paused", f"not started: {reason}", send_at=_iso(row.send_at),
+        newsletters.set_status(db, row.id, "paused", str(Text("not started: %(reason)s", reason=reason)), send_at=_iso(row.send_at),
                                started_at=_iso(row.started_at))
         newsletters.log_event(db, f"{row.slug}: not started: {reason}", row.id, level="error")
         return
@@ -201,13 +201,13 @@ def _finish(rt: Runtime, row: newsletters.NewsletterRow, tally: Tally, report: S
     current = newsletters.get_by_id(db, row.id)
     if tally.stop_kind == "quota" and tally.resume_at:
         resume = datetime.fromtimestamp(tally.resume_at, timezone.utc)
-        reason = f"{tally.stop_reason}; continues at {_local(rt, resume)}"
+        reason = str(Text("%(reason)s; continues at %(when)s", reason=tally.stop_reason, when=_local(rt, resume)))
         newsletters.set_status(db, row.id, "scheduled", reason, send_at=newsletters.iso_utc(resume),
                                started_at=_iso(current.started_at))
         newsletters.log_event(db, f"{row.slug}: {reason}", row.id, level="warning")
         report.paused_reason = reason
     elif tally.stop_kind == "pause" or current.status == "paused":
-        reason = tally.stop_reason or current.status_reason or "paused by hand"
+        reason = tally.stop_reason or current.status_reason or str(Text("paused by hand"))
         newsletters.set_status(db, row.id, "paused", reason, send_at=_iso(current.send_at),
                                started_at=_iso(current.started_at))
         newsletters.log_event(db, f"{row.slug}: paused: {reason}", row.id, level="warning")
@@ -234,13 +234,15 @@ def _settle(rt: Runtime, row: newsletters.NewsletterRow) -> None:
         nxt = deliveries.next_waiting_at(db, row.id)
         when = ""
         if nxt:
-            when = f"; next try {_local(rt, datetime.fromisoformat(nxt))}"
-        reason = f"{counts['waiting'] + counts['pending']} deliveries wait for a retry{when}"
+            when = _local(rt, datetime.fromisoformat(nxt))
+        waiting = counts["waiting"] + counts["pending"]
+        reason = str(Text("%(n)s deliveries wait for a retry; next try %(when)s", n=waiting, when=when) if when
+                     else Text("%(n)s deliveries wait for a retry", n=waiting))
         newsletters.set_status(db, row.id, "sending", reason, **times)
         newsletters.log_event(db, f"{row.slug}: {reason} ({summary})", row.id, level="warning")
         return
     status = "failed" if counts["sent"] == 0 and counts["failed"] > 0 else "sent"
-    reason = f"{counts['failed']} deliveries failed" if counts["failed"] else ""
+    reason = str(Text("%(n)s deliveries failed", n=counts["failed"])) if counts["failed"] else ""
     newsletters.set_status(db, row.id, status, reason, finished_at=utcnow(), **times)
     newsletters.log_event(db, f"{row.slug}: {status} ({summary})", row.id,
                           level="info" if status == "sent" and not counts["failed"] else "error")
@@ -307,7 +309,7 @@ def retry_failed(rt: Runtime, slug: str, *, progress: bool = False) -> tuple[Ret
     if not reopened and not made_due:
         return plan, None
     if row.status in ("sent", "failed"):
-        newsletters.set_status(rt.db, row.id, "sending", f"retry by hand: {reopened + made_due} deliveries",
+        newsletters.set_status(rt.db, row.id, "sending", str(Text("retry by hand: %(n)s deliveries", n=reopened + made_due)),
                                send_at=_iso(row.send_at), started_at=_iso(row.started_at))
     return plan, send_newsletter(rt, slug, progress=progress, lock_wait=CLI_LOCK_WAIT)
 

@@ -26,7 +26,7 @@ from .. import db as dbmod
 from .. import smtp
 from ..stores import newsletters
 from ..config import Config
-from ..errors import SmtpUnavailable
+from ..errors import SmtpUnavailable, Text
 from ..stores import deliveries
 from ..stores.deliveries import QueueItem
 from . import queue
@@ -102,8 +102,8 @@ class Worker:
                     marked = self._deliver(conn, item, following, marked)
                 except Exception as exc:  # a bug or a broken database: stop cleanly, the row stays open
                     log.exception("sending delivery %s failed", item.delivery_id)
-                    self.halt("pause", f"unexpected error while sending ({exc.__class__.__name__}: {exc}); "
-                                       "see the log, then 'mailer resume'")
+                    self.halt("pause", str(Text("unexpected error while sending (%(error_type)s: %(exc)s); see the log, "
+                                            "then 'mailer resume'", error_type=exc.__class__.__name__, exc=exc)))
                     marked = False
                 item = following
         finally:
@@ -118,12 +118,12 @@ class Worker:
 
     def _should_stop(self) -> bool:
         if self._orphaned():
-            self.halt("orphan", "the sending process is gone")
+            self.halt("orphan", str(Text("the sending process is gone")))
         elif time.monotonic() - self._last_check > STATUS_CHECK_SECONDS:
             self._last_check = time.monotonic()
             row = newsletters.get_by_id(self.db, self.newsletter_id)
             if row.status == "paused":
-                self.halt("pause", row.status_reason or "paused by hand")
+                self.halt("pause", row.status_reason or str(Text("paused by hand")))
         return self.stop.is_set()
 
     def _sleep(self, seconds: float) -> None:
@@ -176,7 +176,7 @@ class Worker:
             except QuotaReached as q:
                 if marked:
                     self._write(deliveries.mark_pending, item.delivery_id, "")
-                self.halt("quota", f"daily quota of {self.cfg.smtp.daily_quota} messages reached",
+                self.halt("quota", str(Text("daily quota of %(n)s messages reached", n=self.cfg.smtp.daily_quota)),
                           q.resume_at.timestamp())
                 return False
         if not marked:
@@ -209,8 +209,9 @@ class Worker:
             t.bounced += 1
         elif answer.status == "sender_refused":
             self._write(deliveries.mark_pending, item.delivery_id, answer.text)
-            self.halt("pause", f"the SMTP server {conn.where} refuses our sender address ({answer.text}): "
-                               "check [sender] bounce_address and the relay's rules, then 'mailer resume'")
+            self.halt("pause", str(Text("the SMTP server %(where)s refuses our sender address (%(answer)s): check "
+                                    "[sender] bounce_address and the relay's rules, then 'mailer resume'",
+                                    where=conn.where, answer=answer.text)))
         else:
             self._write(deliveries.mark_failed, item.delivery_id, answer.text)
             t.failed += 1
@@ -271,7 +272,7 @@ def run_in_threads(cfg: Config, newsletter_id: int, builder: MessageBuilder, n: 
 
 
 def _child(worker: Worker, out: Any) -> None:  # pragma: no cover - runs in a worker process
-    tally = Tally(stop_kind="pause", stop_reason="a sending process failed; see the log, then 'mailer resume'")
+    tally = Tally(stop_kind="pause", stop_reason=str(Text("a sending process failed; see the log, then 'mailer resume'")))
     try:
         tally = worker.run()
     finally:
@@ -337,5 +338,6 @@ def _collect(proc: Any, reader: Any) -> Tally:
     proc.join()
     if isinstance(got, Tally):
         return got
-    return Tally(stop_kind="pause", stop_reason=f"sending process {proc.name} ended unexpectedly (exit status "
-                                                f"{proc.exitcode}); see the log, then 'mailer resume'")
+    return Tally(stop_kind="pause", stop_reason=str(Text(
+        "sending process %(name)s ended unexpectedly (exit status %(code)s); see the log, then 'mailer resume'",
+        name=proc.name, code=proc.exitcode)))
