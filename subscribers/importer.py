@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from mailer.errors import InvalidInput, NotFound
+from mailer.errors import InvalidInput, NotFound, Text
 from mailer.stores import newsletters
 
 from . import consent, store
@@ -191,14 +191,14 @@ def import_csv(db: sqlite_utils.Database, path: str | Path, source: str | None =
         if progress and i % BATCH == 0:
             progress(i, total)
         if not value:
-            report.rejected.append(RejectedRow(line, "", "no email address in this row"))
+            report.rejected.append(RejectedRow(line, "", str(Text("no email address in this row"))))
             continue
         email, problem = store.try_normalise(value)
         if email is None:
-            report.rejected.append(RejectedRow(line, value, f"not a valid email address: {problem}"))
+            report.rejected.append(RejectedRow(line, value, str(Text("not a valid email address: %(problem)s", problem=problem))))
             continue
         if email in seen:
-            report.rejected.append(RejectedRow(line, value, f"duplicate of line {seen[email]}"))
+            report.rejected.append(RejectedRow(line, value, str(Text("duplicate of line %(line)s", line=seen[email]))))
             continue
         seen[email] = line
         status = _cell(row, cols.status).lower()

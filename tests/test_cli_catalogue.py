@@ -15,7 +15,7 @@ from conftest import PROJECT_ROOT
 def _msgids() -> set[str]:
     ids: set[str] = set()
     for f in sorted((PROJECT_ROOT / "mailer" / "cli").glob("*.py")):
-        for _, msg, _, _ in extract_from_file("python", str(f), keywords={"_t": None}):
+        for _, msg, _, _ in extract_from_file("python", str(f), keywords={"_t": None, "N_": None}):
             ids.add(msg)
     return ids
 

@@ -16,6 +16,14 @@ from ..errors import MailerError
 from ..runtime import Runtime
 
 
+def N_(message: str) -> str:
+    """Marks a msgid for the catalogue test; translated later with ``t``."""
+    return message
+
+
+ERROR_LINE = N_("Error: %(message)s")
+
+
 class MailerGroup(click.Group):
     """A group that turns any ``MailerError`` into ``Fout: <one line>`` (``Error:`` in English) and
     exit status 1, in the configured language."""
@@ -36,7 +44,7 @@ class TranslatedError(click.ClickException):
         self.language = language
 
     def show(self, file: IO[Any] | None = None) -> None:
-        line = i18n.gettext(self.language, "cli", "Error: %(message)s", message=self.format_message())
+        line = i18n.gettext(self.language, "cli", ERROR_LINE, message=self.format_message())
         click.echo(line, file=file or sys.stderr)
 
 
@@ -120,10 +128,6 @@ def t(message: str, /, **params: object) -> str:
 def echo_err(message: str) -> None:
     click.echo(message, file=sys.stderr)
 
-
-def N_(message: str) -> str:
-    """Marks a msgid for the catalogue test; translated later with ``t``."""
-    return message
 
 
 # Newsletter and delivery states, reaction kinds and attribution methods: codes in the database and in

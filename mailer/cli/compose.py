@@ -15,6 +15,7 @@ from ..compose import compile_newsletter, find_newsletter, personalisation
 from ..compose.model import RenderedParts
 from ..runtime import Runtime
 from .base import get_runtime, main
+from .base import t as _t
 
 EXAMPLE_NAME = "Voorbeeldlezer"
 EXAMPLE_EMAIL = "voorbeeldlezer@example.org"
@@ -73,7 +74,7 @@ def render_command(slug: str, as_text: bool, out: str | None, language: str | No
     content = parts.text if as_text else parts.html
     if out:
         Path(out).write_text(content, encoding="utf-8")
-        click.echo(f"Written: {Path(out).resolve()}", err=True)
+        click.echo(_t("Written: %(path)s", path=Path(out).resolve()), err=True)
     else:
         click.echo(content, nl=not content.endswith("\n"))
 

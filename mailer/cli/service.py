@@ -11,7 +11,9 @@ from types import FrameType
 
 import click
 
+from ..errors import InvalidInput
 from .base import get_runtime, main
+from .base import t as _t
 
 log = logging.getLogger("mailer.serve")
 
@@ -50,20 +52,19 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     try:
         service = start_service(rt, host=host, port=port, background=not no_scheduler)
     except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {host or cfg.web.host}:{port or cfg.web.port} ({exc.strerror}): "
-            "choose another port with --port or [web] port"
-        ) from None
-    click.echo(f"mailer serve: {service.url}/aanmelden (public), {service.url}/team (team); Ctrl-C stops")
+        raise InvalidInput("cannot listen on %(host)s:%(port)s (%(strerror)s): choose another port with --port or "
+                           "[web] port", host=host or cfg.web.host, port=port or cfg.web.port,
+                           strerror=exc.strerror) from None
+    click.echo(_t("mailer serve: %(url)s/aanmelden (public), %(url)s/team (team); Ctrl-C stops", url=service.url))
     stop.wait()
-    click.echo("stopping")
+    click.echo(_t("stopping"))
     if service.stop():
-        click.echo("stopped")
+        click.echo(_t("stopped"))
         return
     # Work still running at the deadline (a send, a batch of replies) is cut off as a crash would cut
     # it, which both survive; the interpreter would otherwise wait for the scheduler's thread.
     log.warning("a send or inbox poll was still running: it resumes at the next start")
-    click.echo("stopped (work in progress resumes at the next start)")
+    click.echo(_t("stopped (work in progress resumes at the next start)"))
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

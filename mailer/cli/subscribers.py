@@ -13,7 +13,18 @@ from rich.table import Table
 from subscribers import exporter, importer, privacy, store
 from subscribers.unsubscribe import unsubscribe
 
-from .base import get_runtime, main
+from mailer.errors import NotFound
+
+from .base import N_, get_runtime, main, stored_text
+from .base import t as _t
+
+# Subscriber states in words; the codes stay in the database and in --json.
+SUBSCRIBER_STATES = {"pending": N_("awaiting confirmation"), "active": N_("active"), "unsubscribed": N_("unsubscribed"),
+                     "bounced": N_("bounced"), "complained": N_("complained"), "forgotten": N_("forgotten")}
+
+
+def _state(code: str) -> str:
+    return _t(SUBSCRIBER_STATES[code]) if code in SUBSCRIBER_STATES else code
 
 
 @main.group("subscribers")
@@ -53,15 +64,20 @@ def import_cmd(file: str, source: str | None, dry_run: bool, as_json: bool) -> N
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
     for r in report.rejected:
-        click.echo(f"line {r.line}: {r.value or '(empty)'}: {r.reason}", err=True)
-    verb = "would import" if dry_run else "imported"
-    click.echo(
-        f"{report.rows} rows ({report.format}, delimiter {report.delimiter!r}, {report.encoding}): "
-        f"{verb} {report.imported}, already subscribed {report.already_subscribed}, "
-        f"suppressed {report.suppressed}, off the list in the source {report.off_list_in_source}, "
-        f"rejected {len(report.rejected)} in {report.seconds:.1f} s"
-        + (" (dry run: nothing changed)" if dry_run else "")
-    )
+        click.echo(_t("line %(line)s: %(value)s: %(reason)s", line=r.line, value=r.value or _t("(empty)"),
+                      reason=stored_text(r.reason)), err=True)
+    counts = dict(rows=report.rows, format=report.format, delimiter=repr(report.delimiter), encoding=report.encoding,
+                  imported=report.imported, already=report.already_subscribed, suppressed=report.suppressed,
+                  off_list=report.off_list_in_source, rejected=len(report.rejected),
+                  seconds=format(report.seconds, ".1f"))
+    if dry_run:
+        click.echo(_t("%(rows)s rows (%(format)s, delimiter %(delimiter)s, %(encoding)s): would import %(imported)s, "
+                      "already subscribed %(already)s, suppressed %(suppressed)s, off the list in the source "
+                      "%(off_list)s, rejected %(rejected)s in %(seconds)s s (dry run: nothing changed)", **counts))
+    else:
+        click.echo(_t("%(rows)s rows (%(format)s, delimiter %(delimiter)s, %(encoding)s): imported %(imported)s, "
+                      "already subscribed %(already)s, suppressed %(suppressed)s, off the list in the source "
+                      "%(off_list)s, rejected %(rejected)s in %(seconds)s s", **counts))
 
 
 @subscribers.command("export")
@@ -81,7 +97,7 @@ def export_cmd(fmt: str, out: str | None, status: str | None, theme: str | None)
     if out:
         with open(out, "w", encoding="utf-8", newline="") as fh:
             n = exporter.export(rt.db, fh, fmt, status=status, theme=theme)
-        click.echo(f"{n} subscribers written to {out}", err=True)
+        click.echo(_t("%(n)s subscribers written to %(out)s", n=n, out=out), err=True)
     else:
         exporter.export(rt.db, sys.stdout, fmt, status=status, theme=theme)
 
@@ -100,14 +116,15 @@ def list_cmd(status: str | None, theme: str | None, limit: int) -> None:
     rt = get_runtime()
     subs = store.query(rt.db, status=status, theme=theme, limit=limit or None)
     total = store.count(rt.db, status=status, theme=theme)
-    table = Table("id", "email", "name", "status", "themes", "source", "since")
+    table = Table("id", _t("email"), _t("name"), _t("status"), _t("themes"), _t("source"), _t("since"))
     for s in subs:
-        table.add_row(str(s.id), s.email or "(forgotten)", s.name, s.status, ", ".join(s.themes), s.source,
+        table.add_row(str(s.id), s.email or _t("(forgotten)"), s.name, _state(s.status), ", ".join(s.themes), s.source,
                       (s.confirmed_at or s.created_at)[:10])
     console = Console(width=200) if not sys.stdout.isatty() else Console()
     console.print(table)
-    console.print(f"{len(subs)} of {total} subscribers" + (f" with status {status}" if status else "")
-                  + (f" interested in {theme}" if theme else ""))
+    console.print(_t("%(n)s of %(total)s subscribers", n=len(subs), total=total)
+                  + (_t(" with status %(status)s", status=_state(status)) if status else "")
+                  + (_t(" interested in %(theme)s", theme=theme) if theme else ""))
 
 
 @subscribers.command("add")
@@ -123,7 +140,7 @@ def add_cmd(email: str, name: str, themes: tuple[str, ...]) -> None:
     """
     rt = get_runtime()
     sub = store.add(rt.db, email, name, status="active", source="cli", method="cli", themes=themes)
-    click.echo(f"added {sub.email} (id {sub.id})")
+    click.echo(_t("added %(email)s (id %(id)s)", email=sub.email, id=sub.id))
 
 
 @subscribers.command("remove")
@@ -138,10 +155,12 @@ def remove_cmd(email: str) -> None:
     rt = get_runtime()
     sub = store.find_by_email(rt.db, email)
     if sub is None:
-        raise click.ClickException(f"no subscriber with address {email}: check it with 'mailer subscribers list'")
+        raise NotFound("no subscriber with address %(address)s: check the spelling with 'mailer subscribers list'",
+                       address=email)
     changed = unsubscribe(rt.db, sub.id, "cli", detail="removed by hand")
-    click.echo(f"{sub.email} unsubscribed and suppressed" if changed
-               else f"{sub.email} was already off the list ({sub.status}); it is suppressed")
+    click.echo(_t("%(email)s unsubscribed and suppressed", email=sub.email) if changed
+               else _t("%(email)s was already off the list (%(status)s); it is suppressed", email=sub.email,
+                       status=_state(sub.status)))
 
 
 @subscribers.command("forget")
@@ -159,13 +178,16 @@ def forget_cmd(email: str, yes: bool) -> None:
     rt = get_runtime()
     sub = store.find_by_email(rt.db, email)
     if sub is None:
-        raise click.ClickException(f"no subscriber with address {email}: check it with 'mailer subscribers list'")
+        raise NotFound("no subscriber with address %(address)s: check the spelling with 'mailer subscribers list'",
+                       address=email)
     if not yes:
-        click.confirm(f"Erase {sub.email} and anonymise their reactions? This cannot be undone", abort=True)
+        click.confirm(_t("Erase %(email)s and anonymise their reactions? This cannot be undone", email=sub.email),
+                      abort=True)
     r = privacy.forget(rt.db, email)
-    click.echo(f"forgotten: subscriber {r.subscriber_id}; {r.reactions_anonymised} reactions anonymised, "
-               f"{r.raw_messages_erased} raw messages and {r.attachments_deleted} attachments erased, "
-               f"{r.deliveries_blanked} deliveries kept without address")
+    click.echo(_t("forgotten: subscriber %(id)s; %(reactions)s reactions anonymised, %(raw)s raw messages and "
+                  "%(attachments)s attachments erased, %(deliveries)s deliveries kept without address",
+                  id=r.subscriber_id, reactions=r.reactions_anonymised, raw=r.raw_messages_erased,
+                  attachments=r.attachments_deleted, deliveries=r.deliveries_blanked))
 
 
 @subscribers.command("show")
@@ -184,10 +206,12 @@ def show_cmd(email: str, as_json: bool) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     s = data["subscriber"]
-    click.echo(f"{s['email']}  {s['name']}  status {s['status']}  themes {', '.join(s['themes']) or '-'}")
+    click.echo(_t("%(email)s  %(name)s  status %(status)s  themes %(themes)s", email=s["email"], name=s["name"],
+                  status=_state(s["status"]), themes=", ".join(s["themes"]) or "-"))
     if data["suppressed"]:
-        click.echo(f"suppressed: {data['suppressed']}")
-    click.echo("consent log:")
+        click.echo(_t("suppressed: %(when)s", when=data["suppressed"]))
+    click.echo(_t("consent log:"))
     for e in data["consent_log"]:
         click.echo(f"  {e['created_at']}  {e['action']:<12} {e['method']:<10} {e['source']} {e['detail']}")
-    click.echo(f"deliveries: {len(data['deliveries'])}, reactions: {len(data['reactions'])}")
+    click.echo(_t("deliveries: %(deliveries)s, reactions: %(reactions)s", deliveries=len(data["deliveries"]),
+                  reactions=len(data["reactions"])))

@@ -8,6 +8,7 @@ import click
 
 from ..web import auth
 from .base import get_runtime, main
+from .base import t as _t
 
 
 @main.group("users")
@@ -24,7 +25,7 @@ def users() -> None:
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return click.prompt(_t("Password"), hide_input=True, confirmation_prompt=_t("Repeat for confirmation"))
 
 
 @users.command("add")
@@ -40,7 +41,7 @@ def add_cmd(name: str, password_stdin: bool) -> None:
     """
     password = _read_password(password_stdin)
     auth.create_user(get_runtime().db, name, password)
-    click.echo(f"User '{name.strip()}' added; log in at /team/login.")
+    click.echo(_t("User '%(name)s' added; log in at /team/login.", name=name.strip()))
 
 
 @users.command("list")
@@ -54,11 +55,12 @@ def list_cmd() -> None:
     db = get_runtime().db
     rows = auth.list_users(db)
     if not rows:
-        click.echo("No team accounts yet: add one with 'mailer users add NAME'.")
+        click.echo(_t("No team accounts yet: add one with 'mailer users add NAME'."))
         return
     sessions = auth.open_sessions(db)
     for u in rows:
-        click.echo(f"{u.name}\tsince {u.created_at[:10]}\topen sessions: {sessions.get(u.id, 0)}")
+        click.echo(_t("%(name)s\tsince %(since)s\topen sessions: %(n)s", name=u.name, since=u.created_at[:10],
+                      n=sessions.get(u.id, 0)))
 
 
 @users.command("password")
@@ -72,4 +74,4 @@ def password_cmd(name: str, password_stdin: bool) -> None:
       mailer users password anna
     """
     auth.set_password(get_runtime().db, name, _read_password(password_stdin))
-    click.echo(f"Password of '{name}' changed; their open sessions are ended.")
+    click.echo(_t("Password of '%(name)s' changed; their open sessions are ended.", name=name))
