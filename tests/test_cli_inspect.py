@@ -49,4 +49,4 @@ def test_inspect_plain_output_and_missing_file(tmp_path):
     result = runner.invoke(main, ["--config", str(path), "inspect", str(eml)])
     assert result.exit_code == 0 and "reaction" in result.output and "Gewoon een vraag." in result.output
     missing = runner.invoke(main, ["--config", str(path), "inspect", str(tmp_path / "weg.eml")])
-    assert missing.exit_code == 1 and "Error:" in missing.output and "does not exist" in missing.output
+    assert missing.exit_code == 1 and "Fout:" in missing.output and "bestaat niet" in missing.output

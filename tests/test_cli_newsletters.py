@@ -22,7 +22,7 @@ def test_list_shows_file_only_newsletters_as_draft(tmp_path):
     rows = json.loads(result.output)
     assert [(r["slug"], r["status"], r["in_database"]) for r in rows] == [(SLUG, "draft", False)]
     table = _run(rt, "newsletters", "list")
-    assert SLUG in table.output and "draft" in table.output
+    assert SLUG in table.output and "concept" in table.output
 
 
 def test_schedule_shows_local_time_and_list_reports_counts(tmp_path):
@@ -44,11 +44,11 @@ def test_schedule_shows_local_time_and_list_reports_counts(tmp_path):
 def test_schedule_refuses_the_past_and_nonexistent_times(tmp_path):
     rt = make_runtime(tmp_path)
     past = _run(rt, "schedule", SLUG, "--at", "2020-01-01 09:00")
-    assert past.exit_code == 1 and "in the past" in past.output and "Traceback" not in past.output
+    assert past.exit_code == 1 and "ligt in het verleden" in past.output and "Traceback" not in past.output
     gap = _run(rt, "schedule", SLUG, "--at", "2027-03-28 02:30")
-    assert gap.exit_code == 1 and "does not exist" in gap.output
+    assert gap.exit_code == 1 and "bestaat niet" in gap.output
     twice = _run(rt, "schedule", SLUG, "--at", "2030-10-27 02:30")
-    assert twice.exit_code == 0 and "twice" in twice.output and "2030-10-27 02:30 CEST" in twice.output
+    assert twice.exit_code == 0 and "twee keer" in twice.output and "2030-10-27 02:30 CEST" in twice.output
 
 
 def test_pause_and_resume(tmp_path):
@@ -61,4 +61,4 @@ def test_pause_and_resume(tmp_path):
     resumed = _run(rt, "resume", SLUG)
     assert resumed.exit_code == 0 and "2030-07-04 09:00 CEST" in resumed.output
     again = _run(rt, "resume", SLUG)
-    assert again.exit_code == 1 and "only a paused or missed" in again.output
+    assert again.exit_code == 1 and "alleen een gepauzeerde of gemiste" in again.output

@@ -66,21 +66,21 @@ def test_unknown_status_is_one_line_error(filed):
     path, _ = filed
     result = CliRunner().invoke(main, ["--config", str(path), "reactions", "list", "--status", "klaar"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "unknown status 'klaar': use one of nieuw, in_behandeling, afgehandeld, gearchiveerd" in result.output
+    assert "onbekende status 'klaar': gebruik een van nieuw, in_behandeling, afgehandeld, gearchiveerd" in result.output
 
 
 def test_list_table(filed):
     path, issues = filed
     result = CliRunner().invoke(main, ["--config", str(path), "reactions", "list"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "3 reacties" in result.output and "groeipijn" in result.output and "token" in result.output
+    assert "3 reacties" in result.output and "groeipijn" in result.output and "antwoordadres" in result.output
 
 
 def test_unknown_newsletter_is_one_line_error(filed):
     path, _ = filed
     result = CliRunner().invoke(main, ["--config", str(path), "reactions", "list", "--newsletter", "bestaat-niet"])
     assert result.exit_code == 1
-    assert "Error: no newsletter 'bestaat-niet'" in result.output and "Traceback" not in result.output
+    assert "Fout: geen nieuwsbrief 'bestaat-niet'" in result.output and "Traceback" not in result.output
 
 
 def test_import_twice(filed, tmp_path):
@@ -89,8 +89,8 @@ def test_import_twice(filed, tmp_path):
     eml.write_bytes(samples.reply(from_address="mail@client.example", subject="Re: " + issues[0].subject, body="Uit mijn eigen mailbox."))
     runner = CliRunner()
     first = runner.invoke(main, ["--config", str(path), "reactions", "import", str(eml)])
-    assert first.exit_code == 0 and first.output.strip() == "1 new, 0 already filed"
+    assert first.exit_code == 0 and first.output.strip() == "1 nieuw, 0 al gearchiveerd"
     second = runner.invoke(main, ["--config", str(path), "reactions", "import", str(eml)])
-    assert second.exit_code == 0 and second.output.strip() == "0 new, 1 already filed"
+    assert second.exit_code == 0 and second.output.strip() == "0 nieuw, 1 al gearchiveerd"
     missing = runner.invoke(main, ["--config", str(path), "reactions", "import", str(tmp_path / "nope")])
     assert missing.exit_code == 1 and "does not exist" in missing.output

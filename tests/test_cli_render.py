@@ -78,7 +78,7 @@ def test_unknown_slug_is_one_line_listing_slugs(cfg_path):
     assert "Traceback" not in result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("Error: no newsletter 'bestaat-niet'")
+    assert lines[0].startswith("Fout: geen nieuwsbrief 'bestaat-niet'")
     assert "2026-11-samen-verder" in lines[0] and "2027-01-de-nieuwe-makers" in lines[0]
 
 
@@ -86,7 +86,7 @@ def test_missing_template_folder_names_the_fix(tmp_path):
     cfg_path = write_config(tmp_path, content={"templates_dir": str(tmp_path / "geen-templates")})
     result = CliRunner().invoke(main, ["--config", str(cfg_path), "render", SLUG])
     assert result.exit_code == 1
-    assert "Error: email templates not found" in result.output and "templates_dir" in result.output
+    assert "Fout: geen e-mailtemplates gevonden" in result.output and "templates_dir" in result.output
 
 
 def test_console_script(cfg_path):
@@ -102,4 +102,4 @@ def test_console_script(cfg_path):
     done = subprocess.run([str(script), "--config", str(cfg_path), "render", "nope"],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 1
-    assert done.stderr.startswith("Error: no newsletter 'nope'") and "Traceback" not in done.stderr
+    assert done.stderr.startswith("Fout: geen nieuwsbrief 'nope'") and "Traceback" not in done.stderr

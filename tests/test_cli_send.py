@@ -25,7 +25,7 @@ def test_send_everyone_then_again_sends_nobody_twice(tmp_path):
         add_subscribers(rt, 4)
         first = _run(rt, "send", SLUG)
         assert first.exit_code == 0, first.output
-        assert "4 verstuurd" in first.output and "Status: sent" in first.output
+        assert "4 verstuurd" in first.output and "Status: verstuurd" in first.output
         second = _run(rt, "send", SLUG)
         assert second.exit_code == 0
         assert "al naar iedereen verstuurd" in second.output and "niemand krijgt hem twee keer" in second.output
@@ -49,14 +49,14 @@ def test_unreachable_server_is_one_clear_line(tmp_path):
     result = _run(rt, "send", SLUG)
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert len(lines) == 1 and lines[0].startswith("Fout: ")
     assert f"127.0.0.1:{port}" in lines[0] and "Traceback" not in result.output
 
 
 def test_unknown_slug_and_bad_address(tmp_path):
     rt = make_runtime(tmp_path)
     result = _run(rt, "send", "bestaat-niet")
-    assert result.exit_code == 1 and result.output.startswith("Error: ") and "bestaat-niet" in result.output
+    assert result.exit_code == 1 and result.output.startswith("Fout: ") and "bestaat-niet" in result.output
     result = _run(rt, "send", SLUG, "--to", "geen-adres")
     assert result.exit_code == 1 and "geen-adres" in result.output and "Traceback" not in result.output
 
@@ -86,7 +86,7 @@ def test_421_for_a_while_then_250_delivers_everyone_and_exits_0(tmp_path):
         assert result.exit_code == 0, result.output
         assert handler.refused > 0
         assert sorted(m.rcpt_tos[0] for m in smtp.messages) == [f"lezer{i}@example.org" for i in range(5)]
-    assert "Status: sent" in result.output
+    assert "Status: verstuurd" in result.output
     assert deliveries.count_by_status(rt.db, newsletters.get(rt.db, SLUG).id)["sent"] == 5
 
 
@@ -101,7 +101,7 @@ def test_421_forever_leaves_deliveries_waiting_the_issue_sending_and_exits_1(tmp
         assert newsletters.get(rt.db, SLUG).status == "sending"
         assert "4 bezorgingen wachten op een nieuwe poging" in result.output and f"mailer retry {SLUG}" in result.output
         listed = json.loads(_run(rt, "newsletters", "list", "--json").output)[0]
-        assert listed["status_text"] == "sending - 4 wachten op een nieuwe poging" and listed["waiting"] == 4
+        assert listed["status_text"] == "wordt verstuurd - 4 wachten op een nieuwe poging" and listed["waiting"] == 4
         again = _run(rt, "send", SLUG, "--no-progress")   # by hand: tries again, still refused
         assert again.exit_code == 1 and "al naar iedereen" not in again.output and "wachten" in again.output
         assert not smtp.messages
@@ -119,7 +119,7 @@ def test_failed_deliveries_make_send_exit_1_and_are_listed(tmp_path):
         second = _run(rt, "send", SLUG, "--no-progress")
         assert second.exit_code == 1 and "al naar iedereen" not in second.output and "1 mislukt" in second.output
     listed = json.loads(_run(rt, "newsletters", "list", "--json").output)[0]
-    assert listed["status_text"] == "sent - 1 mislukt" and listed["failed"] == 1
+    assert listed["status_text"] == "verstuurd - 1 mislukt" and listed["failed"] == 1
     shown = json.loads(_run(rt, "deliveries", SLUG, "--state", "failed", "--json").output)
     assert [(d["email"], d["state"], d["attempts"], d["answer"], d["retryable"]) for d in shown] == [
         ("lezer1@example.org", "failed", 1, "554 5.7.1 refused: policy", False)]

@@ -119,7 +119,7 @@ def test_serve_reports_a_busy_port_in_one_line(tmp_path: Path, smtp_server, imap
             capture_output=True, text=True, timeout=30,
         )
     assert proc.returncode == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr
+    assert f"kan niet luisteren op 127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

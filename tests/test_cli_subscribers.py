@@ -46,9 +46,9 @@ def test_every_command_has_an_example_in_its_help(cfg_path: Path) -> None:
 def test_import_reports_rejected_rows_and_dry_run(cfg_path: Path) -> None:
     r = run(cfg_path, "import", str(CSV / "mailchimp.csv"), "--dry-run")
     assert r.exit_code == 0, r.output
-    assert "line 4: anouk.devries@example.nl: duplicate of line 2" in r.output
-    assert "line 5: geen-adres-hier: not a valid email address" in r.output
-    assert "would import 3" in r.output and "dry run" in r.output
+    assert "regel 4: anouk.devries@example.nl: dubbel met regel 2" in r.output
+    assert "regel 5: geen-adres-hier: geen geldig e-mailadres" in r.output
+    assert "zou 3 importeren" in r.output and "proefdraai" in r.output
     assert store.count(db_of(cfg_path)) == 0
     r = run(cfg_path, "import", str(CSV / "mailchimp.csv"), "--source", "Mailchimp 2026", "--json")
     report = json.loads(r.output)
@@ -59,24 +59,24 @@ def test_import_reports_rejected_rows_and_dry_run(cfg_path: Path) -> None:
 
 def test_import_errors_are_one_line(cfg_path: Path, tmp_path: Path) -> None:
     r = run(cfg_path, "import", str(tmp_path / "missing.csv"))
-    assert r.exit_code == 1 and r.output.startswith("Error: ") and "Traceback" not in r.output
+    assert r.exit_code == 1 and r.output.startswith("Fout: ") and "Traceback" not in r.output
     r = run(cfg_path, "import", str(CSV / "no_email_column.csv"))
-    assert r.exit_code == 1 and "no email column" in r.output
+    assert r.exit_code == 1 and "geen e-mailkolom" in r.output
 
 
 def test_add_list_remove_and_duplicates(cfg_path: Path) -> None:
     assert run(cfg_path, "add", "Eva.van.t.Hof@Provincie.Example.NL", "--name", "Eva van 't Hof",
                "--theme", "groeipijn").exit_code == 0
     r = run(cfg_path, "add", "eva.van.t.hof@provincie.example.nl")
-    assert r.exit_code == 1 and "already a subscriber" in r.output
+    assert r.exit_code == 1 and "is al abonnee" in r.output
     r = run(cfg_path, "add", "niet-geldig")
-    assert r.exit_code == 1 and "not a valid email address" in r.output
+    assert r.exit_code == 1 and "geen geldig e-mailadres" in r.output
     run(cfg_path, "add", "sem@example.nl", "--name", "Sem Bakker")
     r = run(cfg_path, "list", "--theme", "groeipijn")
     assert "eva.van.t.hof@provincie.example.nl" in r.output and "sem@example.nl" not in r.output
-    assert "1 of 1 subscribers" in r.output
+    assert "1 van 1 abonnees" in r.output
     r = run(cfg_path, "remove", "sem@example.nl")
-    assert r.exit_code == 0 and "unsubscribed and suppressed" in r.output
+    assert r.exit_code == 0 and "afgemeld en geblokkeerd" in r.output
     r = run(cfg_path, "list", "--status", "unsubscribed")
     assert "sem@example.nl" in r.output and "eva" not in r.output
     assert run(cfg_path, "remove", "nobody@example.nl").exit_code == 1
@@ -139,7 +139,7 @@ def test_forget_and_show(tmp_path: Path) -> None:
     assert r.exit_code == 1 and store.find_by_email(db, "ilse@buurtmaalnoord.example.nl") is not None
     r = run(cfg_path, "forget", "ilse@buurtmaalnoord.example.nl", "--yes")
     assert r.exit_code == 0, r.output
-    assert "1 reactions anonymised" in r.output
+    assert "1 reacties geanonimiseerd" in r.output
     assert store.find_by_email(db, "ilse@buurtmaalnoord.example.nl") is None
     assert store.is_suppressed(db, "ilse@buurtmaalnoord.example.nl")
     (row,) = list(db.query("SELECT * FROM reactions"))

@@ -40,10 +40,10 @@ def test_add_prompts_twice_for_the_password(cfg_path):
 
 
 def test_bad_input_gives_one_line_errors(cfg_path):
-    assert run(cfg_path, "add", "anna", "--password-stdin", input="kort\n").output.startswith("Error: the password is too short")
+    assert run(cfg_path, "add", "anna", "--password-stdin", input="kort\n").output.startswith("Fout: het wachtwoord is te kort")
     run(cfg_path, "add", "anna", "--password-stdin", input="een-lang-wachtwoord\n")
     dup = run(cfg_path, "add", "anna", "--password-stdin", input="een-lang-wachtwoord\n")
-    assert dup.exit_code == 1 and "already exists" in dup.output and "Traceback" not in dup.output
+    assert dup.exit_code == 1 and "bestaat al" in dup.output and "Traceback" not in dup.output
     assert run(cfg_path, "add", "twee woorden", "--password-stdin", input="een-lang-wachtwoord\n").exit_code == 1
 
 
@@ -52,14 +52,14 @@ def test_password_change_ends_every_session(cfg_path):
     rt = Runtime(load_config(cfg_path))
     user = auth.authenticate(rt.db, "anna", "een-lang-wachtwoord")
     tokens = [auth.start_session(rt.db, user) for _ in range(2)]
-    assert "open sessions: 2" in run(cfg_path, "list").output
+    assert "open sessies: 2" in run(cfg_path, "list").output
     result = run(cfg_path, "password", "anna", "--password-stdin", input="nieuw-wachtwoord\n")
-    assert result.exit_code == 0 and "sessions are ended" in result.output
+    assert result.exit_code == 0 and "sessies zijn beëindigd" in result.output
     assert [auth.session_user(rt.db, t) for t in tokens] == [None, None]
     assert auth.authenticate(rt.db, "anna", "nieuw-wachtwoord").name == "anna"
     with pytest.raises(auth.LoginFailed):
         auth.authenticate(rt.db, "anna", "een-lang-wachtwoord")
-    assert "no user 'niemand'" in run(cfg_path, "password", "niemand", "--password-stdin",
+    assert "geen gebruiker 'niemand'" in run(cfg_path, "password", "niemand", "--password-stdin",
                                       input="nieuw-wachtwoord\n").output
     rt.close()
 

@@ -61,7 +61,7 @@ def test_cli_reports_config_error_without_traceback(tmp_path: Path):
     path.write_text("[imap]\nmailbx = 'INBOX'\n")
     result = CliRunner().invoke(main, ["--config", str(path), "reactions", "list"])
     assert result.exit_code != 0
-    assert "did you mean 'mailbox'" in result.output
+    assert "bedoelde je 'mailbox'" in result.output
     assert "Traceback" not in result.output
 
 
