@@ -18,6 +18,7 @@ from ..stores import desk as desk_store
 from ..stores import newsletters
 from ..config import Config
 from ..errors import MailerError
+from .desk_i18n import error_text
 from ..runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def send_tests(rt: Runtime, slug: str, addresses: list[str]) -> list[TestResult]
         try:
             results.append(TestResult(address, True, send_test(rt, slug, address)))
         except MailerError as exc:
-            results.append(TestResult(address, False, str(exc)))
+            results.append(TestResult(address, False, error_text(exc)))
     return results
 
 

@@ -21,6 +21,7 @@ from ..compose.draft import Draft, read_draft
 from ..compose.model import Newsletter
 from ..compose.parse import decode_source, newsletter_files, parse_newsletter
 from ..errors import InvalidInput, MailerError, NotFound
+from .desk_i18n import error_text
 
 # File names the desk opens: a plain name, no folders, no hidden or "_" files (the parser skips those).
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
@@ -82,7 +83,7 @@ def _load(path: Path, data: bytes, tz: ZoneInfo) -> IssueFile:
         nl: Newsletter | None = parse_newsletter(data, path, tz)
         problem = ""
     except MailerError as exc:
-        nl, problem = None, str(exc)
+        nl, problem = None, error_text(exc)
     return IssueFile(name, path, source, sha256(data), draft, nl, problem)
 
 

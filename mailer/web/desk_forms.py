@@ -19,7 +19,7 @@ from ..compose.render import compile_newsletter
 from ..errors import InvalidInput, MailerError, TemplateError
 from ..schedule.localtime import parse_local
 from .desk_files import MAX_BYTES
-from .desk_i18n import _
+from .desk_i18n import _, error_text
 
 NEW_THEME = "__new__"
 MAX_SECTIONS = 40
@@ -187,7 +187,7 @@ def check_source(text: str, templates_dir: Path, tz: ZoneInfo, path: Path, resul
     try:
         nl = parse_newsletter(data, path, tz)
     except MailerError as exc:
-        result.errors[key] = _("The file would not be valid: %(error)s", error=without_path(str(exc), path))
+        result.errors[key] = _("The file would not be valid: %(error)s", error=without_path(error_text(exc), path))
         return result
     try:
         compile_newsletter(nl, templates_dir, language=nl.language, **compile_args)

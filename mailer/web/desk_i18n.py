@@ -3,6 +3,7 @@ to the team inbox's catalogue for what the desk pages share with it (header, nav
 
 from __future__ import annotations
 
+from ..errors import MailerError
 from ..i18n import translations
 
 
@@ -18,3 +19,14 @@ def _(message: str, **params: object) -> str:
     from .team import language  # here, not at the top: team imports the desk's views when it loads
 
     return gettext_for(language(), message, **params)
+
+
+def error_text(exc: MailerError) -> str:
+    """A domain error's line in the team member's language; English outside a request."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return str(exc)
+    from .team import language
+
+    return exc.translated(language())

@@ -20,7 +20,7 @@ from ..stores import deliveries
 from ..stores import desk as desk_store
 from . import desk_actions, desk_files
 from .desk_forms import send_at_from_input
-from .desk_i18n import _
+from .desk_i18n import _, error_text
 from .desk_views import LOCKED, _open, desk_runtime, not_found, page, state_label
 from .team import bp, db, runtime
 
@@ -146,7 +146,7 @@ def desk_schedule(name: str) -> ResponseReturnValue:
     try:
         _new_row, local, note = desk_actions.schedule(desk_runtime(), f.slug, at)
     except MailerError as exc:
-        flash(_("Not scheduled: %(error)s", error=str(exc)), "error")
+        flash(_("Not scheduled: %(error)s", error=error_text(exc)), "error")
         return _back(name)
     flash(_("Scheduled for %(time)s.", time=local), "ok")
     if note:
@@ -175,7 +175,7 @@ def _simple(name: str, action: str) -> ResponseReturnValue:
             desk_actions.unschedule(rt, f.slug)
             flash(_("Taken off the schedule: it is a draft again."), "ok")
     except MailerError as exc:
-        flash(_("That did not work: %(error)s", error=str(exc)), "error")
+        flash(_("That did not work: %(error)s", error=error_text(exc)), "error")
     return _back(name)
 
 

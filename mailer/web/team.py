@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from .. import db as dbmod
 from ..i18n import LANGUAGES, translations
+from ..errors import MailerError
 from ..runtime import Runtime
 from . import auth, csrf
 
@@ -82,6 +83,11 @@ def _close_db(exc: BaseException | None) -> None:
 
 def language() -> str:
     return g.get("team_lang") or runtime().config.content.language
+
+
+def error_text(exc: MailerError) -> str:
+    """A domain error's line in the team member's language (the ``errors`` catalogue)."""
+    return exc.translated(language())
 
 
 def _(message: str, **params: object) -> str:

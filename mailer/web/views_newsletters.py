@@ -7,7 +7,7 @@ from flask import Response, abort
 from .. import triage
 from ..compose.model import Personalisation
 from ..errors import MailerError, NotFound
-from .team import PREVIEW_CSP, _, bp, db, render, runtime
+from .team import PREVIEW_CSP, _, bp, db, error_text, render, runtime
 
 CHART_WIDTH = 100  # percent: bar widths are SVG attributes (no inline style under our CSP)
 
@@ -77,7 +77,7 @@ def render_preview(slug: str) -> tuple[str | None, str]:
         )
         parts = compiled.render(person)
     except MailerError as exc:
-        return None, str(exc)
+        return None, error_text(exc)
     except (TypeError, AttributeError) as exc:  # the renderer's interface changed
         return None, _("The preview could not be rendered: %(error)s", error=str(exc))
     return getattr(parts, "html", str(parts)), ""

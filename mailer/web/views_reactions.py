@@ -15,7 +15,7 @@ from .. import triage
 from ..errors import MailerError, NotFound
 from . import auth
 from .html import safe_filename, sanitise
-from .team import _, bp, db, parse_ids, render, safe_next
+from .team import _, bp, db, error_text, parse_ids, render, safe_next
 
 
 def _actor() -> str:
@@ -83,13 +83,13 @@ def _apply(ids: list[int], action: str) -> int:
         return triage.refile(db(), ids, slug, theme or None, _actor())
     if action == "tag":
         if not form.get("tag", "").strip():
-            raise MailerError(_("Type a tag first."))
+            raise MailerError("Type a tag first.")
         return triage.add_tag(db(), ids, form.get("tag", ""), _actor())
     if action == "untag":
         return triage.remove_tag(db(), ids, form.get("tag", ""), _actor())
     if action == "assign":
         return triage.assign(db(), ids, form.get("assignee", ""), _actor())
-    raise MailerError(_("Choose an action first."))
+    raise MailerError("Choose an action first.")
 
 
 @bp.route("/reactions/<id:reaction_id>/<action>", methods=["POST"])
@@ -99,14 +99,14 @@ def act(reaction_id: int, action: str) -> ResponseReturnValue:
     try:
         if action == "note":
             if not request.form.get("body", "").strip():
-                raise MailerError(_("Type a note first."))
+                raise MailerError("Type a note first.")
             triage.add_note(db(), reaction_id, request.form.get("body", ""), _actor())
         elif action in ("status", "refile", "tag", "untag", "assign"):
             _apply([reaction_id], action)
         else:
             abort(404)
     except MailerError as exc:
-        flash(_(str(exc)), "error")
+        flash(error_text(exc), "error")
         return _back(here)
     flash(_("Saved."), "ok")
     return _back(here)
@@ -125,7 +125,7 @@ def bulk() -> ResponseReturnValue:
     try:
         changed = _apply(ids, request.form.get("action", ""))
     except MailerError as exc:
-        flash(_(str(exc)), "error")
+        flash(error_text(exc), "error")
         return _back(back)
     flash(_("%(n)s reaction(s) changed.", n=changed), "ok")
     return _back(back)
