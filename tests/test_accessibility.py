@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +28,14 @@ from playwright.sync_api import sync_playwright
 from werkzeug.exceptions import NotFound
 
 from conftest import PROJECT_ROOT, write_config
-from mailer import links, newsletters, triage
+from mailer import links, triage
+from mailer.stores import newsletters
 from mailer.cli.compose import render_example
 from mailer.compose import find_newsletter, list_newsletters
 from mailer.config import load_config
 from mailer.localservers import LocalSmtpServer
 from mailer.runtime import Runtime
+from mailer.send.sender import send_newsletter
 from mailer.web import auth, create_app
 from mailer.web.server import ServerThread
 from subscribers import optin, store
@@ -48,6 +51,7 @@ WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21
               "resultTypes": ["violations"]}  # details of violations only: smaller results
 PASSWORD = "a11y-test-password"
 ISSUES = [nl.slug for nl in list_newsletters(PROJECT_ROOT / "newsletters", ZoneInfo("Europe/Amsterdam"))]
+SENT, DRAFT = ISSUES[0], ISSUES[-1]   # the fixture sends the first sample issue; the last stays a draft
 AXE = Axe()                        # injects axe-core into the page, then runs it
 AXE_AGAIN = Axe(axe_script="0")    # runs the axe-core already in the page (the second width)
 
@@ -136,6 +140,23 @@ def _login_error(page: BrowserPage, site: SimpleNamespace) -> None:
     _submit(page, "form.login button[type=submit]", "form.login [role=alert]")
 
 
+def _desk_new_error(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + "/team/desk/new")
+    _submit(page, "#new-form button[type=submit]", ".has-error [aria-invalid=true]")
+
+
+def _desk_edit_error(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + f"/team/desk/{DRAFT}")
+    page.fill("#f-title", "")
+    _submit(page, "#save", "#f-title[aria-invalid=true]")
+
+
+def _desk_source_error(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + f"/team/desk/{DRAFT}?mode=source")
+    page.fill("#f-source", '+++\ntitle = "niet afgesloten\n')
+    _submit(page, "#save", "#f-source[aria-invalid=true]")
+
+
 def _open(path: str | Callable[[SimpleNamespace], str], ready: str, status: int = 200) -> Visit:
     """Go to ``path`` (or ``path(site)``), expect HTTP ``status``, wait for ``ready``."""
     def visit(page: BrowserPage, site: SimpleNamespace) -> None:
@@ -183,6 +204,24 @@ PAGES = [
     Page("newsletter-404", "team.overview", _open("/team/newsletters/bestaat-niet", "h1", 404), team=True),
     Page("team-not-found-404", None, _open("/team/bestaat-niet", "h1", 404), team=True),
     Page("team-not-found-logged-out-404", None, _open("/team/bestaat-niet", "h1", 404)),
+    # The CXO's desk; the editor's frames show the issue's HTML (team.desk_preview_frame).
+    Page("desk", "team.desk", _open("/team/desk", "main h1"), team=True),
+    Page("desk-new", "team.desk_new", _open("/team/desk/new", "#new-form"), team=True),
+    Page("desk-new-error", "team.desk_new", _desk_new_error, team=True, method="POST"),
+    Page("desk-edit", "team.desk_edit", _open(f"/team/desk/{DRAFT}", "#f-title"), team=True, iframes=False),
+    Page("desk-edit-error", "team.desk_save", _desk_edit_error, team=True, method="POST", iframes=False),
+    Page("desk-edit-source", "team.desk_edit", _open(f"/team/desk/{DRAFT}?mode=source", "#f-source"), team=True,
+         iframes=False),
+    Page("desk-edit-source-error", "team.desk_save", _desk_source_error, team=True, method="POST", iframes=False),
+    Page("desk-edit-sent", "team.desk_edit", _open(f"/team/desk/{SENT}", "#editor"), team=True, iframes=False),
+    Page("desk-send", "team.desk_send", _open(f"/team/desk/{DRAFT}/send", "main h1"), team=True),
+    Page("desk-send-sent", "team.desk_send", _open(f"/team/desk/{SENT}/send", "main h1"), team=True),
+    Page("desk-send-now", "team.desk_send_now", _open(f"/team/desk/{DRAFT}/send-now", "main h1"), team=True),
+    Page("desk-not-found-404", "team.desk_edit", _open("/team/desk/bestaat-niet", "h1", 404), team=True),
+    # The public archive of sent issues
+    Page("archive", "archive.index", _open("/archief", f"a[href$='/archief/{SENT}']")),
+    Page("archive-issue", "archive.issue", _open(f"/archief/{SENT}", "h1")),
+    Page("archive-missing-404", "archive.issue", _open(f"/archief/{DRAFT}", "h1", 404)),
 ]
 for _slug in ISSUES:
     PAGES += [
@@ -202,6 +241,8 @@ NOT_PAGES = {
     "team.raw": "the raw message as text/plain, shown by the browser's own text viewer",
     # Same template and renderer as `mailer render`, with "#" for the reader's links.
     "team.preview_frame": "the issue's HTML, checked from `mailer render`'s output below",
+    "team.desk_preview_frame": "the issue's HTML again, as the desk's editor previews it",
+    "team.desk_state": "JSON for the send page's progress",
 }
 
 
@@ -213,12 +254,18 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     os.environ.setdefault("MAILER_IMAP_PASSWORD", "demopass")
     tmp = tmp_path_factory.mktemp("a11y")
     with LocalSmtpServer() as smtp:
-        rt = Runtime(load_config(write_config(tmp, smtp.port, web={"signup_limit": 0})))
+        folder = tmp / "newsletters"   # the desk's own copy of the sample issues
+        shutil.copytree(PROJECT_ROOT / "newsletters", folder)
+        rt = Runtime(load_config(write_config(tmp, smtp.port, content={"newsletters_dir": str(folder)},
+                                              web={"signup_limit": 0})))
         auth.create_user(rt.db, "anna", PASSWORD)
         auth.create_user(rt.db, "bram", PASSWORD)
         rows = {slug: newsletters.sync(rt.db, find_newsletter(rt.config.newsletters_dir, slug, rt.config.schedule.tz))
                 for slug in ISSUES}
-        first = rows[ISSUES[0]]
+        for i in range(2):
+            store.add(rt.db, f"lezer{i}@example.org", f"Lezer {i}", themes=("groeipijn",))
+        send_newsletter(rt, SENT)   # the archive, and the desk's pages of a sent issue
+        first = rows[SENT]
         ids = {}
         for i, theme in enumerate(("kracht-van-het-collectief", "groeipijn", None, "de-nieuwe-makers")):
             ids[f"r{i}"] = insert_reaction(rt.db, SampleReaction(
