@@ -192,7 +192,7 @@ def test_actions_are_recorded_with_who(client, rt, data):
     assert "Bellen &lt;b&gt;maandag&lt;/b&gt;" in page and "met de hand" in page
     resp = client.post(f"{base}/refile", data={"csrf_token": tok, "target": "2026-11-samen-verder|onzin"},
                        follow_redirects=True)
-    assert "is not part of newsletter" in resp.get_data(as_text=True)
+    assert "hoort niet bij nieuwsbrief" in resp.get_data(as_text=True)
     client.post(f"{base}/untag", data={"csrf_token": tok, "tag": "boek"})
     assert triage.get_reaction(rt.db, rid).summary.tags == ()
 
