@@ -62,8 +62,9 @@ class ImapSession:
                 client.starttls()
         except CONNECTION_ERRORS as exc:
             raise ImapUnavailable(
-                f"cannot reach the IMAP server {self.where} ({_short(exc)}): check [imap] host, port and security"
-                " and that the server is running"
+                "cannot reach the IMAP server %(where)s (%(short)s): check [imap] host, "
+                "port and security and that the server is running",
+                where=self.where, short=_short(exc),
             ) from None
         # pymap (and others) answer every command about 44 ms late without TCP_NODELAY (TOOLCHAIN).
         try:
@@ -76,14 +77,16 @@ class ImapSession:
         except LoginError:
             _quiet_logout(client)
             raise ImapUnavailable(
-                f"the IMAP server {self.where} refused the login of '{cfg.username}': check [imap] username and"
-                " the MAILER_IMAP_PASSWORD environment variable"
+                "the IMAP server %(where)s refused the login of '%(username)s': check "
+                "[imap] username and the MAILER_IMAP_PASSWORD environment variable",
+                where=self.where, username=cfg.username,
             ) from None
         except CONNECTION_ERRORS as exc:
             _quiet_logout(client)
             raise ImapUnavailable(
-                f"the IMAP server {self.where} dropped the login of '{cfg.username}' ({_short(exc)}):"
-                " check [imap] security and try again"
+                "the IMAP server %(where)s dropped the login of '%(username)s' (%(short)s): "
+                "check [imap] security and try again",
+                where=self.where, username=cfg.username, short=_short(exc),
             ) from None
         self.client = client
         return self
@@ -102,7 +105,7 @@ class ImapSession:
     @property
     def c(self) -> IMAPClient:
         if self.client is None:
-            raise ImapUnavailable(f"not connected to the IMAP server {self.where}")
+            raise ImapUnavailable("not connected to the IMAP server %(where)s", where=self.where)
         return self.client
 
     def capabilities(self) -> set[str]:
@@ -114,7 +117,8 @@ class ImapSession:
         except IMAPClientError as exc:
             if "does not exist" in str(exc).lower() or "nonexistent" in str(exc).lower() or "no such" in str(exc).lower():
                 raise ImapUnavailable(
-                    f"the mailbox '{self.mailbox}' does not exist on {self.where}: check [imap] mailbox"
+                    "the mailbox '%(mailbox)s' does not exist on %(where)s: check [imap] mailbox",
+                    mailbox=self.mailbox, where=self.where,
                 ) from None
             raise
         return MailboxStatus(int(info.get(b"UIDVALIDITY", 0)), int(info.get(b"EXISTS", 0)))

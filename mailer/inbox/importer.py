@@ -77,7 +77,8 @@ def import_path(rt: Runtime, path: str | Path, *, batch_size: int = BATCH_SIZE) 
     """File every message in ``path`` (.eml, .mbox or a folder of them). Raises ``NotFound``/``InvalidInput``."""
     p = Path(path).expanduser()
     if not p.exists():
-        raise NotFound(f"{p} does not exist: give an .eml file, an .mbox file or a folder holding them")
+        raise NotFound("%(path)s does not exist: give an .eml file, an .mbox file or a folder "
+                       "holding them", path=p)
     report = ImportReport()
     filer = Filer(rt)
     batch: list[Incoming] = []
@@ -98,5 +99,6 @@ def import_path(rt: Runtime, path: str | Path, *, batch_size: int = BATCH_SIZE) 
             flush()
     flush()
     if report.files == 0:
-        raise InvalidInput(f"no .eml or .mbox files in {p}: export the replies from your mail client as .eml or .mbox")
+        raise InvalidInput("no .eml or .mbox files in %(path)s: export the replies from your "
+                           "mail client as .eml or .mbox", path=p)
     return report

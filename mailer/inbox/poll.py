@@ -183,8 +183,9 @@ def poll_once(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> PollReport:
         raise
     except CONNECTION_ERRORS as exc:
         raise ImapUnavailable(
-            f"the connection to the IMAP server {session.where} broke off ({type(exc).__name__}: {exc}):"
-            " nothing was lost; run 'mailer poll --once' again"
+            "the connection to the IMAP server %(where)s broke off (%(error_type)s: %(exc)s): "
+            "nothing was lost; run 'mailer poll --once' again",
+            where=session.where, error_type=type(exc).__name__, exc=exc,
         ) from None
     finally:
         session.close()
