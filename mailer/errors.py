@@ -20,10 +20,14 @@ class Text:
         return self.msgid % self.params if self.params else self.msgid
 
     def translated(self, language: str) -> str:
-        from .i18n import gettext
+        return _translate(language, self.msgid, self.params)
 
-        params = {k: v.translated(language) if isinstance(v, Text) else v for k, v in self.params.items()}
-        return gettext(language, "errors", self.msgid, **params)
+
+def _translate(language: str, msgid: str, params: dict[str, object]) -> str:
+    from .i18n import gettext
+
+    values = {k: v.translated(language) if isinstance(v, Text) else v for k, v in params.items()}
+    return gettext(language, "errors", msgid, **values)
 
 
 # Newsletter and subscriber states as words for error lines and notes; the codes stay in the database.
@@ -53,7 +57,7 @@ class MailerError(Exception):
 
     def translated(self, language: str) -> str:
         """The line in ``language`` (nl | en) from the ``errors`` catalogue; English when missing."""
-        return Text(self.msgid, **self.params).translated(language)
+        return _translate(language, self.msgid, self.params)
 
 
 class ConfigError(MailerError):
