@@ -14,19 +14,9 @@ from rich.table import Table
 
 from ..config import load_config
 from ..localservers import free_port
-from .base import main
+from .base import ATTRIBUTIONS, KINDS, main, word
+from .base import t as _t
 
-ATTRIBUTION_LABELS = {
-    "token": "ondertekend antwoordadres",
-    "in-reply-to": "In-Reply-To",
-    "references": "References",
-    "subject": "onderwerpregel",
-    "latest-issue": "laatste nummer van afzender",
-    "quoted-section": "geciteerde sectie",
-    "similar-text": "vergelijkbare tekst",
-    "manual": "met de hand",
-    "none": "niet toegewezen",
-}
 
 
 def _port_free(port: int) -> bool:
@@ -70,20 +60,19 @@ def demo(ctx: click.Context, serve: bool, folder: str) -> None:
 
 
 def _print_summary(console: Console, result) -> None:
-    table = Table(title="Reacties per nieuwsbrief en thema")
-    for col in ("nieuwsbrief", "thema", "soort", "aantal", "nieuwsbrief via", "thema via"):
+    table = Table(title=_t("Reactions per newsletter and theme"))
+    for col in (_t("newsletter"), _t("theme"), _t("kind"), _t("count"), _t("newsletter by"), _t("theme by")):
         table.add_column(col)
     for row in result.summary:
         via = row["attribution"]
-        label = "bounce-adres (VERP)" if row["kind"] == "bounce" and via == "token" else ATTRIBUTION_LABELS.get(via, via)
-        table.add_row(row["newsletter"] or "(geen)", row["theme"] or "(geen thema)", row["kind"],
-                      str(row["count"]), label,
-                      ATTRIBUTION_LABELS.get(row["theme_attribution"], row["theme_attribution"]))
+        label = _t("bounce address (VERP)") if row["kind"] == "bounce" and via == "token" else word(ATTRIBUTIONS, via)
+        table.add_row(row["newsletter"] or _t("(none)"), row["theme"] or _t("(no theme)"), word(KINDS, row["kind"]),
+                      str(row["count"]), label, word(ATTRIBUTIONS, row["theme_attribution"]))
     console.print(table)
-    console.print(f"Database:        {result.database}")
-    console.print(f"Nieuwsbrief:     {result.rendered_html}  (open in een browser)")
-    console.print(f"Klaar in {result.seconds:.1f} s. Bekijk de reacties met: "
-                  f"mailer --config {result.folder / 'config.toml'} reactions list")
+    console.print(_t("Database:        %(path)s", path=result.database))
+    console.print(_t("Newsletter:      %(path)s  (open it in a browser)", path=result.rendered_html))
+    console.print(_t("Done in %(seconds)s s. See the reactions with: mailer --config %(config)s reactions list",
+                     seconds=format(result.seconds, ".1f"), config=result.folder / "config.toml"))
 
 
 def _serve_demo(console: Console, cfg, servers) -> None:
@@ -99,12 +88,13 @@ def _serve_demo(console: Console, cfg, servers) -> None:
     service = start_service(rt)
     smtp = servers[0] if servers else None
     outbox = ServerThread(outbox_app(smtp.messages, cfg.content.language)).start() if smtp else None
-    console.print(f"\nWebinterface: {service.url}/team   gebruiker: demo   wachtwoord: {password}")
-    console.print(f"Schrijven en versturen: {service.url}/team/desk")
-    console.print(f"Aanmelden als lezer: {service.url}/aanmelden")
+    console.print("\n" + _t("Web interface: %(url)s/team   user: demo   password: %(password)s", url=service.url,
+                             password=password))
+    console.print(_t("Write and send: %(url)s/team/desk", url=service.url))
+    console.print(_t("Sign up as a reader: %(url)s/aanmelden", url=service.url))
     if outbox is not None:
-        console.print(f"Verzonden post (alle mail van de demo): {outbox.url}/")
-    console.print("(Ctrl-C om te stoppen)")
+        console.print(_t("Sent mail (all mail of the demo): %(url)s/", url=outbox.url))
+    console.print(_t("(Ctrl-C to stop)"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop ends it like Ctrl-C
     try:
@@ -115,7 +105,8 @@ def _serve_demo(console: Console, cfg, servers) -> None:
             for number in range(shown + 1, len(smtp.messages) + 1):   # mail sent while serving
                 mail = caught(smtp.messages, number)
                 if mail is not None:
-                    console.print(f"Nieuwe post voor {mail.to}: {mail.subject}  {outbox.url}/{number}")
+                    console.print(_t("New mail for %(to)s: %(subject)s  %(url)s/%(number)s", to=mail.to,
+                                     subject=mail.subject, url=outbox.url, number=number))
             shown = len(smtp.messages)
     except KeyboardInterrupt:
         pass
