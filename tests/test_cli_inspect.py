@@ -47,6 +47,6 @@ def test_inspect_plain_output_and_missing_file(tmp_path):
     eml.write_bytes(samples.reply(from_address="a@x.example", subject="Hallo", body="Gewoon een vraag."))
     runner = CliRunner()
     result = runner.invoke(main, ["--config", str(path), "inspect", str(eml)])
-    assert result.exit_code == 0 and "reaction" in result.output and "Gewoon een vraag." in result.output
+    assert result.exit_code == 0 and "reactie" in result.output and "Gewoon een vraag." in result.output
     missing = runner.invoke(main, ["--config", str(path), "inspect", str(tmp_path / "weg.eml")])
     assert missing.exit_code == 1 and "Fout:" in missing.output and "bestaat niet" in missing.output

@@ -82,14 +82,21 @@ def inspect_cmd(message: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    labels = {"kind": _t("kind"), "from": _t("from"), "subject": _t("subject"), "newsletter": _t("newsletter"),
+              "theme": _t("theme"), "attribution": _t("newsletter by"), "theme_attribution": _t("theme by"),
+              "confidence": _t("confidence"), "token_status": _t("reply token"),
+              "bounced_addresses": _t("bounced addresses"), "bounce_type": _t("bounce type"),
+              "errors": _t("errors"), "notes": _t("notes")}
+    words = {"kind": KINDS, "attribution": ATTRIBUTIONS, "theme_attribution": ATTRIBUTIONS}
     table = Table(show_header=False, box=None)
-    for key in ("kind", "from", "subject", "newsletter", "theme", "attribution", "theme_attribution",
-                "confidence", "token_status", "bounced_addresses", "bounce_type", "errors", "notes"):
+    for key, label in labels.items():
         value = data.get(key)
-        table.add_row(key, json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value))
+        if key in words and isinstance(value, str):
+            value = word(words[key], value)
+        table.add_row(label, json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value))
     console = Console()
     console.print(table)
-    console.print("[bold]reply_text[/bold]")
+    console.print("[bold]" + _t("reply text") + "[/bold]")
     console.print(data["reply_text"] or _t("(empty)"), markup=False, highlight=False)
 
 
