@@ -14,7 +14,7 @@ from conftest import PROJECT_ROOT
 
 def _msgids() -> set[str]:
     ids: set[str] = set()
-    for f in sorted((PROJECT_ROOT / "mailer" / "cli").glob("*.py")):
+    for f in [*sorted((PROJECT_ROOT / "mailer" / "cli").glob("*.py")), PROJECT_ROOT / "mailer" / "demo" / "__init__.py"]:
         for _, msg, _, _ in extract_from_file("python", str(f), keywords={"_t": None, "N_": None}):
             ids.add(msg)
     return ids

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from .. import resources
+from .. import i18n, resources
 from ..config import Config
 from ..localservers import LocalImapServer, LocalSmtpServer
 from ..runtime import Runtime
@@ -91,11 +91,15 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
         cfg = demo_config(base, folder, smtp.port, imap.port, web_port)
         rt = Runtime(cfg)
         _write_config(cfg, folder / "config.toml")
-        echo(f"SMTP-server (aiosmtpd) op 127.0.0.1:{smtp.port}, IMAP-server (pymap) op 127.0.0.1:{imap.port}")
+        def _t(message: str, /, **params: object) -> str:  # progress lines in the operator's language
+            return i18n.gettext(cfg.content.language, "cli", message, **params)
+
+        echo(_t("SMTP server (aiosmtpd) on 127.0.0.1:%(smtp)s, IMAP server (pymap) on 127.0.0.1:%(imap)s",
+                smtp=smtp.port, imap=imap.port))
 
         loaded = load_sample_subscribers(rt)
         order = {address: i for i, address in enumerate(loaded)}
-        echo(f"{len(loaded)} voorbeeldabonnees geladen")
+        echo(_t("%(n)s sample subscribers loaded", n=len(loaded)))
 
         issues = list_newsletters(cfg.newsletters_dir, cfg.schedule.tz)
         if not issues:
@@ -104,8 +108,8 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
         for other in issues:
             nl_store.sync(rt.db, other)
         report = send_newsletter(rt, issue.slug)
-        echo(f"Nieuwsbrief '{issue.slug}' verstuurd naar {report.sent} abonnees "
-             f"({len(smtp.messages)} berichten ontvangen door de SMTP-server)")
+        echo(_t("Newsletter '%(slug)s' sent to %(sent)s subscribers (%(n)s messages received by the SMTP server)",
+                slug=issue.slug, sent=report.sent, n=len(smtp.messages)))
 
         # The issue exactly as the first reader got it, for a person to open.
         first = smtp.messages[0]
@@ -133,10 +137,10 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
             client.login(DEMO_USER, DEMO_PASSWORD)
             for raw in messages:
                 client.append(cfg.imap.mailbox, raw)
-        echo(f"{len(messages)} berichten van lezers afgeleverd in de IMAP-inbox")
+        echo(_t("%(n)s messages from readers delivered to the IMAP inbox", n=len(messages)))
 
         poll = poll_once(rt)
-        echo(f"Inbox opgehaald: {poll.filed} berichten gearchiveerd")
+        echo(_t("Inbox fetched: %(n)s messages filed", n=poll.filed))
         result = DemoResult(
             folder=folder, database=cfg.database_path, rendered_html=html_path, newsletter_slug=issue.slug,
             sent=report.sent, replies_delivered=len(messages), summary=attribution_summary(rt.db),
