@@ -55,7 +55,7 @@ def import_cmd(file: str, source: str | None, dry_run: bool, as_json: bool) -> N
     """
     rt = get_runtime()
     err = Console(stderr=True)
-    with Progress(TextColumn("[bold]Importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with Progress(TextColumn("[bold]" + _t("Importing")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
         task = bar.add_task("import", total=None)
         report = importer.import_csv(rt.db, file, source, dry_run=dry_run,

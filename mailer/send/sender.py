@@ -26,7 +26,7 @@ from ..stores import newsletters
 from ..compose.model import Newsletter
 from ..compose.render import CompiledNewsletter
 from ..db import utcnow
-from ..errors import InvalidInput, MailerError, SmtpUnavailable, Text
+from ..errors import InvalidInput, MailerError, SmtpUnavailable, Text, state
 from ..runtime import Runtime
 from ..smtp import ConnectionLost, Connection
 from ..stores import deliveries
@@ -149,7 +149,8 @@ def _run_passes(rt: Runtime, newsletter_id: int, builder: MessageBuilder, progre
     the first of them and pass again."""
     cfg = rt.config
     while True:
-        bar = SendProgress(cfg.database_path, newsletter_id, total) if progress else None
+        bar = (SendProgress(cfg.database_path, newsletter_id, total, label=state("sending").translated(
+            cfg.content.language)) if progress else None)
         tally = _one_pass(rt, newsletter_id, builder, bar)
         if tally.stop_kind:
             return tally
