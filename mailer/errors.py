@@ -3,7 +3,7 @@
 The CLI and the web layer turn a ``MailerError`` into one clear line that names the cause and
 the fix; anything else is a bug and may show a traceback. Each error carries an English msgid with
 ``%(name)s`` placeholders and its parameters, so the line can be shown in the operator's language
-(the ``errors`` catalogue); ``str(err)`` is the English line.
+(the ``errors`` catalogue, see ``mailer.i18n.error_text``); ``str(err)`` is the English line.
 """
 
 from __future__ import annotations
@@ -18,16 +18,6 @@ class Text:
 
     def __str__(self) -> str:
         return self.msgid % self.params if self.params else self.msgid
-
-    def translated(self, language: str) -> str:
-        return _translate(language, self.msgid, self.params)
-
-
-def _translate(language: str, msgid: str, params: dict[str, object]) -> str:
-    from .i18n import gettext
-
-    values = {k: v.translated(language) if isinstance(v, Text) else v for k, v in params.items()}
-    return gettext(language, "errors", msgid, **values)
 
 
 # Newsletter and subscriber states as words for error lines and notes; the codes stay in the database.
@@ -54,10 +44,6 @@ class MailerError(Exception):
         self.msgid = message
         self.params = params
         super().__init__(message % params if params else message)
-
-    def translated(self, language: str) -> str:
-        """The line in ``language`` (nl | en) from the ``errors`` catalogue; English when missing."""
-        return _translate(language, self.msgid, self.params)
 
 
 class ConfigError(MailerError):

@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from . import resources
+from .errors import MailerError, Text
 
 I18N_DIR = resources.i18n_dir()
 LANGUAGES = ("nl", "en")
@@ -85,3 +86,10 @@ def translate_stored(language: str, domain: str, text: str, depth: int = 0) -> s
             params = {k: translate_stored(language, domain, v, depth + 1) for k, v in m.groupdict().items()}
             return gettext(language, domain, msgid, **params)
     return text
+
+
+def error_text(language: str, error: MailerError | Text) -> str:
+    """A domain error's line (or a fragment of one) in ``language`` from the ``errors`` catalogue;
+    its fragments are translated too, and a msgid without a translation stays English."""
+    values = {k: error_text(language, v) if isinstance(v, Text) else v for k, v in error.params.items()}
+    return gettext(language, "errors", error.msgid, **values)

@@ -19,6 +19,7 @@ from mailer import tokens
 from mailer.cli import main
 from mailer.config import load_config
 from mailer.errors import InvalidInput, Text
+from mailer.i18n import error_text
 from mailer.inbox import samples
 from mailer.inbox.pipeline import file_message
 from mailer.runtime import Runtime
@@ -95,8 +96,8 @@ def test_an_error_is_english_as_str_and_dutch_translated_with_its_fix() -> None:
                        message=Text("front matter lacks %(key)s", key="title"),
                        fix=Text("add %(key)s = \"...\" between the +++ lines", key="title"))
     assert str(err) == 'x.md:3: front matter lacks title: add title = "..." between the +++ lines'
-    assert err.translated("en") == str(err)
-    assert err.translated("nl") == 'x.md:3: in de front matter ontbreekt title: zet title = "..." tussen de +++-regels'
+    assert error_text("en", err) == str(err)
+    assert error_text("nl", err) == 'x.md:3: in de front matter ontbreekt title: zet title = "..." tussen de +++-regels'
 
 
 # -- the commands, in both languages -------------------------------------------------------------------------

@@ -33,7 +33,7 @@ class MailerGroup(click.Group):
             return super().invoke(ctx)
         except MailerError as exc:
             language = cli_language(ctx)
-            raise TranslatedError(exc.translated(language), language) from None
+            raise TranslatedError(i18n.error_text(language, exc), language) from None
 
 
 class TranslatedError(click.ClickException):

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from .. import links
+from .. import i18n, links
 from ..stores import newsletters
 from ..compose.model import Newsletter
 from ..compose.render import CompiledNewsletter
@@ -149,8 +149,8 @@ def _run_passes(rt: Runtime, newsletter_id: int, builder: MessageBuilder, progre
     the first of them and pass again."""
     cfg = rt.config
     while True:
-        bar = (SendProgress(cfg.database_path, newsletter_id, total, label=state("sending").translated(
-            cfg.content.language)) if progress else None)
+        bar = (SendProgress(cfg.database_path, newsletter_id, total, label=i18n.error_text(
+            cfg.content.language, state("sending"))) if progress else None)
         tally = _one_pass(rt, newsletter_id, builder, bar)
         if tally.stop_kind:
             return tally

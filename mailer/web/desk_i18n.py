@@ -4,6 +4,7 @@ to the team inbox's catalogue for what the desk pages share with it (header, nav
 from __future__ import annotations
 
 from ..errors import MailerError
+from ..i18n import error_text as error_text_in
 from ..i18n import translations
 
 
@@ -29,4 +30,4 @@ def error_text(exc: MailerError) -> str:
         return str(exc)
     from .team import language
 
-    return exc.translated(language())
+    return error_text_in(language(), exc)

@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from .. import db as dbmod
 from ..i18n import LANGUAGES, translations
+from ..i18n import error_text as error_text_in
 from ..errors import MailerError
 from ..runtime import Runtime
 from . import auth, csrf
@@ -87,7 +88,7 @@ def language() -> str:
 
 def error_text(exc: MailerError) -> str:
     """A domain error's line in the team member's language (the ``errors`` catalogue)."""
-    return exc.translated(language())
+    return error_text_in(language(), exc)
 
 
 def _(message: str, **params: object) -> str:
