@@ -31,15 +31,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # support: Dovecot on loopback, sample replies
 
 from imapclient import IMAPClient  # noqa: E402
 
 from mailer import tokens  # noqa: E402
 from mailer.config import load_config  # noqa: E402
-from mailer.inbox import dovecot, samples, store  # noqa: E402
+from mailer.inbox import store  # noqa: E402
 from mailer.inbox.poll import PARSE_WORKERS, poll_once  # noqa: E402
 from mailer.localservers import free_port  # noqa: E402
 from mailer.runtime import Runtime  # noqa: E402
+from support import dovecot, samples  # noqa: E402
 
 BATCH = 500
 

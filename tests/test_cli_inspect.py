@@ -10,7 +10,8 @@ from conftest import write_config
 from mailer import tokens
 from mailer.cli import main
 from mailer.config import load_config
-from mailer.inbox import samples, store
+from mailer.inbox import store
+from support import samples
 from mailer.runtime import Runtime
 
 KEYS = {"kind", "reply_text", "bounced_addresses", "newsletter", "theme", "attribution", "from", "subject",

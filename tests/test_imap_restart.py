@@ -11,7 +11,8 @@ from imapclient import IMAPClient
 from conftest import write_config
 from mailer.config import load_config
 from mailer.db import connect
-from mailer.inbox import dovecot, poll, samples, store
+from mailer.inbox import poll, store
+from support import dovecot, samples
 from mailer.inbox.pipeline import Filer
 from mailer.localservers import free_port
 from mailer.runtime import Runtime

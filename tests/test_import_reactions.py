@@ -9,7 +9,8 @@ import pytest
 from conftest import write_config
 from mailer.config import load_config
 from mailer.errors import InvalidInput, NotFound
-from mailer.inbox import samples, store
+from mailer.inbox import store
+from support import samples
 from mailer.inbox.importer import import_path
 from mailer.runtime import Runtime
 

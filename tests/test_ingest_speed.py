@@ -19,7 +19,8 @@ from imapclient.exceptions import IMAPClientError
 from conftest import append_to, flags_of, imap_client
 from mailer import tokens, triage
 from mailer.db import background_checkpoints
-from mailer.inbox import parse, pipeline, poll, samples, store
+from mailer.inbox import parse, pipeline, poll, store
+from support import samples
 from mailer.inbox.pipeline import Duplicate, FiledReaction, Filer, Incoming
 from mailer.runtime import Runtime
 from mailer.web.sample import SampleReaction, insert_reaction

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mailer.inbox.parse import parse_message
-from mailer.inbox.parse_eval import OWN_ADDRESSES
+from support.parse_eval import OWN_ADDRESSES
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,7 +11,8 @@ import pytest
 from mailer import tokens
 from mailer.config import load_config
 from mailer.errors import ImapUnavailable
-from mailer.inbox import parse, poll, samples, store
+from mailer.inbox import parse, poll, store
+from support import samples
 from mailer.runtime import Runtime
 from conftest import append_to as _append, flags_of as _flags, write_config
 

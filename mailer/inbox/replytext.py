@@ -2,7 +2,7 @@
 
 Line-based and hand-written, on purpose. We measured mail-parser-reply 1.36 (languages nl, en,
 de, fr; the first reply's ``.body``, i.e. without its signature) on our corpus in tests/data
-(``python -m mailer.inbox.parse_eval tests/data``): it gets the reply text exactly right on 17 of
+(``tests/support/parse_eval.py tests/data``): it gets the reply text exactly right on 17 of
 38 reactions (45%), this module on all of them. mail-parser-reply splits on the first quote
 header and so drops inline answers between ``>`` quotes; its Dutch header wants "schreef:" at
 the end, so Gmail-nl ("... schreef Naam <adres>:") and Apple Mail-nl ("heeft ... het volgende
