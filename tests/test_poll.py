@@ -116,7 +116,8 @@ def test_seen_is_set_only_after_the_commit(seeded, imap_server, monkeypatch):
     # The raw message was committed first; the reaction was rolled back.
     assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 0}
     report = poll.poll_once(rt)
-    assert report.filed == 1
+    assert (report.filed, report.resumed) == (1, 1)  # stored by the failed poll: not reported as new
+    assert "0 nieuw gearchiveerd, 1 alsnog gearchiveerd na een onderbroken poll" in report.summary()
     assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
     assert all(b"\\Seen" in f for f in _flags(imap_server.port).values())
 

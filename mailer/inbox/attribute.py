@@ -9,7 +9,6 @@ Theme: the token's theme index, the section the reader quoted, word similarity, 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 import sqlite_utils
@@ -73,32 +72,23 @@ def strip_subject(subject: str) -> str:
     return " ".join(similarity.fold(s).split())
 
 
-# strip_subject remembered per subject: the replies to one issue share its "Re: ..." subject, and
-# stripping is a regex loop and an NFKD fold (~1.3 us a subject). Keyed on the whole subject, up
-# to 300 characters, so the cache stays small and the answer is strip_subject's.
-_strip_subject_cached = lru_cache(maxsize=4096)(strip_subject)
-
-
 def _norm_addr(address: str) -> str:
     return address.strip().strip("<>").lower()
 
 
 class Attributor:
-    """Attribution against one database; caches the newsletters' subjects and theme texts."""
+    """Attribution against one database; reads the newsletters' subjects and theme texts once."""
 
     def __init__(self, db: sqlite_utils.Database, key: bytes) -> None:
         self.db = db
         self.key = key
         self._refs: list[store.NewsletterRef] | None = None
-        self._themes: dict[int, tuple[list[str], dict[str, str]]] = {}
-        # (newsletter id, quoted text) -> guess: readers quoting an issue mostly quote the same
-        # passages, and shingling a quote is the costliest step of attribution. Bounded per poll.
-        self._quotes: dict[tuple[int, str], similarity.ThemeGuess] = {}
+        self._themes: dict[int, tuple[list[str], similarity.Themes]] = {}
         # (refs list, [(ref, stripped subject, stripped title)]): _by_subject compared every reply
         # with every issue's subject, stripping those again each time.
         self._stripped: tuple[list[store.NewsletterRef], list[tuple[store.NewsletterRef, str, str]]] | None = None
 
-    # -- caches ---------------------------------------------------------------------------------
+    # -- the newsletters, read once --------------------------------------------------------------
     def refs(self) -> list[store.NewsletterRef]:
         if self._refs is None:
             self._refs = store.newsletter_refs(self.db)
@@ -118,25 +108,19 @@ class Attributor:
         self._refs = None
         return store.newsletter_slug(self.db, newsletter_id)
 
-    def themes(self, newsletter_id: int) -> tuple[list[str], dict[str, str]]:
-        """(theme slugs in index order, theme slug -> all its sections' heading and text)."""
+    def themes(self, newsletter_id: int) -> tuple[list[str], similarity.Themes]:
+        """(theme slugs in index order, each theme's sections' headings and texts)."""
         if newsletter_id not in self._themes:
             texts: dict[str, str] = {}
             for s in newsletters.sections(self.db, newsletter_id):
                 if s.theme_slug:
                     texts[s.theme_slug] = (texts.get(s.theme_slug, "") + "\n" + s.heading + "\n" + s.body_text)
-            self._themes[newsletter_id] = (newsletters.theme_slugs(self.db, newsletter_id), texts)
+            self._themes[newsletter_id] = (newsletters.theme_slugs(self.db, newsletter_id), similarity.themes_of(texts))
         return self._themes[newsletter_id]
 
     def by_quote(self, newsletter_id: int, quoted_text: str) -> similarity.ThemeGuess:
-        """``similarity.by_quote`` against one newsletter's themes, memoised."""
-        key = (newsletter_id, quoted_text)
-        guess = self._quotes.get(key)
-        if guess is None:
-            if len(self._quotes) >= 4096:
-                self._quotes.clear()
-            guess = self._quotes[key] = similarity.by_quote(quoted_text, self.themes(newsletter_id)[1])
-        return guess
+        """``similarity.by_quote`` against one newsletter's themes."""
+        return similarity.by_quote(quoted_text, self.themes(newsletter_id)[1])
 
     # -- newsletter -----------------------------------------------------------------------------
     def attribute(self, parsed: ParsedLike) -> Attribution:
@@ -210,8 +194,7 @@ class Attributor:
         return None
 
     def _by_subject(self, subject: str) -> dict[str, Any] | None:
-        short = type(subject) is str and len(subject) <= 300
-        wanted = _strip_subject_cached(subject) if short else strip_subject(subject)
+        wanted = strip_subject(subject)
         if len(wanted) < 4:
             return None
         stripped = self.stripped_subjects()

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:  # run as a script: the repository's mailer packag
     sys.path.insert(0, str(ROOT))
 
 from mailer.inbox.parse import parse_message  # noqa: E402
-from mailer.inbox.parse_mime import collect_parts  # noqa: E402
+from mailer.inbox.body import collect_parts  # noqa: E402
 
 OWN_ADDRESSES = ("nieuwsbrief@verkenning.example.nl", "reacties@verkenning.example.nl", "bounces@verkenning.example.nl")
 
