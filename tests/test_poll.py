@@ -222,6 +222,16 @@ def test_unreachable_server_and_bad_login_are_one_line_errors(tmp_path, imap_ser
         poll.poll_once(rt2)
 
 
+def test_a_missing_mailbox_is_named_with_the_fix(tmp_path, imap_server):
+    rt = Runtime(load_config(write_config(tmp_path, 8025, imap_server.port, imap={"mailbox": "Reacties"})))
+    with pytest.raises(ImapUnavailable) as err:
+        poll.poll_once(rt)
+    message = str(err.value)
+    assert "the mailbox 'Reacties' does not exist" in message and "[imap] mailbox" in message
+    assert "INBOX" in message and "again" not in message and "\n" not in message
+    rt.close()
+
+
 def test_run_forever_uses_idle_and_files_new_mail(tmp_path, imap_server):
     # A long poll interval: only IDLE can make the new message arrive within the test's time.
     rt = Runtime(load_config(write_config(tmp_path, 8025, imap_server.port, imap={"poll_interval": 600})))

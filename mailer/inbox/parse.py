@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
@@ -108,10 +108,12 @@ def parse_message(
             msg = BytesHeaderParser(policy=INBOUND).parsebytes(header_block(raw))
         else:
             msg = message_from_bytes(raw, policy=INBOUND)
-        fields = _header_fields(msg, len(raw), errors)
+        headers = Headers(msg, errors)
+        fields = _header_fields(headers, len(raw), errors)
     except Exception as exc:  # noqa: BLE001 - fall back to the header block alone
         try:
-            fields = _header_fields(BytesHeaderParser(policy=INBOUND).parsebytes(header_block(raw)), len(raw), errors)
+            fields = _header_fields(Headers(BytesHeaderParser(policy=INBOUND).parsebytes(header_block(raw)), errors),
+                                    len(raw), errors)
         except Exception:  # noqa: BLE001
             return ParsedMessage(kind=KIND_OTHER, size=len(raw), errors=(f"headers unreadable: {exc!r}"[:300],))
         errors.append(f"MIME structure unreadable: {type(exc).__name__}: {exc}"[:300])
@@ -120,7 +122,8 @@ def parse_message(
         errors.append(f"message larger than {max_bytes} bytes ({len(raw)} bytes); body not parsed")
         return ParsedMessage(kind=KIND_OTHER, errors=tuple(errors), **fields)
     try:
-        return _parse_full(msg, fields, errors, tuple(a.lower() for a in own_addresses))
+        headers.errors = None  # read again for the kind: any note on a header was made above
+        return _parse_full(msg, headers, fields, errors, tuple(a.lower() for a in own_addresses))
     except RecursionError:
         errors.append("message nested too deeply to parse")
     except Exception as exc:  # noqa: BLE001
@@ -139,20 +142,35 @@ def header_block(raw: bytes) -> bytes:
 
 # --- headers -------------------------------------------------------------------------------------
 
-def header_values(msg: Message, name: str, errors: list[str] | None = None) -> list[str]:
-    """All values of header ``name``, unfolded, RFC 2047 words decoded; [] when absent."""
-    out: list[str] = []
-    for value in msg.get_all(name) or []:
-        if errors is not None and len(value) >= MAX_HEADER_CHARS:
-            errors.append(f"header {name} longer than {MAX_HEADER_CHARS} characters; cut")
-        out.append(_decoded(name, value))
-    return out
+class Headers:
+    """The header values of one message by lower-cased name, read in one pass over ``msg.items()``
+    and decoded (``_decoded``) when asked for."""
+
+    def __init__(self, msg: Message, errors: list[str] | None = None) -> None:
+        self.errors = errors
+        self.raw: dict[str, list[str]] = {}
+        for name, value in msg.items():
+            self.raw.setdefault(name.lower(), []).append(value)
+
+    def all(self, name: str) -> list[str]:
+        """All values of header ``name``, unfolded, RFC 2047 words decoded; [] when absent."""
+        out: list[str] = []
+        for value in self.raw.get(name.lower(), ()):
+            if self.errors is not None and len(value) >= MAX_HEADER_CHARS:
+                self.errors.append(f"header {name} longer than {MAX_HEADER_CHARS} characters; cut")
+            out.append(_decoded(name, value))
+        return out
+
+    def get(self, name: str) -> str:
+        """The first value of header ``name`` (see ``all``), or ""."""
+        values = self.all(name)
+        return values[0] if values else ""
 
 
-def header_value(msg: Message, name: str, errors: list[str] | None = None) -> str:
-    """The first value of header ``name`` (see ``header_values``), or ""."""
-    values = header_values(msg, name, errors)
-    return values[0] if values else ""
+def header_value(msg: Message, name: str) -> str:
+    """The first value of header ``name`` of ``msg``, decoded, or ""."""
+    values = msg.get_all(name)
+    return _decoded(name, values[0]) if values else ""
 
 
 def _decoded(name: str, value: str) -> str:
@@ -170,9 +188,10 @@ def _decoded(name: str, value: str) -> str:
         return " ".join(value.split())
 
 
-def _addresses(msg: Message, name: str, errors: list[str]) -> list[tuple[str, str]]:
-    """(display name, address) of every address in the ``name`` headers."""
-    values = header_values(msg, name, errors)
+def _addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(display name, address) of every address in these header values."""
+    if not values:
+        return []
     try:
         return getaddresses(values)
     except Exception:  # noqa: BLE001
@@ -193,32 +212,31 @@ def message_ids(value: str) -> tuple[str, ...]:
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 
 
-def _header_fields(msg: Message, size: int, errors: list[str]) -> dict[str, Any]:
+def _header_fields(headers: Headers, size: int, errors: list[str]) -> dict[str, Any]:
     """ParsedMessage's header fields, as keyword arguments."""
-    senders = _addresses(msg, "From", errors)
+    senders = _addresses(headers.all("From"))
     from_name, from_address = senders[0] if senders else ("", "")
     recipients: list[str] = []
     for name in _RECIPIENT_HEADERS:
-        for _, address in _addresses(msg, name, errors):
+        for _, address in _addresses(headers.all(name)):
             address = address.strip().strip("<>").lower()
             if "@" in address and address not in recipients:
                 recipients.append(address)
-    mids = message_ids(header_value(msg, "Message-ID", errors))
+    mids = message_ids(headers.get("Message-ID"))
     return dict(
         message_id=mids[0][:500] if mids else None,
-        in_reply_to=message_ids(" ".join(header_values(msg, "In-Reply-To", errors))),
-        references=message_ids(" ".join(header_values(msg, "References", errors))),
+        in_reply_to=message_ids(" ".join(headers.all("In-Reply-To"))),
+        references=message_ids(" ".join(headers.all("References"))),
         from_address=from_address.strip().strip("<>").lower(),
         from_name=from_name.strip(),
         recipients=tuple(recipients),
-        subject=" ".join(header_value(msg, "Subject", errors).split()),
-        date=_date(msg, errors),
+        subject=" ".join(headers.get("Subject").split()),
+        date=_date(headers.get("Date"), errors),
         size=size,
     )
 
 
-def _date(msg: Message, errors: list[str]) -> datetime | None:
-    value = header_value(msg, "Date")
+def _date(value: str, errors: list[str]) -> datetime | None:
     if not value:
         return None
     try:
@@ -236,7 +254,8 @@ def _date(msg: Message, errors: list[str]) -> datetime | None:
 _REPLY_SUBJECT = re.compile(r"^\s*(re|antw|aw|sv|réf|ref|fw|fwd|doorst|wg|tr)\s*:", re.IGNORECASE)
 
 
-def _parse_full(msg: Message, fields: dict[str, Any], errors: list[str], own: tuple[str, ...]) -> ParsedMessage:
+def _parse_full(msg: Message, headers: Headers, fields: dict[str, Any], errors: list[str],
+                own: tuple[str, ...]) -> ParsedMessage:
     """The body, reply text and kind; ``fields`` are _header_fields'."""
     for defect in msg.defects[:5]:
         errors.append(f"MIME defect: {type(defect).__name__}")
@@ -250,38 +269,52 @@ def _parse_full(msg: Message, fields: dict[str, Any], errors: list[str], own: tu
     except Exception as exc:  # noqa: BLE001 - keep the whole text rather than lose the message
         errors.append(f"reply text extraction failed: {type(exc).__name__}: {exc}"[:300])
         split = replytext.ReplySplit(reply=body.text.strip(), quoted="")
-    parsed = ParsedMessage(
-        kind=KIND_OTHER, reply_text=split.reply, quoted_text=split.quoted, full_text=body.full_text,
-        html_body=body.html, attachments=attachments, **fields,
+    kind = _kind(msg, headers, body, split, fields, errors, own)
+    return ParsedMessage(
+        kind=kind.kind, reply_text=split.reply, quoted_text=split.quoted, full_text=body.full_text,
+        html_body=body.html, attachments=attachments, bounced_addresses=kind.bounced_addresses,
+        bounce_type=kind.bounce_type, bounce_status=kind.bounce_status, bounced_message_id=kind.bounced_message_id,
+        auto_reply_reason=kind.auto_reply_reason, errors=tuple(errors), **fields,
     )
 
-    def h(name: str) -> str:
-        return header_value(msg, name)
 
+@dataclass(frozen=True)
+class _Kind:
+    kind: str
+    bounced_addresses: tuple[str, ...] = ()
+    bounce_type: str = ""
+    bounce_status: str = ""
+    bounced_message_id: str | None = None
+    auto_reply_reason: str = ""
+
+
+def _kind(msg: Message, headers: Headers, body: BodyParts, split: replytext.ReplySplit, fields: dict[str, Any],
+          errors: list[str], own: tuple[str, ...]) -> _Kind:
+    """Spam, bounce, report, auto-reply, list traffic, empty, else a reaction (in that order)."""
+    h = headers.get
     if _is_spam(h):
-        return replace(parsed, errors=tuple(errors))
+        return _Kind(KIND_OTHER)
     try:
-        bounce = bounces.detect(msg, body, subject=parsed.subject, from_address=parsed.from_address,
-                                own_addresses=own + (parsed.from_address,) + parsed.recipients)
+        bounce = bounces.detect(msg, body, subject=fields["subject"], from_address=fields["from_address"],
+                                own_addresses=own + (fields["from_address"],) + fields["recipients"])
     except Exception as exc:  # noqa: BLE001
         errors.append(f"bounce detection failed: {type(exc).__name__}: {exc}"[:300])
         bounce = None
     if bounce is not None:
-        return replace(parsed, kind=KIND_BOUNCE, bounced_addresses=bounce.addresses, bounce_type=bounce.type,
-                       bounce_status=bounce.status, bounced_message_id=bounce.message_id, errors=tuple(errors))
+        return _Kind(KIND_BOUNCE, bounce.addresses, bounce.type, bounce.status, bounce.message_id)
     if body.is_report:
         # A delivery report that is not a failure (delivered/relayed), a read receipt (MDN) and the like.
-        return replace(parsed, errors=tuple(errors))
-    reason = autoreply.detect(h, parsed.subject, split.reply or body.full_text)
+        return _Kind(KIND_OTHER)
+    reason = autoreply.detect(h, fields["subject"], split.reply or body.full_text)
     if reason:
-        return replace(parsed, kind=KIND_AUTO_REPLY, auto_reply_reason=reason, errors=tuple(errors))
-    if _is_list_traffic(h, parsed.in_reply_to, parsed.references, parsed.subject):
-        return replace(parsed, errors=tuple(errors))
-    if not split.reply.strip() and not attachments:
+        return _Kind(KIND_AUTO_REPLY, auto_reply_reason=reason)
+    if _is_list_traffic(h, fields["in_reply_to"], fields["references"], fields["subject"]):
+        return _Kind(KIND_OTHER)
+    if not split.reply.strip() and not body.attachments:
         if not body.full_text.strip():
             errors.append("empty message")
-        return replace(parsed, errors=tuple(errors))
-    return replace(parsed, kind=KIND_REACTION, errors=tuple(errors))
+        return _Kind(KIND_OTHER)
+    return _Kind(KIND_REACTION)
 
 
 def _is_spam(h: autoreply.HeaderGetter) -> bool:

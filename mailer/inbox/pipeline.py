@@ -104,16 +104,6 @@ def content_sha256(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")).hexdigest()
 
 
-def header_message_id(raw: bytes) -> str | None:
-    """The Message-ID from the header block only, without <> (None if absent or unreadable)."""
-    try:
-        head = parser.header_block(raw)
-        ids = parser.message_ids(parser.header_value(message_from_bytes(head, policy=parser.INBOUND), "Message-ID"))
-        return ids[0][:500] if ids else None
-    except Exception:  # noqa: BLE001 - a header we cannot read simply gives no Message-ID
-        return None
-
-
 @dataclass
 class _ToFile:
     index: int                     # in the batch
@@ -121,7 +111,6 @@ class _ToFile:
     received_at: str
     raw: bytes
     resumed: bool
-    twin: int | None = None        # an earlier reaction with the same Message-ID
 
 
 class Filer:
@@ -252,17 +241,14 @@ class Filer:
         item, in order."""
         results: list[Result | None] = [None] * len(items)
         todo = self._store_raw(items, results)  # COMMIT: nothing is parsed before this
+        analyses = [self._analyse_job(items[job.index], job) for job in todo]
+        twins = store.reactions_by_message_id(self.db, [an.parsed.message_id or "" for an in analyses])
         rows: list[tuple[_ToFile, Analysis, store.PreparedReaction]] = []
-        for job in todo:
-            item = items[job.index]
-            if item.too_large is not None:
-                an = Analysis(replace(self._parse_headers_only(job.raw), kind="other"), Attribution(),
-                              error=f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes})")
-            else:
-                an = self.analyse(job.raw)
+        for job, an in zip(todo, analyses):
             notes = list(an.notes)
-            if job.twin is not None:
-                notes.append(f"Zelfde Message-ID als reactie {job.twin}, maar een ander bericht: apart bewaard")
+            twin = twins.get(an.parsed.message_id or "")
+            if twin is not None:
+                notes.append(f"Zelfde Message-ID als reactie {twin}, maar een ander bericht: apart bewaard")
             error = an.error
             try:
                 notes += self.apply_side_effects(an)
@@ -270,6 +256,8 @@ class Filer:
                 error = (error + "; " if error else "") + f"side effect failed: {type(exc).__name__}: {exc}"
             rows.append((job, an, prepare(an, error, notes)))
         with store.transaction(self.db):
+            store.set_raw_message_ids(self.db, [(an.parsed.message_id, job.raw_id) for job, an, _ in rows
+                                                if an.parsed.message_id])
             ids = store.insert_reactions(self.db, [(job.raw_id, job.received_at, p) for job, _, p in rows])
         for (job, an, p), reaction_id in zip(rows, ids):
             a = an.attribution
@@ -280,6 +268,12 @@ class Filer:
                 error=p.parse_error, notes=p.shown_notes, resumed=job.resumed,
             )
         return [r for r in results if r is not None]
+
+    def _analyse_job(self, item: Incoming, job: _ToFile) -> Analysis:
+        if item.too_large is None:
+            return self.analyse(job.raw)
+        return Analysis(replace(self._parse_headers_only(job.raw), kind="other"), Attribution(),
+                        error=f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes})")
 
     def _store_raw(self, items: Sequence[Incoming], results: list[Result | None]) -> list[_ToFile]:
         """Step 1: store the raw bytes of every distinct new message and COMMIT; returns what is
@@ -307,18 +301,11 @@ class Filer:
                     note = (f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes}):"
                             " only the header was kept")
                 raw_id, next_id = next_id, next_id + 1
-                new.append((raw_id, store.NewRaw(sha, header_message_id(item.raw), item.raw, item.source,
-                                                 item.uidvalidity, item.uid, now, note)))
+                new.append((raw_id, store.NewRaw(sha, item.raw, item.source, item.uidvalidity, item.uid, now, note)))
                 todo.append(_ToFile(i, raw_id, now, item.raw, resumed=False))
                 known[sha] = store.RawRef(raw_id, None)
                 queued.add(raw_id)
-            twins = store.reactions_by_message_id(self.db, [r.message_id for _, r in new if r.message_id])
             store.insert_raws(self.db, new)
-        by_raw = {raw_id: r.message_id for raw_id, r in new}
-        for job in todo:
-            mid = by_raw.get(job.raw_id)
-            if mid is not None and mid in twins:
-                job.twin = twins[mid]
         return todo
 
     def _parse_headers_only(self, raw: bytes) -> parser.ParsedMessage:
@@ -356,10 +343,11 @@ def prepare(an: Analysis, error: str, notes: list[str]) -> store.PreparedReactio
 def _fallback(raw: bytes) -> parser.ParsedMessage:
     """Kind 'other' with whatever From/Subject/Message-ID a plain header read gives."""
     try:
-        h = message_from_bytes(parser.header_block(raw), policy=parser.INBOUND)
-        name, address = parseaddr(parser.header_value(h, "From"))
-        return parser.ParsedMessage(kind="other", message_id=header_message_id(raw), from_address=address.lower(),
-                                    from_name=name, subject=parser.header_value(h, "Subject")[:500], size=len(raw))
+        h = parser.Headers(message_from_bytes(parser.header_block(raw), policy=parser.INBOUND))
+        name, address = parseaddr(h.get("From"))
+        ids = parser.message_ids(h.get("Message-ID"))
+        return parser.ParsedMessage(kind="other", message_id=ids[0][:500] if ids else None, from_address=address.lower(),
+                                    from_name=name, subject=h.get("Subject")[:500], size=len(raw))
     except Exception:  # noqa: BLE001
         return parser.ParsedMessage(kind="other", size=len(raw))
 

@@ -145,7 +145,7 @@ def _header_span(lines: list[str], i: int) -> int:
     if (_DATE_START.match(line) and i + 1 < len(lines)
             and _DATE_ADDRESS.match(stripped + " " + lines[i + 1].strip()) and _quoted_next(lines, i + 2)):
         return 2
-    if _WROTE.match(line):
+    if stripped.endswith(":") and _WROTE.match(line):  # every quote header ends in ":"
         return 1 if _quote_follows(lines, i, i + 1) else 0
     if stripped.endswith(":") and _text_before_header(line):  # "Prima!--- Op ... schreef X <x@y>:"
         return 1 if _quote_follows(lines, i, i + 1) else 0
@@ -166,7 +166,7 @@ def _header_span(lines: list[str], i: int) -> int:
                 break
             joined += " " + _unquote(lines[j]).strip()
             taken += 1
-            if _WROTE.match(joined):
+            if joined.endswith(":") and _WROTE.match(joined):
                 return j - i + 1 if _quote_follows(lines, i, j + 1) else 0
     if _UNDERSCORES.match(line):
         nxt = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()), None)

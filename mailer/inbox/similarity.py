@@ -69,7 +69,7 @@ def terms(text: str) -> list[str]:
 
 def shingles(text: str, size: int = SHINGLE) -> frozenset[tuple[str, ...]]:
     ws = words(text)
-    return frozenset(tuple(ws[i:i + size]) for i in range(len(ws) - size + 1))
+    return frozenset(zip(*(ws[i:] for i in range(size))))  # (w0, w1, w2, w3), (w1, w2, w3, w4), ...
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,6 @@ def reactions_by_message_id(db: sqlite_utils.Database, message_ids: Sequence[str
 
 class NewRaw(NamedTuple):
     sha256: str
-    message_id: str | None
     data: bytes
     source: str
     uidvalidity: int | None
@@ -88,11 +87,16 @@ def insert_raws(db: sqlite_utils.Database, rows: Sequence[tuple[int, NewRaw]]) -
     """Insert raw messages under the ids given (from ``next_raw_id`` onwards, in the caller's write
     transaction): one executemany for a batch."""
     db.conn.executemany(
-        "INSERT INTO raw_messages (id, sha256, message_id, size, data, source, imap_uidvalidity, imap_uid,"
-        " received_at, parse_error) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [(rid, r.sha256, r.message_id, len(r.data), r.data, r.source, r.uidvalidity, r.uid, r.received_at, r.note)
+        "INSERT INTO raw_messages (id, sha256, size, data, source, imap_uidvalidity, imap_uid,"
+        " received_at, parse_error) VALUES (?,?,?,?,?,?,?,?,?)",
+        [(rid, r.sha256, len(r.data), r.data, r.source, r.uidvalidity, r.uid, r.received_at, r.note)
          for rid, r in rows],
     )
+
+
+def set_raw_message_ids(db: sqlite_utils.Database, pairs: Sequence[tuple[str, int]]) -> None:
+    """Record (Message-ID, raw message id) as the parser read them, in the caller's filing transaction."""
+    db.conn.executemany("UPDATE raw_messages SET message_id = ? WHERE id = ?", pairs)
 
 
 def raw_data(db: sqlite_utils.Database, raw_id: int) -> bytes:
