@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
@@ -182,7 +183,7 @@ def _visit(part: Message, depth: int, col: _Collector, errors: list[str], in_rep
         col.plain.append(text)
 
 
-def _visit_alternative(children: list[Message], depth: int, col: _Collector, errors: list[str],
+def _visit_alternative(children: list[Any], depth: int, col: _Collector, errors: list[str],
                        in_report: bool) -> None:
     subs: list[_Collector] = []
     for child in children:

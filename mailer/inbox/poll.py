@@ -29,6 +29,7 @@ FIRST_BATCH = 250                 # the first batch, before the poll knows how b
 IDLE_CHECK_SECONDS = 1.0          # how often the IDLE wait looks at the stop event
 IDLE_RENEW_SECONDS = 25 * 60      # RFC 2177: re-issue IDLE before 29 minutes
 MAX_BACKOFF_SECONDS = 300.0
+RETRYABLE: tuple[type[BaseException], ...] = (ImapUnavailable, *CONNECTION_ERRORS)  # the poller waits and retries
 
 
 @dataclass
@@ -165,7 +166,7 @@ def run_forever(rt: Runtime, stop: threading.Event, *, on_report: Callable[[Poll
                     _idle_wait(session, stop, cfg.poll_interval)
                 else:
                     stop.wait(cfg.poll_interval)
-        except (ImapUnavailable, *CONNECTION_ERRORS) as exc:
+        except RETRYABLE as exc:
             log.warning("inbox poller: %s; retrying in %.0f s", exc, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
