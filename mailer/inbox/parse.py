@@ -2,9 +2,9 @@
 
 Pure (no database, no network) and total: ``parse_message`` never raises. Whatever part of the
 parser fails, the result is kind ``other`` with the failure named in ``errors`` and as much of the
-message as could be read. The standard ``email`` package reads the message (``message_from_bytes``
-with the compat32 policy: policy.default's header classes cost several times the rest of filing
-a reply, and its structured readings are done here where they matter, with ``email.utils``).
+message as could be read. The standard ``email`` package reads the message: ``message_from_bytes``
+with a compat32 policy (policy.default runs its full header grammar on every header access, which
+is slow), with ``email.utils`` and ``email.header`` for the few headers whose structure matters.
 """
 
 from __future__ import annotations
@@ -75,7 +75,9 @@ class _InboundPolicy(Compat32):
     MAX_HEADER_CHARS, with raw 8-bit bytes in it (against the RFC, but common) read as UTF-8,
     else windows-1252 (compat32 itself hands such a value out as a Header object)."""
 
-    def header_fetch_parse(self, name: str, value: str) -> str:
+    def header_fetch_parse(self, name: str, value: Any) -> Any:
+        if not isinstance(value, str):  # a Header object set by a program, not read from the wire
+            return super().header_fetch_parse(name, value)
         value = value[:MAX_HEADER_CHARS]
         if not value.isascii() and _SURROGATES.search(value):
             data = value.encode("ascii", "surrogateescape")
