@@ -36,10 +36,10 @@ from imapclient import IMAPClient  # noqa: E402
 
 from mailer import tokens  # noqa: E402
 from mailer.config import load_config  # noqa: E402
-from mailer.inbox import store  # noqa: E402
 from mailer.inbox.poll import poll_once  # noqa: E402
 from mailer.localservers import free_port  # noqa: E402
 from mailer.runtime import Runtime  # noqa: E402
+from mailer.stores import reactions as reaction_store  # noqa: E402
 from support import dovecot, samples  # noqa: E402
 
 BATCH = 500
@@ -162,7 +162,7 @@ def main() -> dict[str, object]:
                   f" (CPU {file_cpu / report.fetched * 1e6:.0f} us a reply);"
                   f" bare fetch {fetched} in {fetch_s:.2f} s = {fetch_rate:,.0f}/s")
             print(f"         ({report.summary()})")
-            counts = store.counts(rt.db)
+            counts = reaction_store.counts(rt.db)
             distinct = rt.db.execute("SELECT COUNT(DISTINCT raw_message_id) FROM reactions").fetchone()[0]
             seen = seen_count(server.port, server.user, server.password)
             if not (report.filed == counts["reactions"] == counts["raw_messages"] == distinct == seen == len(messages)):

@@ -1,8 +1,8 @@
 """config.toml -> frozen dataclasses; environment overrides; secrets from the environment.
 
 Lookup order for the file: ``--config PATH``, ``$MAILER_CONFIG``, ``./config.toml``, then the
-embedded default that ships beside the package. Every key can be overridden as
-``MAILER_<SECTION>__<KEY>``. Secrets never come from the file.
+built-in default that ships inside the package (its relative paths then resolve against the working
+folder). Every key can be overridden as ``MAILER_<SECTION>__<KEY>``. Secrets never come from the file.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import resources
 from .errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
+DEFAULT_CONFIG = resources.default_config()
+BUILT_IN = "built-in defaults"
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,13 @@ class DatabaseConfig:
     path: str = "data/mailer.db"
 
 
+DEFAULT_TEMPLATES_DIR = "templates"
+
+
 @dataclass(frozen=True)
 class ContentConfig:
     newsletters_dir: str = "newsletters"
-    templates_dir: str = "templates"
+    templates_dir: str = DEFAULT_TEMPLATES_DIR
     output_dir: str = "data/rendered"
     language: str = "nl"
 
@@ -94,6 +98,15 @@ class WebConfig:
     base_url: str = "http://127.0.0.1:8080"
     signup_limit: int = 5             # sign-up posts per client address per window (0 = no limit)
     signup_window: int = 3600         # seconds
+    threads: int = 8                  # requests handled at once (waitress worker threads)
+    connection_limit: int = 100       # open client connections at once; more wait in the listen queue
+    trusted_proxy: str = ""           # address of the reverse proxy whose headers are believed ("" = none)
+    trusted_proxy_count: int = 1      # how many proxies in a chain add to X-Forwarded-For
+    trusted_proxy_headers: str = "x-forwarded-for x-forwarded-proto"
+
+    @property
+    def proxy_headers(self) -> set[str]:
+        return set(self.trusted_proxy_headers.lower().replace(",", " ").split())
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,10 @@ class DkimConfig:
 class BouncesConfig:
     soft_bounce_limit: int = 3
 
+
+# The proxy headers waitress can read the client's address, scheme, host and port from.
+PROXY_HEADERS = {"forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
+                 "x-forwarded-by"}
 
 SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
@@ -140,9 +157,9 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     dkim: DkimConfig = field(default_factory=DkimConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
-    # Folder that relative paths are resolved against (the config file's folder).
-    base_dir: Path = field(default=PROJECT_ROOT)
-    source: str = "defaults"
+    # Folder that relative paths are resolved against: the config file's, else the working folder.
+    base_dir: Path = field(default_factory=Path.cwd)
+    source: str = BUILT_IN
 
     def path(self, value: str) -> Path:
         """Resolve a path from the config against the config file's folder."""
@@ -159,7 +176,11 @@ class Config:
 
     @property
     def templates_dir(self) -> Path:
-        return self.path(self.content.templates_dir)
+        """The configured templates folder; the shipped one when the default ``templates`` is absent."""
+        own = self.path(self.content.templates_dir)
+        if own.is_dir() or self.content.templates_dir != DEFAULT_TEMPLATES_DIR:
+            return own
+        return resources.templates_dir()
 
     @property
     def output_dir(self) -> Path:
@@ -244,15 +265,19 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
         path = env.get("MAILER_CONFIG") or None
     if path is None:
         local = Path.cwd() / "config.toml"
-        path = local if local.exists() else DEFAULT_CONFIG
-    cfg_path = Path(path).expanduser().resolve()
+        path = local if local.exists() else None
+    if path is None:
+        # The shipped file must not make the database land inside the installed package.
+        cfg_path, base_dir, origin = DEFAULT_CONFIG, Path.cwd(), BUILT_IN
+    else:
+        cfg_path = Path(path).expanduser().resolve()
+        base_dir, origin = cfg_path.parent, str(cfg_path)
     if not cfg_path.exists():
         raise ConfigError(f"config file {cfg_path} does not exist: pass --config with an existing file")
     try:
         data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{cfg_path} is not valid TOML ({exc}): fix the syntax at that spot") from None
-    origin = str(cfg_path)
 
     values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
     for section, body in data.items():
@@ -281,7 +306,7 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
         for key, raw in values[section].items():
             kwargs[key] = _coerce(section, key, raw, hints[key], origin)
         built[section] = cls(**kwargs)
-    cfg = Config(**built, base_dir=cfg_path.parent, source=origin)
+    cfg = Config(**built, base_dir=base_dir, source=origin)
     _validate(cfg)
     return cfg
 
@@ -314,6 +339,18 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(
             f"[schedule] timezone {cfg.schedule.timezone!r} is not a known time zone: use e.g. Europe/Amsterdam"
         ) from None
+    web = cfg.web
+    if web.threads < 1 or web.connection_limit < 1:
+        raise ConfigError(f"[web] threads and connection_limit must be at least 1: fix them in {cfg.source}")
+    unknown = web.proxy_headers - PROXY_HEADERS
+    if unknown or (web.trusted_proxy and not web.proxy_headers):
+        raise ConfigError(f"[web] trusted_proxy_headers must name one or more of {', '.join(sorted(PROXY_HEADERS))}"
+                          f" (got {web.trusted_proxy_headers!r}): fix it in {cfg.source}")
+    if "forwarded" in web.proxy_headers and len(web.proxy_headers) > 1:
+        raise ConfigError("[web] trusted_proxy_headers: 'forwarded' cannot be combined with the x-forwarded-* "
+                          f"headers: pick one kind in {cfg.source}")
+    if web.trusted_proxy_count < 1:
+        raise ConfigError(f"[web] trusted_proxy_count must be at least 1: fix it in {cfg.source}")
     if cfg.content.language not in ("nl", "en"):
         raise ConfigError(f"[content] language must be nl or en, got {cfg.content.language!r}")
     for key in ("from_address", "reply_address", "bounce_address"):

@@ -7,6 +7,8 @@ The schema lives in ``mailer/migrations/NNNN_name.sql``, applied in number order
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -50,16 +52,38 @@ def connect(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
         raise MailerError(
             f"cannot open the database {path} ({exc}): check [database] path and the folder's permissions"
         ) from None
-    # 8 KB pages for a new file (an existing one keeps its own): raw messages of a few KB fill
-    # fewer, fuller pages, and filing writes half as many WAL frames (two system calls each).
-    # Filing 10,000 replies: main process 92 -> 85 us CPU a reply (bench/ingest.py rig, five
-    # alternating rounds each); 16 KB pages were no better than 4 KB.
-    conn.execute("PRAGMA page_size=8192")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
-    db = sqlite_utils.Database(conn)
-    if migrate:
-        MIGRATIONS.apply(db)
+    try:
+        # 8 KB pages for a new file (an existing one keeps its own): raw messages fill fuller pages.
+        conn.execute("PRAGMA page_size=8192")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        db = sqlite_utils.Database(conn)
+        if migrate:
+            MIGRATIONS.apply(db)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise MailerError(
+            f"{path} is not a usable SQLite database ({exc}): point [database] path at a new file"
+            " or at a mailer database"
+        ) from None
     return db
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on any exception), or a
+    no-op inside one already open, so store functions compose. The connection is in autocommit
+    mode, where ``with db.conn:`` opens no transaction; this does."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

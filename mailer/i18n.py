@@ -1,8 +1,9 @@
 """Message catalogues: English msgids in code and templates, Dutch (default) and English text.
 
 Catalogues live as ``templates/i18n/<lang>/LC_MESSAGES/<domain>.po``, one domain per area
-(``email``, ``public``, ``team``, ``cli``). They are read with Babel and compiled in memory on
-first use, so no build step is needed and a fresh clone works as is.
+(``email``, ``public``, ``team``, ``cli``), and ship inside the package (see ``resources``). They
+are read with Babel and compiled in memory on first use, so no build step is needed and a fresh
+clone or an installed wheel works as is.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from .config import PROJECT_ROOT
+from . import resources
 
-I18N_DIR = PROJECT_ROOT / "templates" / "i18n"
+I18N_DIR = resources.i18n_dir()
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 

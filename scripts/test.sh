@@ -3,7 +3,8 @@
 #   bash scripts/test.sh            # all tests
 #   bash scripts/test.sh -k compose # extra arguments go to pytest
 # Installs Debian's chromium (browser tests) and dovecot-imapd (IMAP restart tests) when missing,
-# creates .venv and installs the project with its test extras.
+# creates .venv and installs the project with its test and bench extras. tests/test_install.py
+# also builds the wheel and runs `mailer demo` from it in a scratch venv (once per run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv || exit 1
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]' || { echo "pip install failed" >&2; exit 1; }
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test,bench]' || { echo "pip install failed" >&2; exit 1; }
 
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
 rc=$?

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 import sqlite_utils
 
 from mailer.errors import InvalidInput
+from mailer.spreadsheet import safe_cell
 
 from . import store
 from .store import Subscriber
@@ -37,7 +38,7 @@ def export(db: sqlite_utils.Database, out: TextIO, fmt: str = "csv", *, status: 
         for sub in subs:
             rec = _record(sub)
             rec["themes"] = ";".join(rec["themes"])
-            writer.writerow([rec[f] if rec[f] is not None else "" for f in FIELDS])
+            writer.writerow([safe_cell(rec[f]) if rec[f] is not None else "" for f in FIELDS])
             n += 1
         return n
     out.write("[")

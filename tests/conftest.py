@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from mailer.config import PROJECT_ROOT, Config, load_config
+from mailer.config import Config, load_config
 from mailer.localservers import LocalImapServer, LocalSmtpServer
 from mailer.runtime import Runtime
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the repository checkout the tests run in
 DATA = Path(__file__).parent / "data"
 
 

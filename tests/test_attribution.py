@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer.compose.parse import find_newsletter
-from mailer.config import PROJECT_ROOT
+from conftest import PROJECT_ROOT
 from mailer.inbox import similarity
 from mailer.inbox.attribute import strip_subject
 

@@ -10,9 +10,9 @@ from conftest import write_config
 from mailer import tokens
 from mailer.cli import main
 from mailer.config import load_config
-from mailer.inbox import store
-from support import samples
 from mailer.runtime import Runtime
+from mailer.stores import reactions as reaction_store
+from support import samples
 
 KEYS = {"kind", "reply_text", "bounced_addresses", "newsletter", "theme", "attribution", "from", "subject",
         "theme_attribution", "confidence", "token_status", "errors"}
@@ -37,7 +37,7 @@ def test_inspect_json_has_the_contract_keys_and_stores_nothing(tmp_path):
     assert (data["newsletter"], data["theme"], data["attribution"], data["token_status"]) == (
         nov.slug, "publieke-zaak-2050", "token", "valid")
     assert data["bounced_addresses"] == [] and data["from"] == readers[0].email
-    assert store.counts(rt.db) == {"raw_messages": 0, "reactions": 0}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 0, "reactions": 0}
     rt.close()
 
 

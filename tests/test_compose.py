@@ -25,7 +25,8 @@ from mailer.compose import (
 from mailer.compose import render as render_mod
 from mailer.compose.markdown import to_text
 from mailer.compose.model import Personalisation
-from mailer.config import PROJECT_ROOT, load_config
+from conftest import PROJECT_ROOT
+from mailer.config import load_config
 from mailer.errors import InvalidInput, NotFound, TemplateError
 
 from conftest import write_config

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from mailer import resources
 from mailer.cli import main
-from mailer.config import DEFAULT_CONFIG, load_config
-from mailer.errors import ConfigError
+from mailer.compose.parse import check_templates_dir
+from mailer.config import BUILT_IN, DEFAULT_CONFIG, load_config
+from mailer.errors import ConfigError, TemplateError
 
 
 def test_embedded_default_is_loopback_sqlite_amsterdam():
@@ -80,3 +82,42 @@ def test_secret_key_from_environment_else_private_key_file(tmp_path: Path, monke
     key = cfg.secret_key()
     assert len(key) >= 32 and cfg.secret_key() == key
     assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_without_a_config_file_the_built_in_defaults_apply_in_the_working_folder(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(environ={})
+    assert cfg.source == BUILT_IN
+    assert cfg.database_path == tmp_path / "data" / "mailer.db"
+    assert cfg.sender.from_address == load_config(DEFAULT_CONFIG, environ={}).sender.from_address
+    assert cfg.templates_dir == resources.templates_dir()
+    assert (cfg.templates_dir / "email" / "newsletter.mjml").is_file()
+
+
+def test_config_in_the_working_folder_then_environment_then_option_win(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text("[sender]\nfrom_name = 'Hier'\n")
+    other = tmp_path / "elders" / "config.toml"
+    other.parent.mkdir()
+    other.write_text("[sender]\nfrom_name = 'Elders'\n")
+    assert load_config(environ={}).sender.from_name == "Hier"
+    assert load_config(environ={"MAILER_CONFIG": str(other)}).sender.from_name == "Elders"
+    assert load_config(tmp_path / "config.toml", environ={"MAILER_CONFIG": str(other)}).sender.from_name == "Hier"
+    assert load_config(other, environ={}).database_path == other.parent / "data" / "mailer.db"
+
+
+def test_own_templates_folder_beside_the_config_overrides_the_shipped_one(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    path.write_text("[sender]\nfrom_name = 'Eigen'\n")
+    assert load_config(path, environ={}).templates_dir == resources.templates_dir()
+    (tmp_path / "templates" / "email").mkdir(parents=True)
+    assert load_config(path, environ={}).templates_dir == tmp_path / "templates"
+
+
+def test_configured_templates_dir_is_used_even_when_missing(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    path.write_text("[content]\ntemplates_dir = 'huisstijl'\n")
+    cfg = load_config(path, environ={})
+    assert cfg.templates_dir == tmp_path / "huisstijl"  # render then names it and the fix
+    with pytest.raises(TemplateError, match="templates_dir"):
+        check_templates_dir(cfg.templates_dir)

@@ -41,7 +41,7 @@ def test_a_new_database_gets_8k_pages_and_an_existing_one_keeps_its_own(tmp_path
 def test_the_search_index_keeps_no_column_sizes_and_finds_what_it_found_before(tmp_path):
     """0011 rebuilds the full-text index without FTS5's per-reaction column sizes (nothing ranks):
     reactions filed before it are found by the same words, and edits keep the index in step."""
-    from mailer.web.sample import SampleReaction, insert_reaction
+    from support.web_sample import SampleReaction, insert_reaction
 
     def hits(database, words: str) -> list[int]:
         return [r[0] for r in database.execute(
@@ -63,3 +63,22 @@ def test_the_search_index_keeps_no_column_sizes_and_finds_what_it_found_before(t
     new.execute("UPDATE reactions SET reply_text = 'Iets anders' WHERE id = ?", [first])
     assert hits(new, "wijkraad") == [] and hits(new, "anders") == [first]
     new.execute("INSERT INTO reactions_fts(reactions_fts, rank) VALUES('integrity-check', 1)")
+
+
+def test_a_file_that_is_not_sqlite_gives_one_clear_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "notes.db"
+    path.write_text("boodschappen: melk, brood\n" * 20, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\npath = "{path}"\n', encoding="utf-8")
+    proc = subprocess.run([str(Path(sys.executable).with_name("mailer")), "--config", str(config), "reactions", "list"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "not a usable SQLite database" in lines[0] and "[database] path" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert path.read_text(encoding="utf-8").startswith("boodschappen")  # nothing overwritten

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mailer.config import PROJECT_ROOT
+from conftest import PROJECT_ROOT
 
 
 def _mailer() -> list[str]:

@@ -6,7 +6,7 @@ import click
 import pytest
 
 from mailer.cli import main
-from mailer.config import PROJECT_ROOT
+from conftest import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 

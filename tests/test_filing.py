@@ -13,8 +13,9 @@ from mailer import tokens, triage
 from mailer.inbox import poll, store
 from mailer.inbox.pipeline import Duplicate, FiledReaction, Filer, Incoming
 from mailer.runtime import Runtime
-from mailer.web.sample import SampleReaction, insert_reaction
+from mailer.stores import reactions as reaction_store
 from support import samples
+from support.web_sample import SampleReaction, insert_reaction
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_a_failed_batch_insert_leaves_neither_reactions_nor_search_entries(seede
     with pytest.raises(RuntimeError):
         Filer(rt).file_batch([Incoming(m, "test") for m in _replies(rt, issues, readers, 3)])
     monkeypatch.undo()
-    assert store.counts(rt.db) == {"raw_messages": 3, "reactions": 0}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 3, "reactions": 0}
     rt.db.execute("INSERT INTO reactions_fts(reactions_fts, rank) VALUES('integrity-check', 1)")
     result = Filer(rt).file_batch([Incoming(m, "test") for m in _replies(rt, issues, readers, 3)])
     assert all(isinstance(r, FiledReaction) for r in result)
@@ -110,7 +111,7 @@ def test_poller_files_everything_once_and_flags_it(seeded, imap_server):
     append_to(imap_server.port, *messages)
     report = poll.poll_once(rt, batch_size=25)
     assert report.fetched == 131 and report.filed == 130 and report.duplicates == 1 and report.resumed == 0
-    assert store.counts(rt.db) == {"raw_messages": 130, "reactions": 130}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 130, "reactions": 130}
     flags = flags_of(imap_server.port)
     assert len(flags) == 131 and all(b"\\Seen" in f for f in flags.values())
     assert store.get_inbox_state(rt.db, "INBOX").last_uid == max(flags)
@@ -138,4 +139,4 @@ def test_the_same_bytes_twice_in_one_batch_are_filed_once(seeded):
     results = Filer(rt).file_batch([Incoming(one, "test"), Incoming(other, "test"), Incoming(one, "test")])
     assert isinstance(results[0], FiledReaction) and isinstance(results[1], FiledReaction)
     assert results[2] == Duplicate(results[0].raw_message_id, None)
-    assert store.counts(rt.db) == {"raw_messages": 2, "reactions": 2}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 2, "reactions": 2}

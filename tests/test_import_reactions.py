@@ -9,10 +9,10 @@ import pytest
 from conftest import DATA, write_config
 from mailer.config import load_config
 from mailer.errors import InvalidInput, NotFound
-from mailer.inbox import store
 from support import samples
 from mailer.inbox.importer import import_path
 from mailer.runtime import Runtime
+from mailer.stores import reactions as reaction_store
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_eml_file_twice_files_once(rt, tmp_path):
     second = import_path(rt, eml)
     assert (second.new, second.duplicates) == (0, 1)
     assert second.summary() == "0 new, 1 already filed"
-    r = store.list_reactions(rt.db)[0]
+    r = reaction_store.list_rows(rt.db)[0]
     assert (r.newsletter, r.attribution) == (issues[0].slug, "subject")
     source = rt.db.execute("SELECT source FROM raw_messages").fetchone()[0]
     assert source == f"import:{eml}"
@@ -58,7 +58,7 @@ def test_mbox_and_folder(rt, tmp_path):
     assert report.skipped == [str(folder / "notes.txt")]
     again = import_path(rt, folder)
     assert (again.new, again.duplicates) == (0, 5)
-    assert store.counts(rt.db) == {"raw_messages": 5, "reactions": 5}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 5, "reactions": 5}
 
 
 def test_missing_path_and_empty_folder_are_clear_errors(rt, tmp_path):
@@ -77,7 +77,7 @@ def test_the_report_names_the_kinds_stored_and_errors_apart_from_them(rt, tmp_pa
     (folder / "b.eml").write_bytes(odd.replace(b'charset="utf-8"', b'charset="x-onbekend"'))
     (folder / "c.eml").write_bytes(DATA.joinpath("bounce_postfix_dsn_user_unknown.eml").read_bytes())
     report = import_path(rt, folder)
-    kinds = {r.kind for r in store.list_reactions(rt.db)}
+    kinds = {r.kind for r in reaction_store.list_rows(rt.db)}
     assert kinds == {"reaction", "bounce"} and report.by_kind == {"reaction": 2, "bounce": 1}
     assert report.errors == 1  # the unknown charset, noted on a message stored as a reaction
     assert report.summary() == "3 new, 0 already filed (bounce 1, reaction 2); 1 with errors noted on them"

@@ -16,8 +16,8 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from test_send_kit import SLUG, make_runtime
 
-from mailer import newsletters
-from mailer.config import PROJECT_ROOT
+from mailer.stores import newsletters
+from conftest import PROJECT_ROOT
 from mailer.localservers import CollectingHandler, LocalSmtpServer
 from mailer.send import ledger
 

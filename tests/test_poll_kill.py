@@ -16,9 +16,10 @@ from conftest import write_config
 from mailer.config import load_config
 from mailer.db import connect
 from mailer.errors import ImapUnavailable
-from mailer.inbox import poll, store
+from mailer.inbox import poll
 from mailer.localservers import free_port
 from mailer.runtime import Runtime
+from mailer.stores import reactions as reaction_store
 from support import dovecot, samples
 
 pytestmark = [
@@ -66,11 +67,11 @@ def _kill_mid_filing(config: Path, env: dict[str, str], watch) -> None:
     """Start `mailer poll --once` in a process group of its own, SIGKILL its process as soon as it
     has committed anything (raw messages or reactions), and check that nothing of the group
     outlives it."""
-    before = store.counts(watch)
+    before = reaction_store.counts(watch)
     proc = subprocess.Popen([MAILER, "--config", str(config), "poll", "--once"], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
-    while store.counts(watch) == before and proc.poll() is None and time.monotonic() < deadline:
+    while reaction_store.counts(watch) == before and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
     assert proc.poll() is None, f"the poll ended before it could be killed: {proc.stderr.read()!r}"
     os.kill(proc.pid, signal.SIGKILL)  # the poll's own process only, as the OOM killer would
@@ -93,11 +94,11 @@ def test_six_polls_killed_mid_filing_then_the_seventh_files_everything_once(tmp_
     try:
         for _ in range(6):
             _kill_mid_filing(config, env, watch)
-        filed_before = store.counts(watch)["reactions"]
+        filed_before = reaction_store.counts(watch)["reactions"]
         assert filed_before < n
         report = poll.poll_once(rt)  # the seventh: no "too many connections", no lost or doubled reply
         assert filed_before + report.filed == n
-        assert store.counts(watch) == {"raw_messages": n, "reactions": n}
+        assert reaction_store.counts(watch) == {"raw_messages": n, "reactions": n}
         assert watch.execute("SELECT COUNT(DISTINCT raw_message_id) FROM reactions").fetchone()[0] == n
         with _client(server) as c:
             c.select_folder("INBOX", readonly=True)

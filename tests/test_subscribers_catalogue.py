@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
-from mailer.config import PROJECT_ROOT
+from conftest import PROJECT_ROOT
 
 PUBLIC = PROJECT_ROOT / "templates" / "web" / "public"
 

@@ -28,7 +28,7 @@ class MailerGroup(click.Group):
     "config_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="config.toml to use (default: $MAILER_CONFIG, ./config.toml, then the embedded default).",
+    help="config.toml to use (default: $MAILER_CONFIG, ./config.toml, then the built-in defaults).",
 )
 @click.version_option(package_name="mailer")
 @click.pass_context

@@ -268,6 +268,7 @@ def check_templates_dir(templates_dir: Path) -> Path:
     if not email_dir.is_dir():
         raise TemplateError(
             f"email templates not found in {email_dir}: set [content] templates_dir in config.toml "
-            "to the folder that holds email/newsletter.mjml (the repository's templates/)"
+            "to a folder that holds email/newsletter.mjml (without the key and without a templates/ folder "
+            "beside config.toml, the shipped templates apply)"
         )
     return email_dir

@@ -3,6 +3,8 @@
 Starts aiosmtpd and pymap in-process on loopback, loads the sample subscribers, renders and
 sends the first sample newsletter, lets sample readers reply (several mail clients, Dutch and
 English, an out-of-office and a bounce), polls the inbox, files every message and reports.
+The samples ship inside the package; everything the demo writes, a copy of the sample issues
+included, goes into the demo folder.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
+from .. import resources
 from ..config import Config
 from ..localservers import LocalImapServer, LocalSmtpServer
 from ..runtime import Runtime
@@ -23,7 +26,6 @@ from . import replies
 
 DEMO_USER = "demouser"
 DEMO_PASSWORD = "demopass"
-SAMPLE_SUBSCRIBERS = Path(__file__).resolve().parents[2] / "subscribers" / "sample.csv"
 
 
 @dataclass
@@ -44,7 +46,7 @@ def demo_config(base: Config, folder: Path, smtp_port: int, imap_port: int, web_
     return base.replace(
         web={"host": "127.0.0.1", "port": port, "base_url": f"http://127.0.0.1:{port}"},
         database={"path": str(folder / "mailer.db")},
-        content={"output_dir": str(folder / "rendered")},
+        content={"output_dir": str(folder / "rendered"), "newsletters_dir": str(folder / "newsletters")},
         smtp={"host": "127.0.0.1", "port": smtp_port, "security": "none", "username": "",
               "rate_per_second": 0.0, "rate_per_hour": 0, "daily_quota": 0},
         imap={"host": "127.0.0.1", "port": imap_port, "security": "none", "username": DEMO_USER,
@@ -53,10 +55,11 @@ def demo_config(base: Config, folder: Path, smtp_port: int, imap_port: int, web_
     )
 
 
-def load_sample_subscribers(rt: Runtime, path: Path = SAMPLE_SUBSCRIBERS) -> list[str]:
+def load_sample_subscribers(rt: Runtime, path: Path | None = None) -> list[str]:
     """Add the sample subscribers as confirmed (they stand for people who confirmed earlier)."""
     from subscribers import store
 
+    path = path or resources.sample_subscribers()
     added: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as fh:
         for row in csv.DictReader(fh):
@@ -70,16 +73,17 @@ def load_sample_subscribers(rt: Runtime, path: Path = SAMPLE_SUBSCRIBERS) -> lis
 
 def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = False, web_port: int | None = None):
     """Run the loop; returns (DemoResult, servers) where servers is (smtp, imap) when kept running."""
-    from .. import newsletters as nl_store
+    from ..stores import newsletters as nl_store
     from ..compose.parse import list_newsletters
     from ..inbox.poll import poll_once
-    from ..inbox.store import reaction_summary
+    from ..stores.reactions import attribution_summary
     from ..send.sender import send_newsletter
 
     started = time.monotonic()
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+    shutil.copytree(resources.sample_newsletters_dir(), folder / "newsletters")
     smtp = LocalSmtpServer().start()
     imap = LocalImapServer(user=DEMO_USER, password=DEMO_PASSWORD).start()
     try:
@@ -135,7 +139,7 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
         echo(f"Inbox opgehaald: {poll.filed} berichten gearchiveerd")
         result = DemoResult(
             folder=folder, database=cfg.database_path, rendered_html=html_path, newsletter_slug=issue.slug,
-            sent=report.sent, replies_delivered=len(messages), summary=reaction_summary(rt.db),
+            sent=report.sent, replies_delivered=len(messages), summary=attribution_summary(rt.db),
             seconds=time.monotonic() - started,
         )
         rt.close()
@@ -150,10 +154,12 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
 
 def _write_config(cfg: Config, path: Path) -> None:
     """A config.toml for the demo folder, so ``mailer --config mailer-demo/config.toml ...`` reads its data."""
+    # The shipped templates are left implicit, so the file outlives a reinstall elsewhere.
+    templates = "" if cfg.templates_dir.resolve() == resources.templates_dir() else f'templates_dir = "{cfg.templates_dir}"\n'
     path.write_text(
         "# Written by 'mailer demo': the demo's database and content. The local servers stop with the demo.\n"
         f'[database]\npath = "{cfg.database_path}"\n\n'
-        f'[content]\nnewsletters_dir = "{cfg.newsletters_dir}"\ntemplates_dir = "{cfg.templates_dir}"\n'
+        f'[content]\nnewsletters_dir = "{cfg.newsletters_dir}"\n{templates}'
         f'output_dir = "{cfg.output_dir}"\n\n'
         f'[web]\nport = {cfg.web.port}\nbase_url = "{cfg.web.base_url}"\n',
         encoding="utf-8",

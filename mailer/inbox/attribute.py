@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 
 import sqlite_utils
 
-from .. import newsletters, tokens
+from .. import tokens
+from ..stores import newsletters
 from ..errors import TokenError
 from . import similarity, store
 from .parse import ParsedMessage

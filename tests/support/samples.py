@@ -17,9 +17,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from mailer import newsletters as nl_store
 from mailer.db import utcnow
 from mailer.inbox import store
+from mailer.stores import newsletters as nl_store
 
 
 @dataclass(frozen=True)
