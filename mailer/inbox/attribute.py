@@ -108,9 +108,9 @@ class Attributor:
             self._themes[newsletter_id] = (newsletters.theme_slugs(self.db, newsletter_id), similarity.themes_of(texts))
         return self._themes[newsletter_id]
 
-    def by_quote(self, newsletter_id: int, quoted_text: str) -> similarity.ThemeGuess:
+    def by_quote(self, newsletter_id: int, quoted: str | frozenset[tuple[str, ...]]) -> similarity.ThemeGuess:
         """``similarity.by_quote`` against one newsletter's themes."""
-        return similarity.by_quote(quoted_text, self.themes(newsletter_id)[1])
+        return similarity.by_quote(quoted, self.themes(newsletter_id)[1])
 
     # -- newsletter -----------------------------------------------------------------------------
     def attribute(self, parsed: ParsedMessage) -> Attribution:
@@ -146,8 +146,8 @@ class Attributor:
             found = self._by_message_ids(parsed)
         if found is None:
             found = self._by_subject(parsed.subject)
-        if found is None:
-            found = self._by_quote(parsed.quoted_text or "")
+        if found is None and len(parsed.quoted_text or "") >= 40:
+            found = self._by_quote(similarity.shingles(parsed.quoted_text))
         if found is None and sender:
             d = store.latest_delivery_to(self.db, sender)
             if d is not None:
@@ -194,13 +194,11 @@ class Attributor:
                     return {"newsletter_id": ref.id, "method": "subject"}
         return None
 
-    def _by_quote(self, quoted_text: str) -> dict[str, Any] | None:
-        """The issue (and theme) whose text the reader quoted, when one stands out."""
-        if len(quoted_text) < 40:
-            return None
+    def _by_quote(self, quoted: frozenset[tuple[str, ...]]) -> dict[str, Any] | None:
+        """The issue (and theme) whose text the reader quoted (its shingles), when one stands out."""
         best: tuple[float, int, str] | None = None
         for ref in self.refs():
-            guess = self.by_quote(ref.id, quoted_text)
+            guess = self.by_quote(ref.id, quoted)
             if guess.theme is not None and (best is None or guess.score > best[0]):
                 best = (guess.score, ref.id, guess.theme)
         if best is None:
