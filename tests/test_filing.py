@@ -10,9 +10,10 @@ from imapclient.exceptions import IMAPClientError
 
 from conftest import append_to, flags_of
 from mailer import tokens, triage
-from mailer.inbox import poll, store
+from mailer.inbox import poll
 from mailer.inbox.pipeline import Duplicate, FiledReaction, Filer, Incoming
 from mailer.runtime import Runtime
+from mailer.stores import inbox as store
 from mailer.stores import reactions as reaction_store
 from support import samples
 from support.web_sample import SampleReaction, insert_reaction

@@ -11,11 +11,12 @@ from imapclient import IMAPClient
 from conftest import write_config
 from mailer.config import load_config
 from mailer.db import connect
-from mailer.inbox import poll, store
+from mailer.inbox import poll
 from support import dovecot, samples
 from mailer.inbox.pipeline import Filer
 from mailer.localservers import free_port
 from mailer.runtime import Runtime
+from mailer.stores import inbox as store
 from mailer.stores import reactions as reaction_store
 
 pytestmark = [

@@ -11,7 +11,8 @@ import pytest
 from conftest import write_config
 from mailer import tokens
 from mailer.config import load_config
-from mailer.inbox import pipeline, store
+from mailer.inbox import pipeline
+from mailer.stores import inbox as store
 from support import samples
 from mailer.inbox.pipeline import Duplicate, FiledReaction, file_message
 from mailer.runtime import Runtime

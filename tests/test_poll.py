@@ -11,9 +11,10 @@ import pytest
 from mailer import tokens
 from mailer.config import load_config
 from mailer.errors import ImapUnavailable
-from mailer.inbox import parse, poll, store
+from mailer.inbox import parse, poll
 from support import samples
 from mailer.runtime import Runtime
+from mailer.stores import inbox as store
 from mailer.stores import reactions as reaction_store
 from conftest import append_to as _append, flags_of as _flags, write_config
 

@@ -16,7 +16,8 @@ import sqlite_utils
 from .. import tokens
 from ..stores import newsletters
 from ..errors import TokenError
-from . import similarity, store
+from ..stores import inbox as store
+from . import similarity
 from .parse import ParsedMessage
 
 # How much each newsletter method is trusted (recorded as reactions.confidence).

@@ -26,7 +26,7 @@ from ..db import utcnow
 from ..errors import TokenError
 from ..runtime import Runtime
 from . import parse as parser
-from . import store
+from ..stores import inbox as store
 from .attribute import Attribution, Attributor
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ImapUnavailable
 from ..runtime import Runtime
-from . import store
+from ..stores import inbox as store
 from .fetch import CONNECTION_ERRORS, Fetched, ImapSession
 from .pipeline import Duplicate, FiledReaction, Filer, Incoming, Result
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from mailer.db import utcnow
-from mailer.inbox import store
+from mailer.stores import inbox as store
 from mailer.stores import newsletters as nl_store
 
 

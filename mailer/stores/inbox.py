@@ -1,5 +1,5 @@
-"""The inbox store: raw messages, filed reactions, attachments, poller state, and the read-only
-look-ups attribution needs (deliveries, test sends, newsletters). All inbox SQL lives here.
+"""The inbox's store: raw messages, filed reactions, attachments, poller state, and the read-only
+look-ups attribution needs (deliveries, test sends, newsletters). All SQL of mailer/inbox lives here.
 
 Transactions are the caller's business only where a docstring says so; every function that
 writes takes an open connection in autocommit mode (see ``mailer.db.connect``) and the pipeline
@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from ..db import transaction as transaction  # re-exported: callers write through this store
+from ..db import transaction as transaction  # noqa: F401 - re-exported: callers write through this store
 from ..db import utcnow
 
 
