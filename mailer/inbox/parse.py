@@ -169,12 +169,6 @@ class Headers:
         return values[0] if values else ""
 
 
-def header_value(msg: Message, name: str) -> str:
-    """The first value of header ``name`` of ``msg``, decoded, or ""."""
-    values = msg.get_all(name)
-    return _decoded(name, values[0]) if values else ""
-
-
 def _decoded(name: str, value: str) -> str:
     """One raw header value unfolded, its RFC 2047 words decoded (policy.default's header class
     reads more broken ones; compat32's decode_header where that refuses)."""

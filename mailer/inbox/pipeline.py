@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from email import message_from_bytes
@@ -25,11 +24,9 @@ from .. import tokens
 from ..db import utcnow
 from ..errors import TokenError
 from ..runtime import Runtime
-from . import parse as parser
 from ..stores import inbox as store
+from . import parse as parser
 from .attribute import Attribution, Attributor
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
