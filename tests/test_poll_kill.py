@@ -27,7 +27,7 @@ pytestmark = [
     pytest.mark.skipif(not dovecot.available(), reason="needs Debian's dovecot-imapd and root"),
 ]
 
-MAILER = str(Path(sys.executable).parent / "mailer")
+MAILER = [sys.executable, "-c", "from mailer.cli import main; main()"]  # `mailer`, with this interpreter
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def _kill_mid_filing(config: Path, env: dict[str, str], watch) -> None:
     has committed anything (raw messages or reactions), and check that nothing of the group
     outlives it."""
     before = reaction_store.counts(watch)
-    proc = subprocess.Popen([MAILER, "--config", str(config), "poll", "--once"], env=env, start_new_session=True,
+    proc = subprocess.Popen([*MAILER, "--config", str(config), "poll", "--once"], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while reaction_store.counts(watch) == before and proc.poll() is None and time.monotonic() < deadline:
