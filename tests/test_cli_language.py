@@ -20,9 +20,9 @@ from mailer.cli import main
 from mailer.config import load_config
 from mailer.errors import InvalidInput, Text
 from mailer.i18n import error_text
-from mailer.inbox import samples
 from mailer.inbox.pipeline import file_message
 from mailer.runtime import Runtime
+from support import samples
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # Words that only one of the two languages uses in these commands' output.

@@ -82,6 +82,8 @@ def _serve_demo(console: Console, cfg, servers) -> None:
     from ..web.auth import create_user
     from ..web.server import ServerThread
 
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop ends it like Ctrl-C
     rt = Runtime(cfg)
     password = "demo-" + os.urandom(4).hex()
     create_user(rt.db, "demo", password)
@@ -95,8 +97,6 @@ def _serve_demo(console: Console, cfg, servers) -> None:
     if outbox is not None:
         console.print(_t("Sent mail (all mail of the demo): %(url)s/", url=outbox.url))
     console.print(_t("(Ctrl-C to stop)"))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop ends it like Ctrl-C
     try:
         shown = len(smtp.messages) if smtp else 0
         while not stop.wait(1.0):

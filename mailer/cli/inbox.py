@@ -58,9 +58,10 @@ def poll_cmd(once: bool) -> None:
 
 def _poll_line(report: "PollReport") -> str:
     kinds = ", ".join(f"{word(KINDS, k)} {v}" for k, v in sorted(report.by_kind.items()))
-    return _t("%(fetched)s fetched, %(filed)s newly filed (%(kinds)s), %(duplicates)s filed before, "
-              "%(errors)s with errors", fetched=report.fetched, filed=report.filed, kinds=kinds or "-",
-              duplicates=report.duplicates, errors=report.errors)
+    resumed = _t(", %(n)s filed after all after an interrupted poll", n=report.resumed) if report.resumed else ""
+    return _t("%(fetched)s fetched, %(filed)s newly filed%(resumed)s (%(kinds)s), %(duplicates)s filed before, "
+              "%(errors)s with errors", fetched=report.fetched, filed=report.filed - report.resumed,
+              resumed=resumed, kinds=kinds or "-", duplicates=report.duplicates, errors=report.errors)
 
 
 @main.command("inspect")
@@ -182,8 +183,12 @@ def reactions_import(path: Path) -> None:
 
     report = import_path(get_runtime(), path)
     line = _t("%(new)s new, %(duplicates)s already filed", new=report.new, duplicates=report.duplicates)
+    if report.resumed:
+        line += _t(", %(n)s of the new ones stored by an interrupted import before", n=report.resumed)
+    if set(report.by_kind) - {"reaction"}:
+        line += " (" + ", ".join(f"{word(KINDS, k)} {v}" for k, v in sorted(report.by_kind.items())) + ")"
     if report.errors:
-        line += _t(", %(n)s filed with errors (kind 'other')", n=report.errors)
+        line += _t("; %(n)s with errors noted on them", n=report.errors)
     if report.skipped:
         line += _t("; skipped %(n)s file(s) that are not .eml or .mbox", n=len(report.skipped))
     click.echo(line)
