@@ -93,4 +93,4 @@ def test_import_twice(filed, tmp_path):
     second = runner.invoke(main, ["--config", str(path), "reactions", "import", str(eml)])
     assert second.exit_code == 0 and second.output.strip() == "0 nieuw, 1 al gearchiveerd"
     missing = runner.invoke(main, ["--config", str(path), "reactions", "import", str(tmp_path / "nope")])
-    assert missing.exit_code == 1 and "does not exist" in missing.output
+    assert missing.exit_code == 1 and "bestaat niet" in missing.output
