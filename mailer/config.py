@@ -122,6 +122,11 @@ class BouncesConfig:
     soft_bounce_limit: int = 3
 
 
+@dataclass(frozen=True)
+class SubscribersConfig:
+    welcome_mail: bool = True         # a welcome mail after a confirmed sign-up
+
+
 # The proxy headers waitress can read the client's address, scheme, host and port from.
 PROXY_HEADERS = {"forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
                  "x-forwarded-by"}
@@ -136,6 +141,7 @@ SECTIONS: dict[str, type] = {
     "web": WebConfig,
     "dkim": DkimConfig,
     "bounces": BouncesConfig,
+    "subscribers": SubscribersConfig,
 }
 
 # Environment variables that hold secrets. They are deliberately not config keys.
@@ -157,6 +163,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     dkim: DkimConfig = field(default_factory=DkimConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
+    subscribers: SubscribersConfig = field(default_factory=SubscribersConfig)
     # Folder that relative paths are resolved against: the config file's, else the working folder.
     base_dir: Path = field(default_factory=Path.cwd)
     source: str = BUILT_IN

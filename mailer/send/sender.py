@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import db as dbmod
+from .. import links
 from ..stores import newsletters
 from ..compose.model import Newsletter
 from ..db import utcnow
@@ -76,7 +77,8 @@ def load_newsletter(rt: Runtime, slug: str) -> tuple[Newsletter, CompiledLike]:
     cfg = rt.config
     nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
     compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
-                                  language=nl.language, list_address=cfg.sender.from_address)
+                                  language=nl.language, list_address=cfg.sender.from_address,
+                                  web_url=links.web_version_url(cfg, nl.slug))
     return nl, compiled
 
 
