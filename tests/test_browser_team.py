@@ -15,6 +15,7 @@ import pytest
 from mailer import triage
 from mailer.config import load_config
 from mailer.runtime import Runtime
+from mailer.stores import newsletters
 from mailer.web import auth, create_app
 from support.web_sample import SampleReaction, add_newsletter, insert_reaction
 from mailer.web.server import ServerThread
@@ -41,7 +42,9 @@ def site(tmp_path_factory):
     rt = Runtime(load_config(write_config(tmp)))
     auth.create_user(rt.db, "anna", PASSWORD)
     nl = add_newsletter(rt.db)
-    add_newsletter(rt.db, slug="2027-01-de-nieuwe-makers", title="De nieuwe makers")
+    makers = add_newsletter(rt.db, slug="2027-01-de-nieuwe-makers", title="De nieuwe makers")
+    for sent in (nl, makers):  # issues readers received: offered for re-filing
+        newsletters.set_status(rt.db, sent.id, "sent")
     ids = {}
     for i in range(6):
         ids[f"r{i}"] = insert_reaction(rt.db, SampleReaction(
@@ -127,6 +130,7 @@ def test_filter_open_mark_done_and_refile(page, site):
 
 
 def test_search_with_accent_folding_and_export(page, site, tmp_path):
+    page.goto(site.url + "/team/?status=all")  # the first test marked it done: search every status
     page.fill("#search", "cooperatie")
     page.press("#search", "Enter")
     page.wait_for_url(re.compile(r"q=cooperatie"))
@@ -136,8 +140,8 @@ def test_search_with_accent_folding_and_export(page, site, tmp_path):
         page.click("#export")
     target = tmp_path / info.value.suggested_filename
     info.value.save_as(target)
-    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
-    assert rows[0][:2] == ["id", "received_at"] and len(rows) == 2
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["id", "sent_date", "received_at"] and len(rows) == 2
     assert rows[1][0] == str(site.ids["coop"]) and "coöperatie" in rows[1][-1]
     with page.expect_download() as eml:
         page.goto(site.url + f"/team/reactions/{site.ids['coop']}")
