@@ -194,6 +194,7 @@ def test_phone_has_no_sideways_scroll_a_filter_drawer_and_actions_in_reach(phone
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{name} scrolls sideways at 375 px ({width})"
         phone.screenshot(path=str(site.shots / f"queue-{name}-375.png"), full_page=True)
+        phone.screenshot(path=str(site.shots / f"queue-{name}-375-top.png"))
     phone.goto(site.url + "/team/")
     assert not phone.is_visible(".facets")  # filters wait in a drawer
     top = phone.eval_on_selector("li.row", "r => r.getBoundingClientRect().top")
