@@ -63,7 +63,8 @@ def _paragraph(lines: list[str], joined: bool) -> list[Block]:
     width = max((len(line.rstrip()) for line in lines), default=0)
     wrapped_at = width * _WRAPPED_SHARE if width >= _MIN_WRAP_WIDTH else float("inf")
     blocks: list[Block] = []
-    kind, current = "", []  # the block being built and its lines
+    kind = ""                # the block being built
+    current: list[str] = []  # and its lines
     joinable = False         # may the next line continue the last one?
 
     def flush() -> None:

@@ -14,11 +14,11 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
 from .. import triage
-from ..errors import MailerError, NotFound
+from ..errors import MailerError, NotFound, SmtpUnavailable
 from . import auth
 from ..spreadsheet import safe_cell
 from .html import safe_filename, sanitise
-from .team import KIND_LABELS, STATUS_LABELS, _, bp, db, parse_ids, render, safe_next
+from .team import KIND_LABELS, STATUS_LABELS, _, bp, db, parse_ids, render, runtime, safe_next
 
 
 ORDER_COOKIE = "team_order"  # the user's kept order: newest or oldest first
@@ -87,8 +87,13 @@ def reactions() -> Response:
 def _words(db_names: tuple[dict[str, str], dict[str, str]], e: triage.Event) -> str:
     """One change from the history as a sentence: "door Anna verplaatst van Groeipijn naar ..."."""
     titles, themes = db_names
-    status_label = lambda v: _(STATUS_LABELS.get(v) or v)  # noqa: E731
-    kind_label = lambda v: _(KIND_LABELS.get(v) or v)  # noqa: E731
+
+    def status_label(v: str) -> str:
+        return _(STATUS_LABELS.get(v) or v)
+
+    def kind_label(v: str) -> str:
+        return _(KIND_LABELS.get(v) or v)
+
     before, _arrow, after = e.detail.partition(" -> ")
     if e.action == "status":
         return _("set by %(actor)s from %(old)s to %(new)s", actor=e.actor, old=status_label(before),
@@ -116,6 +121,8 @@ def _words(db_names: tuple[dict[str, str], dict[str, str]], e: triage.Event) -> 
         return _("assigned by %(actor)s to %(who)s", actor=e.actor, who=e.detail)
     if e.action == "note":
         return _("note added by %(actor)s", actor=e.actor)
+    if e.action == "answer":
+        return _("answered by %(actor)s to %(to)s", actor=e.actor, to=e.detail)
     if e.action == "undo":
         return _("a change undone by %(actor)s", actor=e.actor)
     return f"{e.actor}: {e.action} {e.detail}"
@@ -152,6 +159,7 @@ def reaction(reaction_id: int) -> Response | str:
         with_unsent=with_unsent, statuses=triage.STATUSES, kinds=triage.KINDS,
         blocks=triage.reflow(detail.reply_text, detail.flowed, detail.delsp),
         history=[(e, _words(names, e)) for e in reversed(detail.events)],
+        conversation=triage.conversation(db(), reaction_id),
     )
 
 
@@ -244,6 +252,35 @@ def bulk() -> ResponseReturnValue:
         return _back(back)
     _offer_undo(events, _changed_message(action, len(events)), safe_next(request.form.get("next"), back))
     return _back(back)
+
+
+@bp.route("/reactions/<id:reaction_id>/answer", methods=["POST"])
+def answer(reaction_id: int) -> ResponseReturnValue:
+    """Send the team's answer to the reader (plain text, threaded, their words quoted below)."""
+    here = safe_next(request.form.get("next"), url_for("team.reaction", reaction_id=reaction_id))
+    body = request.form.get("body", "")
+    try:
+        sent = triage.answer(runtime().config, db(), reaction_id, body, _actor())
+    except SmtpUnavailable as exc:
+        flash(_("Not sent: %(why)s. The answer is kept below; send it again later.", why=str(exc)), "error")
+        return redirect(here + "#conversation")
+    except MailerError as exc:
+        flash(_(str(exc)), "error")
+        return redirect(here + "#answer")
+    flash(_("Answer sent to %(to)s.", to=sent.to_address), "ok")
+    return redirect(here + "#conversation")
+
+
+@bp.route("/answers/<id:answer_id>/resend", methods=["POST"])
+def resend(answer_id: int) -> ResponseReturnValue:
+    back = safe_next(request.form.get("next"), url_for("team.reactions"))
+    try:
+        sent = triage.resend(runtime().config, db(), answer_id)
+    except MailerError as exc:
+        flash(_("Not sent: %(why)s. The answer is kept below; send it again later.", why=str(exc)), "error")
+        return redirect(back + "#conversation")
+    flash(_("Answer sent to %(to)s.", to=sent.to_address), "ok")
+    return redirect(back + "#conversation")
 
 
 @bp.route("/undo", methods=["POST"])
