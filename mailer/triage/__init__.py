@@ -5,6 +5,7 @@ from ..stores.reactions import (
     HIT_END, HIT_START, KINDS, NONE, OPEN_STATUSES, ORDERS, STATUSES, Attachment, AttachmentInfo, Event, FacetValue, Note, ReactionPage, ReactionSummary,
     attachment, events, raw_message,
 )
+from .person import forget, privacy_report, unsubscribe, wants_unsubscribe
 from .answers import Turn, answer, conversation, resend, root_of
 from .actions import add_note, add_tag, assign, normalise_tag, refile, remove_tag, set_kind, set_status, undo
 from .detail import ReactionDetail, SectionInfo, SenderInfo, get_reaction
@@ -18,7 +19,7 @@ from .overview import (
 
 __all__ = [
     "HIT_END", "HIT_START", "KINDS", "NONE", "OPEN_STATUSES", "ORDERS", "STATUSES", "Block", "reflow", "set_kind",
-    "undo", "Turn", "answer", "conversation", "resend", "root_of", "Attachment", "AttachmentInfo", "Event", "FacetValue", "Filters", "NewsletterSummary",
+    "undo", "forget", "privacy_report", "unsubscribe", "wants_unsubscribe", "Turn", "answer", "conversation", "resend", "root_of", "Attachment", "AttachmentInfo", "Event", "FacetValue", "Filters", "NewsletterSummary",
     "Note", "Overview", "ReactionDetail", "ReactionPage", "ReactionSummary", "SectionInfo", "SenderInfo",
     "ThemeCount", "add_note", "add_tag", "assign", "attachment", "events", "get_reaction", "iter_view",
     "list_reactions", "neighbours", "newsletter_choices", "newsletters_with_counts", "normalise_tag", "overview",

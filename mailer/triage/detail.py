@@ -33,6 +33,7 @@ class SenderInfo:
     email: str
     status: str | None
     since: str | None           # confirmed_at, else created_at
+    themes: tuple[str, ...] = ()
     earlier: list[ReactionSummary] = field(default_factory=list)
 
 
@@ -119,6 +120,7 @@ def _sender(db: sqlite_utils.Database, r: ReactionRecord, from_name: str) -> Sen
         subscriber_id=sub.id if sub else None, name=(sub.name if sub else "") or from_name,
         email=r.from_address, status=sub.status if sub else None,
         since=(sub.confirmed_at or sub.created_at) if sub else None, earlier=earlier,
+        themes=sub.themes if sub else (),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from typing import Any
 from datetime import datetime, timezone
@@ -21,6 +22,8 @@ from .html import safe_filename, sanitise
 from .team import KIND_LABELS, STATUS_LABELS, _, bp, db, parse_ids, render, runtime, safe_next
 
 
+SUBSCRIBER_STATES = {"active": "subscribed", "pending": "not confirmed yet", "unsubscribed": "unsubscribed",
+                     "bounced": "address bounces", "forgotten": "forgotten"}
 ORDER_COOKIE = "team_order"  # the user's kept order: newest or oldest first
 ORDER_COOKIE_AGE = 400 * 24 * 3600
 
@@ -121,6 +124,8 @@ def _words(db_names: tuple[dict[str, str], dict[str, str]], e: triage.Event) -> 
         return _("assigned by %(actor)s to %(who)s", actor=e.actor, who=e.detail)
     if e.action == "note":
         return _("note added by %(actor)s", actor=e.actor)
+    if e.action == "unsubscribed":
+        return _("sender unsubscribed by %(actor)s: %(reason)s", actor=e.actor, reason=e.detail)
     if e.action == "answer":
         return _("answered by %(actor)s to %(to)s", actor=e.actor, to=e.detail)
     if e.action == "undo":
@@ -160,6 +165,8 @@ def reaction(reaction_id: int) -> Response | str:
         blocks=triage.reflow(detail.reply_text, detail.flowed, detail.delsp),
         history=[(e, _words(names, e)) for e in reversed(detail.events)],
         conversation=triage.conversation(db(), reaction_id),
+        wants_off=triage.wants_unsubscribe(detail.reply_text), subscriber_state=lambda st: _(
+            SUBSCRIBER_STATES.get(st or "", st or "")),
     )
 
 
@@ -281,6 +288,51 @@ def resend(answer_id: int) -> ResponseReturnValue:
         return redirect(back + "#conversation")
     flash(_("Answer sent to %(to)s.", to=sent.to_address), "ok")
     return redirect(back + "#conversation")
+
+
+@bp.route("/reactions/<id:reaction_id>/unsubscribe", methods=["POST"])
+def unsubscribe(reaction_id: int) -> ResponseReturnValue:
+    """Take the sender off the list, with a reason for the consent log."""
+    here = url_for("team.reaction", reaction_id=reaction_id)
+    try:
+        changed = triage.unsubscribe(db(), reaction_id, request.form.get("reason", ""), _actor())
+    except MailerError as exc:
+        flash(_(str(exc)), "error")
+        return _back(here)
+    flash(_("The sender is unsubscribed.") if changed else _("The sender was not on the list any more."), "ok")
+    return _back(here)
+
+
+@bp.route("/reactions/<id:reaction_id>/privacy.json")
+def privacy_json(reaction_id: int) -> Response:
+    """Everything held about the sender, as a download (a request to see one's data)."""
+    try:
+        report = triage.privacy_report(db(), reaction_id)
+    except NotFound:
+        abort(404)
+    return Response(json.dumps(report, ensure_ascii=False, indent=2, default=str), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="gegevens-reactie-{reaction_id}.json"'})
+
+
+@bp.route("/reactions/<id:reaction_id>/forget", methods=["GET", "POST"])
+def forget(reaction_id: int) -> ResponseReturnValue:
+    """Forget the sender (privacy request): a confirmation page, then the erasure."""
+    try:
+        report = triage.privacy_report(db(), reaction_id)
+    except NotFound as exc:
+        flash(_(str(exc)), "error")
+        return redirect(url_for("team.reaction", reaction_id=reaction_id))
+    if request.method == "POST":
+        try:
+            done = triage.forget(db(), reaction_id, request.form.get("confirm", ""))
+        except MailerError as exc:
+            flash(_(str(exc)), "error")
+            return redirect(url_for("team.forget", reaction_id=reaction_id))
+        flash(_("Forgotten: %(n)s reaction(s) anonymised, %(m)s message(s) erased.", n=done.reactions_anonymised,
+                m=done.raw_messages_erased), "ok")
+        return redirect(url_for("team.reaction", reaction_id=reaction_id))
+    return render("forget.html", reaction_id=reaction_id, report=report,
+                  back=url_for("team.reaction", reaction_id=reaction_id))
 
 
 @bp.route("/undo", methods=["POST"])
