@@ -14,10 +14,12 @@ import pytest
 
 from mailer import triage
 from mailer.config import load_config
+from mailer.localservers import LocalSmtpServer
 from mailer.runtime import Runtime
 from mailer.stores import newsletters
 from mailer.web import auth, create_app
 from mailer.web.server import ServerThread
+from subscribers import store as subs
 from support.web_sample import SampleReaction, add_newsletter, insert_reaction
 from conftest import write_config
 
@@ -55,7 +57,8 @@ def site(tmp_path_factory):
         pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
     os.environ.setdefault("MAILER_SECRET_KEY", "queue-test-key")
     tmp = tmp_path_factory.mktemp("queue-browser")
-    rt = Runtime(load_config(write_config(tmp)))
+    relay = LocalSmtpServer().start()
+    rt = Runtime(load_config(write_config(tmp, relay.port)))
     auth.create_user(rt.db, "anna", PASSWORD)
     nl = add_newsletter(rt.db)
     makers = add_newsletter(rt.db, slug="2027-01-de-nieuwe-makers", title="De nieuwe makers")
@@ -71,12 +74,18 @@ def site(tmp_path_factory):
             newsletter_id=nl.id, theme_slug=THEMES[i % 3],
             attribution="latest-issue" if i % 7 == 0 else "token", confidence=0.4 if i % 7 == 0 else 1.0,
             received_at=f"2026-11-{1 + i // 2:02d}T{8 + i % 2 * 5:02d}:00:00+00:00")))
+    joke = subs.add(rt.db, "joke@example.org", "Joke Smit", themes=("groeipijn",))
+    person = insert_reaction(rt.db, SampleReaction(
+        from_name="Joke Smit", from_address="joke@example.org", subscriber_id=joke.id, newsletter_id=nl.id,
+        reply_text="Graag afmelden, ik lees het toch niet meer.\nGroet, Joke", received_at="2026-10-01T09:00:00+00:00"))
+    triage.answer(rt.config, rt.db, person, "Jammer! We melden je af.", "anna")
     srv = ServerThread(create_app(rt)).start()
     shots = Path(os.environ.get("QUEUE_SHOTS") or tmp / "shots")
     shots.mkdir(parents=True, exist_ok=True)
-    yield SimpleNamespace(url=srv.url, rt=rt, ids=ids, nl=nl, shots=shots)
+    yield SimpleNamespace(url=srv.url, rt=rt, ids=ids, nl=nl, shots=shots, person=person)
     srv.stop()
     rt.close()
+    relay.stop()
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +198,8 @@ def test_letters_read_as_paragraphs_with_the_original_one_click_away(page, site)
 def test_phone_has_no_sideways_scroll_a_filter_drawer_and_actions_in_reach(phone, site):
     for name, url in (("list", "/team/"), ("reaction", f"/team/reactions/{site.ids[2]}"),
                       ("search", "/team/?q=samenwerking&status=all"), ("all", "/team/?status=all&kind=all"),
-                      ("newsletters", "/team/newsletters")):
+                      ("newsletters", "/team/newsletters"), ("person", f"/team/reactions/{site.person}"),
+                      ("forget", f"/team/reactions/{site.person}/forget")):
         phone.goto(site.url + url)
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{name} scrolls sideways at 375 px ({width})"
@@ -211,6 +221,7 @@ def test_phone_has_no_sideways_scroll_a_filter_drawer_and_actions_in_reach(phone
 
 def test_desktop_screenshots(page, site):
     for name, url in (("list", "/team/"), ("reaction", f"/team/reactions/{site.ids[2]}"),
+                      ("person", f"/team/reactions/{site.person}"),
                       ("search", "/team/?q=samenwerking&theme=groeipijn")):
         page.goto(site.url + url)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
@@ -227,7 +238,8 @@ def test_queue_pages_pass_axe_wcag21_aa(browser, site, width):
         rid = site.ids[5]
         triage.set_status(site.rt.db, [rid], "in_behandeling", "anna")
         for url in ("/team/", "/team/?q=energiecooperatie&theme=groeipijn", f"/team/reactions/{rid}",
-                    "/team/?status=all&uncertain=1"):
+                    "/team/?status=all&uncertain=1", f"/team/reactions/{site.person}",
+                    f"/team/reactions/{site.person}/forget", "/team/?status=all&kind=all&order=oldest"):
             pg.goto(site.url + url)
             results = axe_sync.Axe().run(pg, options={"runOnly": {"type": "tag", "values": [
                 "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
@@ -241,3 +253,17 @@ def test_queue_pages_pass_axe_wcag21_aa(browser, site, width):
         assert results.violations_count == 0, results.generate_report()
     finally:
         ctx.close()
+
+
+def test_answer_and_unsubscribe_from_the_reaction_page(page, site):
+    page.goto(site.url + f"/team/reactions/{site.person}")
+    assert "Jammer! We melden je af." in page.inner_text("#conversation")
+    assert page.is_visible("#wants-off #unsubscribe-form")  # offered before the letter
+    page.click("#answer summary")
+    page.fill("#answer-body", "Je bent afgemeld. Dank voor het lezen!")
+    page.click("#answer-send")
+    page.wait_for_selector("#conversation .turn.team >> nth=1")
+    assert "Antwoord verstuurd aan joke@example.org." in page.inner_text(".flashes")
+    page.click("#wants-off button[type=submit]")
+    page.wait_for_selector("#subscriber-state:has-text('afgemeld')")
+    assert subs.find_by_email(site.rt.db, "joke@example.org").status == "unsubscribed"
