@@ -275,5 +275,14 @@ def test_reflow_joins_wrapped_lines_and_keeps_lists_quotes_and_greetings():
     assert [b.kind for b in blocks[1:]] == ["p", "li", "li", "quote", "p"]
     assert blocks[4].lines == ("> Wat betekent groeipijn", "> voor de coöperatie?")
     assert blocks[5].lines == ("Groet,", "Anna")
+    # Unwrapped lines (a phone) keep their breaks; so does a short closing line after a full stop.
+    assert triage.reflow("Graag afmelden, ik lees het toch niet meer.\nGroet, Joke")[0].lines == (
+        "Graag afmelden, ik lees het toch niet meer.", "Groet, Joke")
+    wrapped = triage.reflow("Wij werken al tien jaar samen met de gemeente en het gaat niet altijd\n"
+                            "vanzelf, zeker niet als de regels elk jaar veranderen en niemand belt.\n"
+                            "Hartelijke groet,\nAnna")
+    assert wrapped[0].lines == ("Wij werken al tien jaar samen met de gemeente en het gaat niet altijd vanzelf, "
+                                "zeker niet als de regels elk jaar veranderen en niemand belt.",
+                                "Hartelijke groet,", "Anna")
     flowed = triage.reflow("Een korte regel \ndie doorloopt.\nNieuwe regel.", flowed=True)
     assert flowed == [triage.Block("p", ("Een korte regel die doorloopt.", "Nieuwe regel."))]

@@ -16,7 +16,8 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•–]\s+|\d{1,3}[.)]\s+|[a-z][.)]\s+)")
 _QUOTE = re.compile(r"^\s*>")
 # A line at least this share of the paragraph's longest line is taken to be wrapped by the mailer.
 _WRAPPED_SHARE = 0.6
-_MIN_WRAP_WIDTH = 40
+_MIN_WRAP_WIDTH = 60  # mail programs that wrap do so at 66-78 columns
+_SHORT_LINE = 25      # a line this short after a full stop starts a greeting or signature
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def _paragraph(lines: list[str], joined: bool) -> list[Block]:
             flush()
             kind = "li"
             current = [line.strip()]
-        elif current and joinable and not joined:
+        elif current and joinable and not joined and not (
+                current[-1].endswith((".", "!", "?")) and len(line.strip()) < _SHORT_LINE):
             current[-1] = current[-1] + " " + line.strip()
         else:
             current.append(line.strip())
