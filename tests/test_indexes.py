@@ -34,6 +34,7 @@ NEEDED = {
     "reactions_newsletter_kind": "newsletter filter totals and counts; newsletters page and overview counts",
     "reactions_filed": "newsletter and theme filters over every kind: list, export, j/k, counts; CLI list",
     "reactions_from": "the sender's earlier reactions on the reaction page",
+    "reactions_uncertain": "the count (every list page) and filter of reactions filed with low confidence",
 }
 TEAM = ("list", "neighbours", "export", "reaction", "newsletters", "cli")
 ORIGINS = (*TEAM, "privacy")

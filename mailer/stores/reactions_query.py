@@ -169,8 +169,9 @@ def _load_hits(db: sqlite_utils.Database, q: str) -> bool:
     return True
 
 
-UNCERTAIN = ("(r.attribution != 'manual' AND (r.confidence < ? OR"
-             " (r.theme_slug IS NOT NULL AND r.theme_confidence < ?)))")
+# Written out (no parameters) as in the partial index reactions_uncertain (0018), so SQLite can use it.
+UNCERTAIN = (f"r.attribution != 'manual' AND (r.confidence < {LOW_CONFIDENCE} OR"
+             f" (r.theme_slug IS NOT NULL AND r.theme_confidence < {LOW_CONFIDENCE}))")
 
 
 def order_by(f: ReactionFilter) -> str:
@@ -202,7 +203,6 @@ def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, l
         params.append(f.status)
     if skip != "uncertain" and f.uncertain:
         conds.append(UNCERTAIN)
-        params.extend([LOW_CONFIDENCE, LOW_CONFIDENCE])
     if skip != "kind":
         if not f.kind:
             conds.append("r.kind IN (%s)" % ",".join("?" * len(DEFAULT_KINDS)))
