@@ -116,9 +116,12 @@ def test_filter_open_mark_done_and_refile(page, site):
     page.click(f'li.row[data-id="{site.ids["coop"]}"] a.open')
     page.wait_for_selector("#reply-text")
     assert "coöperatie in onze wijk" in page.inner_text("#reply-text")
-    page.click('#status-form button[value="afgehandeld"]')
-    page.wait_for_selector("#status-badge:has-text('Afgehandeld')")
+    page.click('#status-form button[value="afgehandeld"]')  # done: on to the next one, with undo
+    page.wait_for_selector("#toast")
+    assert f"/team/reactions/{site.ids['coop']}" not in page.url
     assert status_of(site, site.ids["coop"]) == "afgehandeld"
+    page.goto(site.url + f"/team/reactions/{site.ids['coop']}")
+    page.wait_for_selector("#status-badge:has-text('Afgehandeld')")
     page.select_option("#refile-form select", "2027-01-de-nieuwe-makers|")
     page.click("#refile-form button")
     page.wait_for_selector("#filed:has-text('De nieuwe makers')")

@@ -69,7 +69,7 @@ def plans(tmp_path_factory):
 
     db.conn.set_trace_callback(trace)
     for nl, th, st, kd, tag, who, q in itertools.product(
-            ("", slug, "-"), ("", theme, "-"), ("", "nieuw"), ("", "all", "bounce"), ("", "boek"),
+            ("", slug, "-"), ("", theme, "-"), ("", "nieuw", "open"), ("", "all", "bounce"), ("", "boek"),
             ("", "anna", "-"), ("", "cooperatie")):
         f = triage.Filters(newsletter=nl, theme=th, status=st, kind=kd, tag=tag, assignee=who, q=q)
         origin[0] = "list"

@@ -21,6 +21,6 @@ CREATE INDEX reaction_answers_reaction ON reaction_answers(reaction_id);
 -- "Onzeker ingedeeld": reactions filed with low confidence (a filter and a count on every list
 -- page). Partial, so it holds only those rows; the condition is written out exactly as in
 -- mailer/stores/reactions_query.py (UNCERTAIN), or SQLite will not use it.
-CREATE INDEX reactions_uncertain ON reactions(kind, received_at)
+CREATE INDEX reactions_uncertain ON reactions(kind, status, newsletter_id, theme_slug)
     WHERE attribution != 'manual' AND (confidence < 0.7 OR (theme_slug IS NOT NULL AND theme_confidence < 0.7));
 COMMIT;

@@ -311,9 +311,10 @@ def facet_counts(db: sqlite_utils.Database, filters: ReactionFilter,
                   " FROM reactions r LEFT JOIN themes t ON t.slug = r.theme_slug WHERE {w}"
                   " GROUP BY r.theme_slug ORDER BY c DESC"),
         "status": "SELECT r.status AS value, '' AS label, count(*) AS c FROM reactions r WHERE {w} GROUP BY r.status",
-        # INDEXED BY: a search would otherwise make SQLite fetch every matching row for its kind.
-        "kind": ("SELECT r.kind AS value, '' AS label, count(*) AS c FROM reactions r INDEXED BY reactions_kind"
-                 " WHERE {w} GROUP BY r.kind"),
+        # INDEXED BY: a search would otherwise make SQLite fetch every matching row for its kind
+        # and status; this index covers both (and the queue's status filter).
+        "kind": ("SELECT r.kind AS value, '' AS label, count(*) AS c FROM reactions r"
+                 + (" INDEXED BY reactions_kind_status" if hits else "") + " WHERE {w} GROUP BY r.kind"),
         "tag": ("SELECT g.tag AS value, '' AS label, count(*) AS c FROM reaction_tags g"
                 " JOIN reactions r ON r.id = g.reaction_id WHERE {w} GROUP BY g.tag ORDER BY c DESC, g.tag LIMIT 40"),
         "assignee": ("SELECT CASE WHEN r.assignee = '' THEN '-' ELSE r.assignee END AS value, '' AS label,"

@@ -238,6 +238,8 @@ def act(reaction_id: int, action: str) -> ResponseReturnValue:
     back = request.form.get("undo_next") or request.form.get("next") or here
     _offer_undo(events, _changed_message(key, len(events)) if key.startswith("status:") else _("Saved."),
                 safe_next(back, here))
+    if key in ("status:afgehandeld", "status:gearchiveerd") and request.form.get("after_done"):
+        return redirect(safe_next(request.form.get("after_done"), here))  # done: on to the next one
     return _back(here)
 
 
