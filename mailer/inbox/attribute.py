@@ -39,13 +39,20 @@ _PREFIX = re.compile(
 class ParsedLike(Protocol):
     """The fields of ``mailer.inbox.parse.ParsedMessage`` that attribution reads."""
 
-    in_reply_to: tuple[str, ...]
-    references: tuple[str, ...]
-    from_address: str
-    recipients: tuple[str, ...]
-    subject: str
-    reply_text: str
-    quoted_text: str
+    @property
+    def in_reply_to(self) -> tuple[str, ...]: ...
+    @property
+    def references(self) -> tuple[str, ...]: ...
+    @property
+    def from_address(self) -> str: ...
+    @property
+    def recipients(self) -> tuple[str, ...]: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def reply_text(self) -> str: ...
+    @property
+    def quoted_text(self) -> str: ...
 
 
 class Attribution(NamedTuple):  # one per message: a named tuple is built in C (speed: 2 -> 0.4 us)

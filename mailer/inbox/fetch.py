@@ -200,7 +200,8 @@ class ImapSession:
         folder = self.cfg.processed_folder
         imap = getattr(self.c, "_imap", None)
         if not folder and imap is not None:
-            return imap._command("UID", "STORE", which, "+FLAGS.SILENT", "(\\Seen)")
+            tag: bytes = imap._command("UID", "STORE", which, "+FLAGS.SILENT", "(\\Seen)")
+            return tag
         if folder and not self.c.folder_exists(folder):
             self.c.create_folder(folder)
         self.c.add_flags(which, [b"\\Seen"], silent=True)

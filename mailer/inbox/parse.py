@@ -235,7 +235,9 @@ def _parse_bytes(raw: bytes) -> Message:
         if "multipart" in lowered or "message/" in lowered:
             return Parser(policy=policy.compat32).parsestr(text)
         return _message_of(fields, text[end + 2:])
-    end = _HEADER_LINES.match(text).end()
+    header_lines = _HEADER_LINES.match(text)
+    assert header_lines is not None  # the pattern matches the empty string
+    end = header_lines.end()
     if text.startswith("\r\n", end):
         sep = 2
     elif text.startswith(("\r", "\n"), end):

@@ -13,7 +13,8 @@ from binascii import a2b_qp
 from functools import lru_cache
 from io import IncrementalNewlineDecoder
 from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
@@ -136,6 +137,7 @@ class _ParamsRead:
         self._part = part
         self._no_disposition = no_disposition  # the part has no Content-Disposition header
         self.get_payload = part.get_payload  # asked for twice a part: not through __getattr__ (speed)
+        self._params: Sequence[tuple[str, Any]] | object | None
         try:
             value = part.get("content-type")
             if type(value) is str and len(value) <= 300:
@@ -156,7 +158,7 @@ class _ParamsRead:
         if self._params is None:
             return failobj
         param = param.lower()
-        for key, value in self._params:  # Message.get_param: the first match, unquoted
+        for key, value in cast("Sequence[tuple[str, Any]]", self._params):  # Message.get_param: the first match
             if key.lower() == param:
                 return value
         return failobj
@@ -174,7 +176,7 @@ def _content_type_params(value: str) -> tuple[tuple[str, Any], ...]:
     a message). Keyed on the whole value, so the answer is the one get_params gives for it."""
     probe = Message(policy=policy.compat32)
     probe.set_raw("Content-Type", value)
-    return tuple(probe.get_params())
+    return tuple(probe.get_params() or ())
 
 
 # The Content-Transfer-Encodings Message.get_payload(decode=True) decodes with more than a2b_qp.

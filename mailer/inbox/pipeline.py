@@ -398,8 +398,8 @@ class Filer:
                 kind, theme, method, theme_method, confidence, token_status, error = _result_values(p.columns)
                 results[i] = FiledReaction(
                     reaction_id=reaction_id, raw_message_id=raw_id, kind=str(kind), newsletter=p.newsletter_slug,
-                    theme=theme, attribution=str(method), theme_attribution=str(theme_method),  # type: ignore[arg-type]
-                    confidence=float(confidence), token_status=str(token_status), error=str(error),  # type: ignore[arg-type]
+                    theme=theme, attribution=str(method), theme_attribution=str(theme_method),
+                    confidence=float(confidence), token_status=str(token_status), error=str(error),
                     notes=p.shown_notes,
                 )
         return [r for r in results if r is not None]

@@ -30,6 +30,8 @@ FIRST_BATCH = 250                 # the first batch, before the poll knows how b
 IDLE_CHECK_SECONDS = 1.0          # how often the IDLE wait looks at the stop event
 IDLE_RENEW_SECONDS = 25 * 60      # RFC 2177: re-issue IDLE before 29 minutes
 MAX_BACKOFF_SECONDS = 300.0
+# What the poller survives by reconnecting after a pause.
+RETRY_ERRORS: tuple[type[BaseException], ...] = (ImapUnavailable, *CONNECTION_ERRORS)
 PARSE_WORKERS = min(4, os.cpu_count() or 1)
 PARSE_POOL_MIN_BACKLOG = 500      # new messages in one poll before parsing moves to worker processes
 
@@ -213,7 +215,7 @@ def run_forever(rt: Runtime, stop: threading.Event, *, on_report: Callable[[Poll
                     _idle_wait(session, stop, cfg.poll_interval)
                 else:
                     stop.wait(cfg.poll_interval)
-        except (ImapUnavailable, *CONNECTION_ERRORS) as exc:
+        except RETRY_ERRORS as exc:
             log.warning("inbox poller: %s; retrying in %.0f s", exc, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
