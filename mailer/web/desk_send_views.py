@@ -19,6 +19,7 @@ from ..schedule.localtime import FORMAT, format_local, parse_local
 from ..stores import deliveries
 from ..stores import desk as desk_store
 from . import desk_actions, desk_files
+from .desk_deliveries import trouble_note
 from .desk_forms import send_at_from_input
 from .desk_i18n import _
 from .desk_views import LOCKED, _open, desk_runtime, not_found, page, state_label
@@ -59,7 +60,7 @@ def desk_send(name: str) -> Response:
                 addresses="\n".join(addresses), tests=deliveries.recent_test_sends(db(), row.id) if row else [],
                 web_url=links.web_version_url(cfg, f.slug) if row and row.status in ("sent", "sending") else "",
                 schedulable=(row.status if row else "draft") in SCHEDULABLE,
-                grace=f"{cfg.schedule.grace_hours:g}")
+                grace=f"{cfg.schedule.grace_hours:g}", note=trouble_note(counts))
 
 
 @bp.route("/desk/<name>/state")

@@ -89,7 +89,7 @@
         .then(function (r) { return r.json(); })
         .then(function (s) {
           if (s.status !== current) { window.location.reload(); return; }
-          set("count-sent", s.sent); set("count-failed", s.failed); set("count-pending", s.pending);
+          set("count-sent", s.sent); set("count-failed", s.failed); set("count-pending", s.pending); set("count-waiting", s.waiting);
           window.setTimeout(poll, 2000);
         }).catch(function () { window.setTimeout(poll, 5000); });
     };
