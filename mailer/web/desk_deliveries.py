@@ -122,9 +122,9 @@ def desk_deliveries(name: str) -> Response:
 def desk_deliveries_csv(name: str) -> Response:
     """The deliveries as the page filters them, for a Dutch spreadsheet: semicolons and a BOM."""
     found = _issue(name)
-    if found is None or found[2] is None:
+    row = found[2] if found is not None else None
+    if row is None:
         return not_found()
-    _file, _title, row = found
     state, query = _filters()
     out = io.StringIO()
     out.write("\ufeff")
