@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 from pathlib import Path
@@ -111,10 +112,11 @@ def _serve_demo(console: Console, cfg: Config,
     if outbox is not None:
         console.print(f"Verzonden post (alle mail van de demo): {outbox.url}/")
     console.print("(Ctrl-C om te stoppen)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop ends it like Ctrl-C
     try:
         shown = len(smtp.messages) if smtp else 0
-        while True:
-            threading.Event().wait(1.0)
+        while not stop.wait(1.0):
             if smtp is None or outbox is None:
                 continue
             for number in range(shown + 1, len(smtp.messages) + 1):   # mail sent while serving
