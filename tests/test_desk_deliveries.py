@@ -221,3 +221,26 @@ def test_a_clean_send_is_simply_sent(tmp_path):
     assert re.search(r'id="state">Verzonden<', page) and 'id="trouble"' not in page
     assert "niet aan iedereen" not in c.get("/team/desk").get_data(as_text=True)
     rt.close()
+
+
+def test_waiting_deliveries_show_on_every_page_and_retry_sends_them_now(tmp_path):
+    rt, smtp, faults = sent_with_faults(tmp_path, smtp={"max_attempts": 2, "retry_lifetime": 3600})
+    try:
+        assert state_of(rt, FULL).status == "waiting" and newsletters.get(rt.db, SLUG).status == "sending"
+        c = create_app(rt, testing=True).test_client()
+        tok = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/team/login").get_data(as_text=True)).group(1)
+        c.post("/team/login", data={"name": "cxo", "password": PASSWORD, "csrf_token": tok})
+        page = c.get(f"/team/desk/{SLUG}/deliveries").get_data(as_text=True)
+        assert re.search(r'id="trouble">2 mislukt, 1 wachten op een nieuwe poging<', page)
+        assert "Tijdelijk probleem: wordt opnieuw geprobeerd vanaf" in row_html(page, FULL)
+        for path in ("/team/desk", f"/team/desk/{SLUG}/send", "/team/newsletters"):
+            assert "1 wachten op een nieuwe poging" in c.get(path).get_data(as_text=True), path
+        faults.full_fixed.set()
+        page = c.get(c.post(f"/team/desk/{SLUG}/deliveries/retry", data={"csrf_token": csrf(c)})
+                     .headers["Location"]).get_data(as_text=True)
+        assert "Wordt opnieuw geprobeerd: 0 mislukte en 1 wachtende bezorgingen." in page
+        wait_for(lambda: state_of(rt, FULL).status == "sent")
+        assert state_of(rt, REFUSED).status == "failed" and faults.seen[REFUSED] == 1
+    finally:
+        smtp.stop()
+        rt.close()
