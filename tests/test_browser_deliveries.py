@@ -81,6 +81,8 @@ def test_the_deliveries_page_passes_axe_and_is_photographed(browser, site):
 
 def test_follow_the_send_filter_export_and_retry_only_what_may_be_retried(browser, site):
     page = logged_in(browser, site)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         page.goto(site.url + "/team/desk")
         issue = page.locator(f'li.issue[data-slug="{SLUG}"]')
@@ -130,5 +132,6 @@ def test_follow_the_send_filter_export_and_retry_only_what_may_be_retried(browse
         assert site.faults.seen[REFUSED] == tries[REFUSED] and site.faults.seen[UNKNOWN] == tries[UNKNOWN]
         assert site.faults.seen[FULL] == tries[FULL] + 1
         page.screenshot(path=str(site.shots / "deliveries-after-retry-1280.png"), full_page=True)
+        assert errors == []
     finally:
         page.context.close()

@@ -131,8 +131,11 @@ def test_the_page_shows_each_delivery_with_the_servers_whole_answer(client, worl
     assert re.search(r'id="count-bounced">1<', page)
     assert "(1 opnieuw te proberen)" in page
     # Sent, but not to everyone: never shown as simply "Verzonden".
-    assert re.search(r'id="state">Verzonden, niet aan iedereen<', page)
+    assert re.search(r'id="state" data-state="sent">Verzonden, niet aan iedereen<', page)
     assert "3 mislukt" in page
+    # The page follows a send through the desk's state JSON, every state on its own.
+    counts = client.get(f"/team/desk/{SLUG}/state").get_json()["counts"]
+    assert (counts["sent"], counts["failed"], counts["bounced"], counts["waiting"]) == (3, 2, 1, 0)
 
 
 def test_filter_by_state_and_search_by_address(client):
@@ -199,7 +202,7 @@ def test_an_issue_with_failures_is_never_simply_sent_on_the_other_pages(client):
     assert "Verzonden, niet aan iedereen" in item and "3 mislukt" in item
     assert f'href="/team/desk/{SLUG}/deliveries"' in item
     send = client.get(f"/team/desk/{SLUG}/send").get_data(as_text=True)
-    assert re.search(r'id="state">Verzonden, niet aan iedereen<', send)
+    assert re.search(r'id="state" data-state="sent">Verzonden, niet aan iedereen<', send)
     assert f'href="/team/desk/{SLUG}/deliveries"' in send
     overview = client.get("/team/newsletters").get_data(as_text=True)
     row = re.search(rf'<tr data-slug="{SLUG}".*?</tr>', overview, re.S).group(0)
@@ -218,7 +221,7 @@ def test_a_clean_send_is_simply_sent(tmp_path):
     tok = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/team/login").get_data(as_text=True)).group(1)
     c.post("/team/login", data={"name": "cxo", "password": PASSWORD, "csrf_token": tok})
     page = c.get(f"/team/desk/{SLUG}/deliveries").get_data(as_text=True)
-    assert re.search(r'id="state">Verzonden<', page) and 'id="trouble"' not in page
+    assert re.search(r'id="state" data-state="sent">Verzonden<', page) and 'id="trouble"' not in page
     assert "niet aan iedereen" not in c.get("/team/desk").get_data(as_text=True)
     rt.close()
 

@@ -74,7 +74,7 @@ def desk_state(name: str) -> ResponseReturnValue:
     return jsonify({"status": status, "label": state_label(status), "sent": counts.get("sent", 0),
                     "failed": counts.get("failed", 0) + counts.get("bounced", 0),
                     "waiting": counts.get("waiting", 0),
-                    "pending": counts.get("pending", 0) + counts.get("sending", 0)})
+                    "pending": counts.get("pending", 0) + counts.get("sending", 0), "counts": counts})
 
 
 @bp.route("/desk/<name>/test", methods=["POST"])
