@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -17,6 +18,7 @@ from test_desk_deliveries import FULL, GREYLISTED, PASSWORD, REFUSAL, REFUSED, U
 from test_send_kit import SLUG
 
 from mailer.localservers import free_port
+from mailer.stores import newsletters
 from mailer.web import create_app
 from mailer.web.server import ServerThread
 
@@ -135,3 +137,44 @@ def test_follow_the_send_filter_export_and_retry_only_what_may_be_retried(browse
         assert errors == []
     finally:
         page.context.close()
+
+
+def test_the_page_follows_a_running_send_without_reloading(browser, tmp_path):
+    """Each recipient takes the server a moment: the tally and the progress bar move while the
+    page stays (no reload until the issue's state changes)."""
+    from test_send_kit import make_runtime
+
+    from mailer.localservers import LocalSmtpServer
+    from mailer.web import auth
+    from mailer.web.desk_actions import send_now
+    from subscribers import store
+
+    def slow(address: str) -> None:
+        time.sleep(0.4)      # the test server's own loop: one connection, so this paces the send
+        return None
+
+    port = free_port()
+    with LocalSmtpServer() as smtp:
+        smtp.handler.rcpt_hook = slow
+        rt = make_runtime(tmp_path, smtp.port, web={"base_url": f"http://127.0.0.1:{port}"})
+        auth.create_user(rt.db, "cxo", PASSWORD)
+        for i in range(16):
+            store.add(rt.db, f"lezer{i}@example.org", "", status="active", source="test", method="import")
+        srv = ServerThread(create_app(rt), port=port).start()
+        page = logged_in(browser, SimpleNamespace(url=srv.url))
+        try:
+            thread = send_now(rt.config, SLUG)
+            wait_for(lambda: (newsletters.find(rt.db, SLUG) or SimpleNamespace(status="")).status == "sending")
+            page.goto(srv.url + f"/team/desk/{SLUG}/deliveries")
+            page.evaluate("window.stayed = true")
+            first = int(page.inner_text("#count-sent"))
+            wait_for(lambda: page.evaluate("window.stayed === true") and int(page.inner_text("#count-sent")) > first,
+                     timeout=20)
+            assert int(page.get_attribute("#send-progress", "value")) >= int(page.inner_text("#count-sent"))
+            thread.join(30)
+            wait_for(lambda: page.locator('#state[data-state="sent"]').count() == 1)  # reloaded when done
+            assert page.inner_text("#count-sent") == "16"
+        finally:
+            page.context.close()
+            srv.stop()
+            rt.close()
