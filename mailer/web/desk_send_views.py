@@ -19,7 +19,6 @@ from ..schedule.localtime import FORMAT, format_local, parse_local
 from ..stores import deliveries
 from ..stores import desk as desk_store
 from . import desk_actions, desk_files
-from .desk_deliveries import trouble_note
 from .desk_forms import send_at_from_input
 from .desk_i18n import _
 from .desk_views import LOCKED, _open, desk_runtime, not_found, page, state_label
@@ -47,6 +46,8 @@ def _local_input(moment: datetime | None) -> str:
 
 @bp.route("/desk/<name>/send")
 def desk_send(name: str) -> Response:
+    from .desk_deliveries import trouble_note   # here: desk_deliveries imports desk_views, which imports us
+
     f, row = _file_and_row(name)
     if f is None:
         return not_found()
