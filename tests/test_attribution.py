@@ -78,10 +78,3 @@ def test_quoting_the_whole_issue_says_nothing(texts):
 def test_short_or_empty_quotes_say_nothing(texts):
     assert similarity.by_quote("", texts).theme is None
     assert similarity.by_quote("Dank u wel", texts).theme is None
-
-
-def test_stripped_subject_remembered_is_strip_subject():
-    from mailer.inbox import attribute
-    for subject in ["Re: AW: Fwd: [Nieuwsbrief] Samen verder", "Re: Coöperatie", "", "x" * 400, "RE:  re: Wg: tekst"]:
-        assert attribute._strip_subject_cached(subject) == strip_subject(subject)
-        assert attribute._strip_subject_cached(subject) == strip_subject(subject)  # remembered

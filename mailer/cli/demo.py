@@ -100,6 +100,8 @@ def _serve_demo(console: Console, cfg: Config,
     from ..web.auth import create_user
     from ..web.server import ServerThread
 
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop ends it like Ctrl-C
     rt = Runtime(cfg)
     password = "demo-" + os.urandom(4).hex()
     create_user(rt.db, "demo", password)
@@ -112,8 +114,6 @@ def _serve_demo(console: Console, cfg: Config,
     if outbox is not None:
         console.print(f"Verzonden post (alle mail van de demo): {outbox.url}/")
     console.print("(Ctrl-C om te stoppen)")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop ends it like Ctrl-C
     try:
         shown = len(smtp.messages) if smtp else 0
         while not stop.wait(1.0):

@@ -9,15 +9,16 @@ Theme: the token's theme index, the section the reader quoted, word similarity, 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
 from .. import tokens
 from ..stores import newsletters
 from ..errors import TokenError
-from . import similarity, store
+from ..stores import inbox as store
+from . import similarity
+from .parse import ParsedMessage
 
 # How much each newsletter method is trusted (recorded as reactions.confidence).
 CONFIDENCE = {
@@ -36,26 +37,7 @@ _PREFIX = re.compile(
 )
 
 
-class ParsedLike(Protocol):
-    """The fields of ``mailer.inbox.parse.ParsedMessage`` that attribution reads."""
-
-    @property
-    def in_reply_to(self) -> tuple[str, ...]: ...
-    @property
-    def references(self) -> tuple[str, ...]: ...
-    @property
-    def from_address(self) -> str: ...
-    @property
-    def recipients(self) -> tuple[str, ...]: ...
-    @property
-    def subject(self) -> str: ...
-    @property
-    def reply_text(self) -> str: ...
-    @property
-    def quoted_text(self) -> str: ...
-
-
-class Attribution(NamedTuple):  # one per message: a named tuple is built in C (speed: 2 -> 0.4 us)
+class Attribution(NamedTuple):
     newsletter_id: int | None = None
     newsletter_slug: str | None = None
     theme_slug: str | None = None
@@ -81,32 +63,23 @@ def strip_subject(subject: str) -> str:
     return " ".join(similarity.fold(s).split())
 
 
-# strip_subject remembered per subject: the replies to one issue share its "Re: ..." subject, and
-# stripping is a regex loop and an NFKD fold (~1.3 us a subject). Keyed on the whole subject, up
-# to 300 characters, so the cache stays small and the answer is strip_subject's.
-_strip_subject_cached = lru_cache(maxsize=4096)(strip_subject)
-
-
 def _norm_addr(address: str) -> str:
     return address.strip().strip("<>").lower()
 
 
 class Attributor:
-    """Attribution against one database; caches the newsletters' subjects and theme texts."""
+    """Attribution against one database; reads the newsletters' subjects and theme texts once."""
 
     def __init__(self, db: sqlite_utils.Database, key: bytes) -> None:
         self.db = db
         self.key = key
         self._refs: list[store.NewsletterRef] | None = None
-        self._themes: dict[int, tuple[list[str], dict[str, str]]] = {}
-        # (newsletter id, quoted text) -> guess: readers quoting an issue mostly quote the same
-        # passages, and shingling a quote is the costliest step of attribution. Bounded per poll.
-        self._quotes: dict[tuple[int, str], similarity.ThemeGuess] = {}
+        self._themes: dict[int, tuple[list[str], similarity.Themes]] = {}
         # (refs list, [(ref, stripped subject, stripped title)]): _by_subject compared every reply
         # with every issue's subject, stripping those again each time.
         self._stripped: tuple[list[store.NewsletterRef], list[tuple[store.NewsletterRef, str, str]]] | None = None
 
-    # -- caches ---------------------------------------------------------------------------------
+    # -- the newsletters, read once --------------------------------------------------------------
     def refs(self) -> list[store.NewsletterRef]:
         if self._refs is None:
             self._refs = store.newsletter_refs(self.db)
@@ -126,37 +99,28 @@ class Attributor:
         self._refs = None
         return store.newsletter_slug(self.db, newsletter_id)
 
-    def themes(self, newsletter_id: int) -> tuple[list[str], dict[str, str]]:
-        """(theme slugs in index order, theme slug -> all its sections' heading and text)."""
+    def themes(self, newsletter_id: int) -> tuple[list[str], similarity.Themes]:
+        """(theme slugs in index order, each theme's sections' headings and texts)."""
         if newsletter_id not in self._themes:
             texts: dict[str, str] = {}
             for s in newsletters.sections(self.db, newsletter_id):
                 if s.theme_slug:
                     texts[s.theme_slug] = (texts.get(s.theme_slug, "") + "\n" + s.heading + "\n" + s.body_text)
-            self._themes[newsletter_id] = (newsletters.theme_slugs(self.db, newsletter_id), texts)
+            self._themes[newsletter_id] = (newsletters.theme_slugs(self.db, newsletter_id), similarity.themes_of(texts))
         return self._themes[newsletter_id]
 
-    def by_quote(self, newsletter_id: int, quoted_text: str) -> similarity.ThemeGuess:
-        """``similarity.by_quote`` against one newsletter's themes, memoised."""
-        key = (newsletter_id, quoted_text)
-        guess = self._quotes.get(key)
-        if guess is None:
-            if len(self._quotes) >= 4096:
-                self._quotes.clear()
-            guess = self._quotes[key] = similarity.by_quote(quoted_text, self.themes(newsletter_id)[1])
-        return guess
+    def by_quote(self, newsletter_id: int, quoted: str | frozenset[tuple[str, ...]]) -> similarity.ThemeGuess:
+        """``similarity.by_quote`` against one newsletter's themes."""
+        return similarity.by_quote(quoted, self.themes(newsletter_id)[1])
 
     # -- newsletter -----------------------------------------------------------------------------
-    def attribute(self, parsed: ParsedLike) -> Attribution:
+    def attribute(self, parsed: ParsedMessage) -> Attribution:
         notes: list[str] = []
         token_status = "absent"
         sender = _norm_addr(parsed.from_address or "")
         found: dict[str, Any] | None = None
 
         for address in parsed.recipients:
-            tag = tokens.tag_of(address)
-            if tag is None or not tag.startswith(tokens.REPLY + "-"):
-                continue  # read_reply_address's "absent", without raising it (speed: most recipients)
             try:
                 tok = tokens.read_reply_address(self.key, address)
             except TokenError as exc:
@@ -183,8 +147,8 @@ class Attributor:
             found = self._by_message_ids(parsed)
         if found is None:
             found = self._by_subject(parsed.subject)
-        if found is None:
-            found = self._by_quote(parsed.quoted_text or "")
+        if found is None and len(parsed.quoted_text or "") >= 40:
+            found = self._by_quote(similarity.shingles(parsed.quoted_text))
         if found is None and sender:
             d = store.latest_delivery_to(self.db, sender)
             if d is not None:
@@ -208,7 +172,7 @@ class Attributor:
             notes=tuple(notes),
         )
 
-    def _by_message_ids(self, parsed: ParsedLike) -> dict[str, Any] | None:
+    def _by_message_ids(self, parsed: ParsedMessage) -> dict[str, Any] | None:
         for method, ids in (("in-reply-to", parsed.in_reply_to), ("references", tuple(reversed(parsed.references)))):
             for mid in ids:
                 d = store.delivery_by_message_id(self.db, mid)
@@ -218,8 +182,7 @@ class Attributor:
         return None
 
     def _by_subject(self, subject: str) -> dict[str, Any] | None:
-        short = type(subject) is str and len(subject) <= 300
-        wanted = _strip_subject_cached(subject) if short else strip_subject(subject)
+        wanted = strip_subject(subject)
         if len(wanted) < 4:
             return None
         stripped = self.stripped_subjects()
@@ -232,13 +195,11 @@ class Attributor:
                     return {"newsletter_id": ref.id, "method": "subject"}
         return None
 
-    def _by_quote(self, quoted_text: str) -> dict[str, Any] | None:
-        """The issue (and theme) whose text the reader quoted, when one stands out."""
-        if len(quoted_text) < 40:
-            return None
+    def _by_quote(self, quoted: frozenset[tuple[str, ...]]) -> dict[str, Any] | None:
+        """The issue (and theme) whose text the reader quoted (its shingles), when one stands out."""
         best: tuple[float, int, str] | None = None
         for ref in self.refs():
-            guess = self.by_quote(ref.id, quoted_text)
+            guess = self.by_quote(ref.id, quoted)
             if guess.theme is not None and (best is None or guess.score > best[0]):
                 best = (guess.score, ref.id, guess.theme)
         if best is None:
@@ -246,7 +207,7 @@ class Attributor:
         return {"newsletter_id": best[1], "method": "quoted-section"}
 
     # -- theme ----------------------------------------------------------------------------------
-    def _theme(self, newsletter_id: int, parsed: ParsedLike, theme_index: int,
+    def _theme(self, newsletter_id: int, parsed: ParsedMessage, theme_index: int,
                notes: list[str]) -> tuple[str | None, str, float]:
         slugs, texts = self.themes(newsletter_id)
         if theme_index:
@@ -259,6 +220,6 @@ class Attributor:
         return guess.theme, guess.method, guess.confidence
 
 
-def attribute(db: sqlite_utils.Database, key: bytes, parsed: ParsedLike) -> Attribution:
+def attribute(db: sqlite_utils.Database, key: bytes, parsed: ParsedMessage) -> Attribution:
     """Attribute one parsed message (see the module docstring for the order)."""
     return Attributor(db, key).attribute(parsed)

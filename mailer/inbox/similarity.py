@@ -15,7 +15,6 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 # Measured on bench/theme_cases.json (36 labelled replies; bench/theme_threshold.py prints the sweep):
 # cosine 0.10 with a 1.25x lead over the runner-up gives precision 1.00, recall 0.79. At 0.08 it is
@@ -70,18 +69,23 @@ def terms(text: str) -> list[str]:
 
 def shingles(text: str, size: int = SHINGLE) -> frozenset[tuple[str, ...]]:
     ws = words(text)
-    return frozenset(tuple(ws[i:i + size]) for i in range(len(ws) - size + 1))
+    return frozenset(zip(*(ws[i:] for i in range(size))))  # (w0, w1, w2, w3), (w1, w2, w3, w4), ...
 
 
-@lru_cache(maxsize=256)
-def _cached_shingles(text: str) -> frozenset[tuple[str, ...]]:
-    """Shingles of a theme's text: the same few texts are compared with every reply."""
-    return shingles(text)
+@dataclass(frozen=True)
+class Themes:
+    """One newsletter's theme texts (slug -> text) with their shingles and terms, read once for
+    all the replies compared with them."""
+
+    texts: Mapping[str, str]
+    shingles: Mapping[str, frozenset[tuple[str, ...]]]
+    terms: Mapping[str, tuple[str, ...]]
 
 
-@lru_cache(maxsize=256)
-def _cached_terms(text: str) -> tuple[str, ...]:
-    return tuple(terms(text))
+def themes_of(texts: Mapping[str, str] | Themes) -> Themes:
+    if isinstance(texts, Themes):
+        return texts
+    return Themes(dict(texts), {s: shingles(t) for s, t in texts.items()}, {s: tuple(terms(t)) for s, t in texts.items()})
 
 
 @dataclass(frozen=True)
@@ -104,14 +108,14 @@ def _best_two(scores: Mapping[str, float]) -> tuple[str | None, float, float]:
     return ranked[0][0], ranked[0][1], second
 
 
-def by_quote(quoted_text: str, theme_texts: Mapping[str, str]) -> ThemeGuess:
-    """The theme whose text the reader quoted, if one clearly stands out."""
-    if not quoted_text.strip() or not theme_texts:
+def by_quote(quoted_text: str | frozenset[tuple[str, ...]], theme_texts: Mapping[str, str] | Themes) -> ThemeGuess:
+    """The theme whose text the reader quoted, if one clearly stands out (``quoted_text`` may be
+    given as its ``shingles``, read once for comparing with several newsletters)."""
+    quoted = shingles(quoted_text) if isinstance(quoted_text, str) else quoted_text
+    if not quoted or not theme_texts:
         return NONE
-    quoted = shingles(quoted_text)
-    if not quoted:
-        return NONE
-    scores = {slug: float(len(quoted & _cached_shingles(text))) for slug, text in theme_texts.items()}
+    themes = themes_of(theme_texts)
+    scores = {slug: float(len(quoted & theme)) for slug, theme in themes.shingles.items()}
     theme, best, second = _best_two(scores)
     if theme is None or best < QUOTE_MIN_SHINGLES or best < QUOTE_LEAD * second:
         return NONE
@@ -133,10 +137,11 @@ def _tfidf(docs: Sequence[Sequence[str]]) -> list[dict[str, float]]:
     return vectors
 
 
-def cosine_scores(reply_text: str, theme_texts: Mapping[str, str]) -> dict[str, float]:
+def cosine_scores(reply_text: str, theme_texts: Mapping[str, str] | Themes) -> dict[str, float]:
     """Cosine of the reply against each theme's text, IDF over the themes plus the reply."""
-    slugs = list(theme_texts)
-    docs = [_cached_terms(theme_texts[s]) for s in slugs]
+    themes = themes_of(theme_texts)
+    slugs = list(themes.terms)
+    docs = [themes.terms[s] for s in slugs]
     reply = terms(reply_text)
     if not reply or not slugs:
         return {s: 0.0 for s in slugs}
@@ -145,10 +150,10 @@ def cosine_scores(reply_text: str, theme_texts: Mapping[str, str]) -> dict[str, 
     return {s: sum(w * vectors[i].get(t, 0.0) for t, w in rv.items()) for i, s in enumerate(slugs)}
 
 
-def by_similarity(reply_text: str, theme_texts: Mapping[str, str], *, threshold: float = SIMILARITY_THRESHOLD,
+def by_similarity(reply_text: str, theme_texts: Mapping[str, str] | Themes, *, threshold: float = SIMILARITY_THRESHOLD,
                   lead: float = SIMILARITY_LEAD) -> ThemeGuess:
     """The theme whose words the reply shares most, only above ``threshold`` and ``lead`` x the next."""
-    if len(theme_texts) == 0:
+    if not theme_texts or (isinstance(theme_texts, Themes) and not theme_texts.texts):
         return NONE
     scores = cosine_scores(reply_text, theme_texts)
     theme, best, second = _best_two(scores)
