@@ -7,6 +7,7 @@ import signal
 import socket
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -15,6 +16,11 @@ from rich.table import Table
 from ..config import load_config
 from ..localservers import free_port
 from .base import main
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..demo import DemoResult
+    from ..localservers import LocalImapServer, LocalSmtpServer
 
 ATTRIBUTION_LABELS = {
     "token": "ondertekend antwoordadres",
@@ -69,7 +75,7 @@ def demo(ctx: click.Context, serve: bool, folder: str) -> None:
         _serve_demo(console, cfg, servers)
 
 
-def _print_summary(console: Console, result) -> None:
+def _print_summary(console: Console, result: DemoResult) -> None:
     table = Table(title="Reacties per nieuwsbrief en thema")
     for col in ("nieuwsbrief", "thema", "soort", "aantal", "nieuwsbrief via", "thema via"):
         table.add_column(col)
@@ -86,7 +92,8 @@ def _print_summary(console: Console, result) -> None:
                   f"mailer --config {result.folder / 'config.toml'} reactions list")
 
 
-def _serve_demo(console: Console, cfg, servers) -> None:
+def _serve_demo(console: Console, cfg: Config,
+                servers: tuple[LocalSmtpServer, LocalImapServer] | None) -> None:
     from ..demo.outbox import caught, outbox_app
     from ..runtime import Runtime
     from ..service import start_service

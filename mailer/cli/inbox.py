@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -14,6 +15,9 @@ from rich.table import Table
 
 from ..errors import NotFound
 from .base import get_runtime, main
+
+if TYPE_CHECKING:
+    from ..inbox.poll import PollReport
 
 
 @main.command("poll")
@@ -44,7 +48,7 @@ def poll_cmd(once: bool) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     click.echo(f"Wacht op nieuwe berichten in {rt.config.imap.mailbox} (Ctrl-C om te stoppen)...")
     try:
-        run_forever(rt, stop, on_report=lambda r: r.fetched and click.echo(r.summary()))
+        run_forever(rt, stop, on_report=_print_report)
     except KeyboardInterrupt:
         stop.set()
     finally:
@@ -158,3 +162,9 @@ def reactions_import(path: Path) -> None:
 
     report = import_path(get_runtime(), path)
     click.echo(report.summary())
+
+
+def _print_report(report: PollReport) -> None:
+    """A poll's summary line, when it fetched anything."""
+    if report.fetched:
+        click.echo(report.summary())
