@@ -16,6 +16,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from jinja2 import Environment
 
 from . import resources
 from .errors import MailerError, Text
@@ -44,9 +45,10 @@ def gettext(language: str, domain: str, message: str, /, **params: object) -> st
     return text % params if params else text
 
 
-def install(env, language: str, domain: str) -> None:  # env: jinja2.Environment with ext i18n
+def install(env: Environment, language: str, domain: str) -> None:  # env: created with ext i18n
     """Install the catalogue into a Jinja2 environment created with ``extensions=['jinja2.ext.i18n']``."""
-    env.install_gettext_translations(translations(language, domain), newstyle=True)
+    # install_gettext_translations is added to the environment by jinja2.ext.i18n at run time.
+    env.install_gettext_translations(translations(language, domain), newstyle=True)  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=None)

@@ -48,7 +48,7 @@ class CollectingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        data = envelope.original_content or envelope.content
+        data = envelope.original_content or envelope.content or b""
         if isinstance(data, str):
             data = data.encode("utf-8")
         with self.lock:

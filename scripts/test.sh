@@ -2,6 +2,7 @@
 # Everything the test suite needs on a fresh Debian machine, then the suite itself.
 #   bash scripts/test.sh            # all tests
 #   bash scripts/test.sh -k compose # extra arguments go to pytest
+# Type-checks mailer/ and subscribers/ with mypy --strict before pytest.
 # Installs Debian's chromium (browser tests) and dovecot-imapd (IMAP restart tests) when missing,
 # creates .venv and installs the project with its test and bench extras. tests/test_install.py
 # also builds the wheel and runs `mailer demo` from it in a scratch venv (once per run).
@@ -24,6 +25,9 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv || exit 1
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test,bench]' || { echo "pip install failed" >&2; exit 1; }
+
+# The library and the subscribers package are type-checked strictly ([tool.mypy] in pyproject.toml).
+.venv/bin/python -m mypy --strict mailer subscribers || { echo "mypy found type errors: fix them first" >&2; exit 1; }
 
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
 rc=$?

@@ -200,6 +200,8 @@ PAGES = [
     Page("reaction-bounce", "team.reaction",
          _open(lambda s: f"/team/reactions/{s.ids['bounce']}", "section.bounce"), team=True),
     Page("reaction-404", "team.reaction", _open("/team/reactions/999999", "h1", 404), team=True),
+    Page("reaction-forget", "team.forget",
+         _open(lambda s: f"/team/reactions/{s.ids['text']}/forget", "#forget-form"), team=True),
     Page("newsletters", "team.newsletters", _open("/team/newsletters", "table.newsletters"), team=True),
     Page("newsletter-404", "team.overview", _open("/team/newsletters/bestaat-niet", "h1", 404), team=True),
     Page("team-not-found-404", None, _open("/team/bestaat-niet", "h1", 404), team=True),
@@ -218,6 +220,11 @@ PAGES = [
     Page("desk-send-sent", "team.desk_send", _open(f"/team/desk/{SENT}/send", "main h1"), team=True),
     Page("desk-send-now", "team.desk_send_now", _open(f"/team/desk/{DRAFT}/send-now", "main h1"), team=True),
     Page("desk-not-found-404", "team.desk_edit", _open("/team/desk/bestaat-niet", "h1", 404), team=True),
+    Page("desk-deliveries", "team.desk_deliveries", _open(f"/team/desk/{SENT}/deliveries", "#deliveries"), team=True),
+    Page("desk-deliveries-filtered", "team.desk_deliveries",
+         _open(f"/team/desk/{SENT}/deliveries?state=failed&q=nobody", "#no-match"), team=True),
+    Page("desk-deliveries-draft", "team.desk_deliveries", _open(f"/team/desk/{DRAFT}/deliveries", "#no-deliveries"),
+         team=True),
     # The public archive of sent issues
     Page("archive", "archive.index", _open("/archief", f"a[href$='/archief/{SENT}']")),
     Page("archive-issue", "archive.issue", _open(f"/archief/{SENT}", "h1")),
@@ -243,6 +250,8 @@ NOT_PAGES = {
     "team.preview_frame": "the issue's HTML, checked from `mailer render`'s output below",
     "team.desk_preview_frame": "the issue's HTML again, as the desk's editor previews it",
     "team.desk_state": "JSON for the send page's progress",
+    "team.privacy_json": "a JSON download of what is held about one person",
+    "team.desk_deliveries_csv": "a CSV download of the deliveries",
 }
 
 

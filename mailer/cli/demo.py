@@ -7,6 +7,7 @@ import signal
 import socket
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -17,6 +18,10 @@ from ..localservers import free_port
 from .base import ATTRIBUTIONS, KINDS, main, word
 from .base import t as _t
 
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..demo import DemoResult
+    from ..localservers import LocalImapServer, LocalSmtpServer
 
 
 def _port_free(port: int) -> bool:
@@ -59,7 +64,7 @@ def demo(ctx: click.Context, serve: bool, folder: str) -> None:
         _serve_demo(console, cfg, servers)
 
 
-def _print_summary(console: Console, result) -> None:
+def _print_summary(console: Console, result: DemoResult) -> None:
     table = Table(title=_t("Reactions per newsletter and theme"))
     for col in (_t("newsletter"), _t("theme"), _t("kind"), _t("count"), _t("newsletter by"), _t("theme by")):
         table.add_column(col)
@@ -75,7 +80,8 @@ def _print_summary(console: Console, result) -> None:
                      seconds=format(result.seconds, ".1f"), config=result.folder / "config.toml"))
 
 
-def _serve_demo(console: Console, cfg, servers) -> None:
+def _serve_demo(console: Console, cfg: Config,
+                servers: tuple[LocalSmtpServer, LocalImapServer] | None) -> None:
     from ..demo.outbox import caught, outbox_app
     from ..runtime import Runtime
     from ..service import start_service

@@ -49,7 +49,7 @@ def poll_cmd(once: bool) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     click.echo(_t("Waiting for new messages in %(mailbox)s (Ctrl-C to stop)...", mailbox=rt.config.imap.mailbox))
     try:
-        run_forever(rt, stop, on_report=lambda r: r.fetched and click.echo(_poll_line(r)))
+        run_forever(rt, stop, on_report=_print_report)
     except KeyboardInterrupt:
         stop.set()
     finally:
@@ -192,3 +192,9 @@ def reactions_import(path: Path) -> None:
     if report.skipped:
         line += _t("; skipped %(n)s file(s) that are not .eml or .mbox", n=len(report.skipped))
     click.echo(line)
+
+
+def _print_report(report: PollReport) -> None:
+    """A poll's summary line, when it fetched anything."""
+    if report.fetched:
+        click.echo(_poll_line(report))

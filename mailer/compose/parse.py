@@ -184,8 +184,8 @@ def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
 
     body = "\n".join(body_lines)
     outro_markdown = ""
-    for i, line in enumerate(body_lines):
-        if OUTRO_MARKER.match(line):
+    for i, body_line in enumerate(body_lines):
+        if OUTRO_MARKER.match(body_line):
             outro_markdown = "\n".join(body_lines[i + 1:]).strip()
             body_lines = body_lines[:i]
             body = "\n".join(body_lines)
@@ -247,7 +247,7 @@ def newsletter_files(newsletters_dir: Path) -> list[Path]:
     return sorted(p for p in Path(newsletters_dir).glob("*.md") if not p.name.startswith(("_", ".")))
 
 
-def _sort_key(nl: Newsletter) -> tuple:
+def _sort_key(nl: Newsletter) -> tuple[bool, float, str]:
     return (nl.send_at is None, nl.send_at.timestamp() if nl.send_at else 0.0, nl.slug)
 
 

@@ -16,6 +16,7 @@ import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import jinja2
@@ -158,7 +159,7 @@ def _mailto(address: str, subject: str) -> str:
 
 
 def _template_context(nl: Newsletter, markers: _Markers, organisation: str, language: str, list_address: str,
-                      web_url: str = "", web_version: bool = False, signup_url: str = "") -> dict:
+                      web_url: str = "", web_version: bool = False, signup_url: str = "") -> dict[str, Any]:
     sections = []
     for s in nl.sections:
         theme = next((t for t in nl.themes if t.slug == s.theme), None)

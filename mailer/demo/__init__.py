@@ -15,6 +15,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from imapclient import IMAPClient
 
@@ -36,7 +37,7 @@ class DemoResult:
     newsletter_slug: str
     sent: int
     replies_delivered: int
-    summary: list[dict] = field(default_factory=list)
+    summary: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -71,7 +72,8 @@ def load_sample_subscribers(rt: Runtime, path: Path | None = None) -> list[str]:
     return added
 
 
-def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = False, web_port: int | None = None):
+def run_demo(base: Config, folder: Path, *, echo: Callable[..., object] = print, keep_servers: bool = False,
+             web_port: int | None = None) -> tuple[DemoResult, tuple[LocalSmtpServer, LocalImapServer] | None, Config]:
     """Run the loop; returns (DemoResult, servers) where servers is (smtp, imap) when kept running."""
     from ..stores import newsletters as nl_store
     from ..compose.parse import list_newsletters
@@ -122,7 +124,7 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
         received = sorted((replies.Received.from_bytes(m.data, m.mail_from) for m in smtp.messages),
                           key=lambda r: order.get(r.to_address, 0))
         own = cfg.sender.reply_address
-        builders = [
+        builders: list[Callable[[replies.Received], bytes]] = [
             lambda r: replies.gmail_nl(r),
             lambda r: replies.outlook_theme_nl(r),
             lambda r: replies.apple_mail_en(r),

@@ -106,6 +106,31 @@ def send_now(config: Config, slug: str) -> threading.Thread:
     return thread
 
 
+def retry_in_background(config: Config, slug: str) -> threading.Thread:
+    """``mailer retry`` in a background thread with its own connection: failed deliveries that may
+    be tried again and waiting ones go out now; permanent failures, bounces and suppressed stay."""
+    from ..send.sender import SendBusy, retry_failed
+
+    def run() -> None:
+        rt = Runtime(config)
+        try:
+            plan, report = retry_failed(rt, slug)
+            log.info("desk retry of %s: %s reopened, %s made due, %s sent", slug, plan.reopened, plan.made_due,
+                     report.sent if report else 0)
+        except SendBusy:
+            log.info("desk retry of %s: a send is running already", slug)
+        except MailerError as exc:
+            log.error("desk retry of %s stopped: %s", slug, exc)
+        except Exception:  # a background thread has nobody else to report to
+            log.exception("desk retry of %s failed", slug)
+        finally:
+            rt.close()
+
+    thread = threading.Thread(target=run, name=f"desk-retry-{slug}", daemon=True)
+    thread.start()
+    return thread
+
+
 @dataclass(frozen=True)
 class Audience:
     recipients: int      # who would get the issue if it went out now

@@ -46,6 +46,8 @@ def _local_input(moment: datetime | None) -> str:
 
 @bp.route("/desk/<name>/send")
 def desk_send(name: str) -> Response:
+    from .desk_deliveries import trouble_note   # here: desk_deliveries imports desk_views, which imports us
+
     f, row = _file_and_row(name)
     if f is None:
         return not_found()
@@ -59,7 +61,7 @@ def desk_send(name: str) -> Response:
                 addresses="\n".join(addresses), tests=deliveries.recent_test_sends(db(), row.id) if row else [],
                 web_url=links.web_version_url(cfg, f.slug) if row and row.status in ("sent", "sending") else "",
                 schedulable=(row.status if row else "draft") in SCHEDULABLE,
-                grace=f"{cfg.schedule.grace_hours:g}")
+                grace=f"{cfg.schedule.grace_hours:g}", note=trouble_note(counts))
 
 
 @bp.route("/desk/<name>/state")
@@ -73,7 +75,7 @@ def desk_state(name: str) -> ResponseReturnValue:
     return jsonify({"status": status, "label": state_label(status), "sent": counts.get("sent", 0),
                     "failed": counts.get("failed", 0) + counts.get("bounced", 0),
                     "waiting": counts.get("waiting", 0),
-                    "pending": counts.get("pending", 0) + counts.get("sending", 0)})
+                    "pending": counts.get("pending", 0) + counts.get("sending", 0), "counts": counts})
 
 
 @bp.route("/desk/<name>/test", methods=["POST"])

@@ -95,9 +95,11 @@ def desk() -> Response:
     except NotFound:
         files, folder_problem = [], _("The newsletter folder %(folder)s does not exist.", folder=str(cfg.newsletters_dir))
     from .desk_actions import all_delivery_counts
+    from .desk_deliveries import trouble_note
 
     counts = all_delivery_counts(desk_runtime())
     rows = {r.slug: r for r in newsletters.list_all(db())}
+    notes = {r.slug: trouble_note(counts.get(r.id, {})) for r in rows.values()}
     items: list[Item] = []
     for f in files:
         row = rows.pop(f.slug, None)
@@ -116,7 +118,7 @@ def desk() -> Response:
                          key=lambda i: (i.send_at or far, i.slug), reverse=key == "sent")
         if members:
             groups.append((key, group_titles()[key], members))
-    return page("desk/list.html", groups=groups, folder_problem=folder_problem)
+    return page("desk/list.html", groups=groups, folder_problem=folder_problem, notes=notes)
 
 
 # -- a new issue ------------------------------------------------------------------------------------
@@ -318,4 +320,4 @@ def desk_preview_frame(token: str) -> Response:
     return resp
 
 
-from . import desk_send_views  # noqa: E402,F401  (the sending routes register on bp too)
+from . import desk_deliveries, desk_send_views  # noqa: E402,F401  (their routes register on bp too)

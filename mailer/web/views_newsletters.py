@@ -7,6 +7,7 @@ from flask import Response, abort
 from .. import triage
 from ..compose.model import Personalisation
 from ..errors import MailerError, NotFound
+from ..stores import deliveries
 from .team import PREVIEW_CSP, _, bp, db, error_text, render, runtime
 
 CHART_WIDTH = 100  # percent: bar widths are SVG attributes (no inline style under our CSP)
@@ -14,7 +15,11 @@ CHART_WIDTH = 100  # percent: bar widths are SVG attributes (no inline style und
 
 @bp.route("/newsletters")
 def newsletters() -> str:
-    return render("newsletters.html", items=triage.newsletters_with_counts(db()))
+    from .desk_deliveries import trouble_note   # here: the desk's modules import team, which imports this one
+
+    counts = deliveries.count_all(db())
+    return render("newsletters.html", items=triage.newsletters_with_counts(db()),
+                  notes={nid: trouble_note(c) for nid, c in counts.items()})
 
 
 @bp.route("/newsletters/<slug>")
@@ -29,7 +34,10 @@ def overview(slug: str) -> Response | str:
          "width": round(t.count / biggest * 70, 1), "y": i * 34}
         for i, t in enumerate(ov.per_theme)
     ]
-    return render("overview.html", ov=ov, bars=bars, chart_height=max(34, len(bars) * 34),
+    from .desk_deliveries import trouble_note
+
+    note = trouble_note(deliveries.count_by_status(db(), ov.newsletter.id))
+    return render("overview.html", ov=ov, bars=bars, note=note, chart_height=max(34, len(bars) * 34),
                   statuses=triage.STATUSES, kinds=triage.KINDS)
 
 

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
@@ -48,7 +49,7 @@ def seed_history(db: sqlite_utils.Database, newsletters_dir: Path, *, readers: i
     from mailer.compose.parse import list_newsletters
 
     issues: list[SeededIssue] = []
-    loaded = sorted(list_newsletters(newsletters_dir, timezone.utc), key=lambda n: n.slug)
+    loaded = sorted(list_newsletters(newsletters_dir, ZoneInfo("UTC")), key=lambda n: n.slug)
     base = datetime(2026, 10, 1, 8, 0, tzinfo=timezone.utc)
     for i, nl in enumerate(loaded):
         row = nl_store.sync(db, nl)

@@ -78,18 +78,31 @@
     form.addEventListener("change", changed);
   }
 
-  var sendPage = document.getElementById("send-page");
+  // The send page and the deliveries page follow a send the same way.
+  var sendPage = document.getElementById("send-page") || document.getElementById("deliveries-live");
   if (sendPage) {
     var state = document.getElementById("state");
     var follow = ["scheduled", "sending"];
-    var current = state ? state.className.replace(/.*state-/, "") : "";
+    var current = state ? state.getAttribute("data-state") : "";
+    var bar = document.getElementById("send-progress");
     var set = function (id, value) { var el = document.getElementById(id); if (el) el.textContent = value; };
     var poll = function () {
       fetch(sendPage.getAttribute("data-state-url"), { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (s) {
           if (s.status !== current) { window.location.reload(); return; }
-          set("count-sent", s.sent); set("count-failed", s.failed); set("count-pending", s.pending);
+          if (bar) {  // the deliveries page: every state on its own
+            var c = s.counts;
+            set("count-sent", c.sent); set("count-failed", c.failed); set("count-bounced", c.bounced);
+            set("count-waiting", c.waiting); set("count-pending", c.pending + c.sending); set("count-suppressed", c.suppressed);
+            var total = 0;
+            Object.keys(c).forEach(function (k) { total += c[k]; });
+            bar.max = total; bar.value = total - c.pending - c.sending - c.waiting;
+            var settled = document.getElementById("settled");
+            if (settled) settled.textContent = settled.getAttribute("data-format").replace("%(done)s", bar.value).replace("%(total)s", total);
+          } else {
+            set("count-sent", s.sent); set("count-failed", s.failed); set("count-pending", s.pending); set("count-waiting", s.waiting);
+          }
           window.setTimeout(poll, 2000);
         }).catch(function () { window.setTimeout(poll, 5000); });
     };
