@@ -200,6 +200,8 @@ PAGES = [
     Page("reaction-bounce", "team.reaction",
          _open(lambda s: f"/team/reactions/{s.ids['bounce']}", "section.bounce"), team=True),
     Page("reaction-404", "team.reaction", _open("/team/reactions/999999", "h1", 404), team=True),
+    Page("reaction-forget", "team.forget",
+         _open(lambda s: f"/team/reactions/{s.ids['text']}/forget", "#forget-form"), team=True),
     Page("newsletters", "team.newsletters", _open("/team/newsletters", "table.newsletters"), team=True),
     Page("newsletter-404", "team.overview", _open("/team/newsletters/bestaat-niet", "h1", 404), team=True),
     Page("team-not-found-404", None, _open("/team/bestaat-niet", "h1", 404), team=True),
@@ -248,6 +250,7 @@ NOT_PAGES = {
     "team.preview_frame": "the issue's HTML, checked from `mailer render`'s output below",
     "team.desk_preview_frame": "the issue's HTML again, as the desk's editor previews it",
     "team.desk_state": "JSON for the send page's progress",
+    "team.privacy_json": "a JSON download of what is held about one person",
     "team.desk_deliveries_csv": "a CSV download of the deliveries",
 }
 

@@ -34,6 +34,7 @@ NEEDED = {
     "reactions_newsletter_kind": "newsletter filter totals and counts; newsletters page and overview counts",
     "reactions_filed": "newsletter and theme filters over every kind: list, export, j/k, counts; CLI list",
     "reactions_from": "the sender's earlier reactions on the reaction page",
+    "reactions_uncertain": "the count (every list page) and filter of reactions filed with low confidence",
 }
 TEAM = ("list", "neighbours", "export", "reaction", "newsletters", "cli")
 ORIGINS = (*TEAM, "privacy")
@@ -68,7 +69,7 @@ def plans(tmp_path_factory):
 
     db.conn.set_trace_callback(trace)
     for nl, th, st, kd, tag, who, q in itertools.product(
-            ("", slug, "-"), ("", theme, "-"), ("", "nieuw"), ("", "all", "bounce"), ("", "boek"),
+            ("", slug, "-"), ("", theme, "-"), ("", "nieuw", "open"), ("", "all", "bounce"), ("", "boek"),
             ("", "anna", "-"), ("", "cooperatie")):
         f = triage.Filters(newsletter=nl, theme=th, status=st, kind=kd, tag=tag, assignee=who, q=q)
         origin[0] = "list"

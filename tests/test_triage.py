@@ -54,7 +54,7 @@ def test_default_view_shows_reactions_newest_first_and_counts_the_other_kinds(rt
     assert [r.id for r in page.items] == [filed["whole"], filed["makers"], filed["coop"]]
     assert page.total == 3
     kinds = {fv.value: fv.count for fv in page.facets["kind"]}
-    assert kinds == {"reaction": 3, "auto_reply": 1, "bounce": 1}
+    assert kinds == {"reaction": 3, "auto_reply": 1, "bounce": 1, "other": 0}  # "other" stays when empty
     everything = triage.list_reactions(rt.db, triage.Filters(kind="all"))
     assert everything.total == 5
     only_bounces = triage.list_reactions(rt.db, triage.Filters(kind="bounce"))
@@ -75,8 +75,12 @@ def test_filters_combine_and_counts_leave_out_their_own_filter(rt, filed):
 
 def test_filter_values_from_a_request_are_checked():
     f = triage.Filters.from_mapping({"status": "bogus", "kind": "evil", "newsletter": " x "})
-    assert f.status == "" and f.kind == "" and f.newsletter == "x"
+    assert f.status == "open" and f.kind == "" and f.newsletter == "x"  # no status: the queue
     assert f.as_params(status="nieuw") == {"newsletter": "x", "status": "nieuw"}
+    assert f.as_params() == {"newsletter": "x"}
+    assert triage.Filters.from_mapping({"status": "all"}).status == "all"
+    assert triage.Filters.from_mapping({}, order="oldest").order == "oldest"  # the kept order
+    assert triage.Filters.from_mapping({"order": "newest"}, order="oldest").order == "newest"
 
 
 def test_search_folds_accents_matches_prefixes_and_survives_fts_syntax(rt, filed):
@@ -99,8 +103,8 @@ def test_search_index_follows_updates_and_deletes(rt, filed):
 
 
 def test_status_change_is_recorded_with_who_and_only_when_it_changes(rt, filed):
-    assert triage.set_status(rt.db, [filed["coop"], filed["makers"]], "afgehandeld", "anna") == 2
-    assert triage.set_status(rt.db, [filed["coop"]], "afgehandeld", "anna") == 0
+    assert len(triage.set_status(rt.db, [filed["coop"], filed["makers"]], "afgehandeld", "anna")) == 2
+    assert triage.set_status(rt.db, [filed["coop"]], "afgehandeld", "anna") == []
     ev = triage.events(rt.db, filed["coop"])
     assert [(e.actor, e.action, e.detail) for e in ev] == [("anna", "status", "nieuw -> afgehandeld")]
     with pytest.raises(InvalidInput):
@@ -108,7 +112,7 @@ def test_status_change_is_recorded_with_who_and_only_when_it_changes(rt, filed):
     with pytest.raises(InvalidInput):
         triage.set_status(rt.db, [], "nieuw", "anna")
     facet = {fv.value: fv.count for fv in triage.list_reactions(rt.db, triage.Filters()).facets["status"]}
-    assert facet == {"nieuw": 1, "afgehandeld": 2}
+    assert facet == {"nieuw": 1, "in_behandeling": 0, "afgehandeld": 2, "gearchiveerd": 0}
 
 
 def test_refile_makes_attribution_manual_and_checks_the_theme(rt, filed):
@@ -129,8 +133,8 @@ def test_refile_makes_attribution_manual_and_checks_the_theme(rt, filed):
 
 def test_tags_assignee_and_notes(rt, filed):
     auth.create_user(rt.db, "anna", "lang-genoeg")
-    assert triage.add_tag(rt.db, [filed["coop"], filed["makers"]], "  Boek ", "anna") == 2
-    assert triage.add_tag(rt.db, [filed["coop"]], "boek", "anna") == 0
+    assert len(triage.add_tag(rt.db, [filed["coop"], filed["makers"]], "  Boek ", "anna")) == 2
+    assert triage.add_tag(rt.db, [filed["coop"]], "boek", "anna") == []
     assert triage.list_reactions(rt.db, triage.Filters(tag="boek")).total == 2
     triage.remove_tag(rt.db, [filed["makers"]], "boek", "anna")
     assert [r.id for r in triage.list_reactions(rt.db, triage.Filters(tag="boek")).items] == [filed["coop"]]
@@ -186,3 +190,99 @@ def test_export_rows_follow_the_view(rt, filed):
     rows = list(triage.iter_view(rt.db, triage.Filters(newsletter=filed["nl1"].slug)))
     assert [r["id"] for r in rows] == [filed["makers"], filed["coop"]]
     assert rows[1]["theme"] == "kracht-van-het-collectief" and "coöperatie" in rows[1]["reply_text"]
+
+
+def test_the_queue_holds_new_and_in_progress_in_the_order_chosen(rt, filed):
+    triage.set_status(rt.db, [filed["makers"]], "in_behandeling", "anna")
+    triage.set_status(rt.db, [filed["coop"]], "afgehandeld", "anna")
+    queue = triage.list_reactions(rt.db, triage.Filters(status="open"))
+    assert [r.id for r in queue.items] == [filed["whole"], filed["makers"]]
+    oldest = triage.list_reactions(rt.db, triage.Filters(status="open", order="oldest"))
+    assert [r.id for r in oldest.items] == [filed["makers"], filed["whole"]]
+    assert triage.list_reactions(rt.db, triage.Filters(status="all")).total == 3
+    # The reaction just marked done left the queue, but its neighbours in time are still found.
+    assert triage.neighbours(rt.db, triage.Filters(status="open"), filed["coop"]) == (filed["makers"], None)
+
+
+def test_undo_restores_status_filing_kind_and_tags(rt, filed):
+    auth.create_user(rt.db, "anna", "lang-genoeg")
+    rid = filed["coop"]
+    before = triage.get_reaction(rt.db, rid)
+    events = triage.set_status(rt.db, [rid], "afgehandeld", "anna")
+    events += triage.refile(rt.db, [rid], filed["nl2"].slug, None, "anna")
+    events += triage.set_kind(rt.db, [rid], "other", "anna")
+    events += triage.add_tag(rt.db, [rid], "boek", "anna")
+    changed = triage.get_reaction(rt.db, rid)
+    assert (changed.summary.status, changed.summary.kind, changed.attribution) == ("afgehandeld", "other", "manual")
+    triage.undo(rt.db, events, "bram")
+    after = triage.get_reaction(rt.db, rid)
+    assert after.summary == before.summary  # status, filing, kind and tags as they were
+    assert (after.attribution, after.confidence) == (before.attribution, before.confidence)
+    assert [e.action for e in after.events][-4:] == ["undo"] * 4 and after.events[-1].actor == "bram"
+    with pytest.raises(InvalidInput):  # twice is refused, and changes nothing
+        triage.undo(rt.db, events[:1], "bram")
+
+
+def test_refile_without_a_target_changes_nothing(rt, filed):
+    with pytest.raises(InvalidInput):
+        triage.refile(rt.db, [filed["coop"]], "", None, "anna")
+    assert triage.events(rt.db, filed["coop"]) == []
+
+
+def test_unsent_issues_are_offered_for_refiling_only_when_asked(rt, filed):
+    from mailer.stores import newsletters
+    newsletters.set_status(rt.db, filed["nl1"].id, "sent")
+    assert [slug for slug, _ in triage.newsletter_choices(rt.db)] == [filed["nl1"].slug]
+    assert len(triage.newsletter_choices(rt.db, include_unsent=True)) == 2
+    assert len(triage.newsletter_choices(rt.db, keep=filed["nl2"].slug)) == 2  # the current filing stays
+
+
+def test_uncertain_filings_are_listed_and_marked(rt, filed):
+    guess = insert_reaction(rt.db, SampleReaction(
+        reply_text="Geraden bij het laatste nummer.", newsletter_id=filed["nl1"].id, attribution="latest-issue",
+        confidence=0.4, received_at="2026-11-29T09:00:00+00:00"))
+    theme_guess = insert_reaction(rt.db, SampleReaction(
+        reply_text="Thema uit gelijkende tekst.", newsletter_id=filed["nl1"].id, theme_slug="groeipijn",
+        theme_confidence=0.5, received_at="2026-11-29T10:00:00+00:00"))
+    page = triage.list_reactions(rt.db, triage.Filters(uncertain="1"))
+    assert {r.id for r in page.items} == {guess, theme_guess}
+    assert all(r.uncertain for r in page.items) and page.facets["uncertain"][0].count == 2
+    triage.refile(rt.db, [theme_guess], filed["nl1"].slug, "de-nieuwe-makers", "anna")  # by hand: certain
+    assert [r.id for r in triage.list_reactions(rt.db, triage.Filters(uncertain="1")).items] == [guess]
+
+
+def test_rows_show_when_the_reader_wrote_and_search_shows_the_matching_passage(rt, filed):
+    long = ("Eerst een lange aanloop over heel andere zaken. " * 12) + "Dan de kern: de energiecoöperatie in Zwolle."
+    rid = insert_reaction(rt.db, SampleReaction(reply_text=long, newsletter_id=filed["nl1"].id,
+                                                received_at="2026-11-29T09:00:00+00:00"))
+    rt.db.execute("UPDATE reactions SET sent_date = '2026-11-20T08:00:00+00:00' WHERE id = ?", [rid])
+    found = triage.list_reactions(rt.db, triage.Filters(q="energiecooperatie"))
+    row = found.items[0]
+    assert row.id == rid and row.written_at == "2026-11-20T08:00:00+00:00"
+    assert triage.HIT_START + "energiecoöperatie" + triage.HIT_END in row.passage
+    assert not row.passage.startswith("Eerst")  # the passage, not the start of the letter
+
+
+def test_reflow_joins_wrapped_lines_and_keeps_lists_quotes_and_greetings():
+    text = ("Dank voor het stuk over de coöperatie in onze wijk. Wij werken al tien\n"
+            "jaar samen met de gemeente en het gaat niet altijd vanzelf. Wat ik mis\n"
+            "is de rol van de ambtenaar.\n\nDrie punten:\n- subsidie is te kort\n- niemand belt terug\n\n"
+            "> Wat betekent groeipijn\n> voor de coöperatie?\n\nGroet,\nAnna")
+    blocks = triage.reflow(text)
+    assert blocks[0] == triage.Block("p", ("Dank voor het stuk over de coöperatie in onze wijk. Wij werken al tien "
+                                           "jaar samen met de gemeente en het gaat niet altijd vanzelf. Wat ik mis "
+                                           "is de rol van de ambtenaar.",))
+    assert [b.kind for b in blocks[1:]] == ["p", "li", "li", "quote", "p"]
+    assert blocks[4].lines == ("> Wat betekent groeipijn", "> voor de coöperatie?")
+    assert blocks[5].lines == ("Groet,", "Anna")
+    # Unwrapped lines (a phone) keep their breaks; so does a short closing line after a full stop.
+    assert triage.reflow("Graag afmelden, ik lees het toch niet meer.\nGroet, Joke")[0].lines == (
+        "Graag afmelden, ik lees het toch niet meer.", "Groet, Joke")
+    wrapped = triage.reflow("Wij werken al tien jaar samen met de gemeente en het gaat niet altijd\n"
+                            "vanzelf, zeker niet als de regels elk jaar veranderen en niemand belt.\n"
+                            "Hartelijke groet,\nAnna")
+    assert wrapped[0].lines == ("Wij werken al tien jaar samen met de gemeente en het gaat niet altijd vanzelf, "
+                                "zeker niet als de regels elk jaar veranderen en niemand belt.",
+                                "Hartelijke groet,", "Anna")
+    flowed = triage.reflow("Een korte regel \ndie doorloopt.\nNieuwe regel.", flowed=True)
+    assert flowed == [triage.Block("p", ("Een korte regel die doorloopt.", "Nieuwe regel."))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -222,20 +224,24 @@ def test_bulk_actions_on_a_selection(client, rt, data):
 
 
 def test_export_csv_of_the_current_view(client, data):
-    resp = client.get("/team/export.csv?q=cooperatie")
+    resp = client.get("/team/export.csv?q=cooperatie&status=all")
     assert resp.headers["Content-Disposition"].startswith("attachment;")
-    text = resp.get_data(as_text=True).lstrip("\ufeff")
-    lines = text.strip().splitlines()
-    assert lines[0].startswith("id,received_at,kind,status")
-    assert len([ln for ln in lines[1:] if re.match(r"^\d+,", ln)]) == 1 and "coöperatie" in text
-    everything = client.get("/team/export.csv?kind=all").get_data(as_text=True)
+    raw = resp.get_data(as_text=True)
+    assert raw.startswith("\ufeff")  # a BOM: Excel reads the accents as UTF-8
+    rows = list(csv.reader(io.StringIO(raw.lstrip("\ufeff")), delimiter=";"))  # a Dutch-locale separator
+    assert rows[0][:5] == ["id", "sent_date", "received_at", "kind", "status"]
+    assert len(rows) == 2 and "coöperatie" in rows[1][-1]
+    assert rows[1][rows[0].index("confidence")] == "1,00"  # a decimal comma
+    everything = client.get("/team/export.csv?kind=all&status=all").get_data(as_text=True)
     assert "Afwezig" in everything and "Alleen HTML" in everything
 
 
 def test_csv_cells_cannot_become_formulas(client, rt, data):
     insert_reaction(rt.db, SampleReaction(subject="=HYPERLINK(\"http://x\")", from_name="+31 6", reply_text="-1"))
     text = client.get("/team/export.csv").get_data(as_text=True)
-    assert "'=HYPERLINK" in text and ",'+31 6," in text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    row = next(r for r in rows if r[rows[0].index("subject")].startswith("'="))
+    assert row[rows[0].index("from_name")] == "'+31 6" and row[rows[0].index("reply_text")] == "'-1"
 
 
 def test_downloads_raw_eml_and_attachments_safely(client, rt, data):

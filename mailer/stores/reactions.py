@@ -9,28 +9,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
 
 from ..errors import InvalidInput, NotFound
 from .reactions_query import (
-    DEFAULT_KINDS, EVERY_KIND, FACETS, KINDS, NONE, PER_PAGE, STATUSES, FacetValue, ReactionFilter, ReactionPage,
+    DEFAULT_KINDS, EVERY_KIND, FACETS, HIT_END, HIT_START, KINDS, LOW_CONFIDENCE, NONE, OPEN_STATUSES, ORDERS, PER_PAGE,
+    STATUSES, FacetValue, ReactionFilter, ReactionPage,
     ReactionRow, ReactionSummary, attribution_summary, counts, export_rows, facet_counts, fts_query, list_page,
     list_rows, neighbours, summaries, summary,
 )
 
 __all__ = [
     # lists, from reactions_query
-    "DEFAULT_KINDS", "EVERY_KIND", "FACETS", "KINDS", "NONE", "PER_PAGE", "STATUSES", "FacetValue", "ReactionFilter",
+    "DEFAULT_KINDS", "EVERY_KIND", "FACETS", "HIT_END", "HIT_START", "KINDS", "LOW_CONFIDENCE", "NONE",
+    "OPEN_STATUSES", "ORDERS", "PER_PAGE", "STATUSES", "FacetValue", "ReactionFilter",
     "ReactionPage", "ReactionRow", "ReactionSummary", "attribution_summary", "counts", "export_rows", "facet_counts",
     "fts_query", "list_page", "list_rows", "neighbours", "summaries", "summary",
     # one reaction, the team's changes, per newsletter, one person
     "Attachment", "AttachmentInfo", "Erased", "Event", "Filing", "NewsletterCounts", "Note", "PersonsReaction",
-    "ReactionRecord", "add_note", "add_tag", "attachment", "attachments_of", "counts_of_newsletter",
-    "counts_per_newsletter", "erase_for_subscriber", "events", "filings", "for_subscriber", "get_record", "notes",
-    "raw_message", "record_event", "remove_tag", "set_assignee", "set_filing", "set_status",
+    "RESTORABLE", "ReactionRecord", "add_note", "add_tag", "attachment", "attachments_of", "counts_of_newsletter",
+    "counts_per_newsletter", "erase_for_subscriber", "event", "events", "filings", "for_subscriber", "get_record",
+    "mark_undone", "notes", "raw_message", "record_event", "remove_tag", "restore", "set_assignee", "set_filing",
+    "set_kind", "set_status",
 ]
 
 
@@ -80,6 +83,14 @@ class Event:
     action: str
     detail: str
     created_at: str
+    id: int = 0
+    previous: dict[str, Any] = field(default_factory=dict)  # the fields the change replaced
+    undone_at: str | None = None
+    reaction_id: int = 0
+
+    @property
+    def undoable(self) -> bool:
+        return bool(self.previous) and self.undone_at is None
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,11 @@ class Filing:
     newsletter_id: int | None
     theme_slug: str | None
     assignee: str
+    kind: str = "reaction"
+    attribution: str = "none"
+    theme_attribution: str = "none"
+    confidence: float = 0.0
+    theme_confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -187,11 +203,26 @@ def notes(db: sqlite_utils.Database, reaction_id: int) -> list[Note]:
         "SELECT author, body, created_at FROM reaction_notes WHERE reaction_id = ? ORDER BY id", [reaction_id])]
 
 
+def _event(e: dict[str, Any]) -> Event:
+    try:
+        previous = json.loads(e["previous"]) if e["previous"] else {}
+    except ValueError:
+        previous = {}
+    return Event(e["actor"], e["action"], e["detail"], e["created_at"], e["id"],
+                 previous if isinstance(previous, dict) else {}, e["undone_at"], e["reaction_id"])
+
+
 def events(db: sqlite_utils.Database, reaction_id: int) -> list[Event]:
     """A reaction's history, oldest first."""
-    return [Event(e["actor"], e["action"], e["detail"], e["created_at"]) for e in db.query(
-        "SELECT actor, action, detail, created_at FROM reaction_events WHERE reaction_id = ? ORDER BY id",
-        [reaction_id])]
+    return [_event(e) for e in db.query(
+        "SELECT * FROM reaction_events WHERE reaction_id = ? ORDER BY id", [reaction_id])]
+
+
+def event(db: sqlite_utils.Database, event_id: int) -> Event:
+    rows = list(db.query("SELECT * FROM reaction_events WHERE id = ?", [event_id]))
+    if not rows:
+        raise NotFound(f"no change with id {event_id} in the history: reload the page")
+    return _event(rows[0])
 
 
 # ---------------------------------------------------------------- the team's changes
@@ -203,17 +234,43 @@ def filings(db: sqlite_utils.Database, ids: Sequence[int]) -> list[Filing]:
     if not ids:
         raise InvalidInput("no reactions selected: tick one or more reactions first")
     rows = db.execute(
-        "SELECT id, status, newsletter_id, theme_slug, assignee FROM reactions WHERE id IN (%s)"
-        % ",".join("?" * len(ids)), ids).fetchall()
+        "SELECT id, status, newsletter_id, theme_slug, assignee, kind, attribution, theme_attribution, confidence,"
+        " theme_confidence FROM reactions WHERE id IN (%s)" % ",".join("?" * len(ids)), ids).fetchall()
     if not rows:
         raise NotFound("the selected reactions do not exist (any more): reload the list")
     return [Filing(*r) for r in rows]
 
 
 def record_event(db: sqlite_utils.Database, reaction_id: int, actor: str, action: str, detail: str,
-                 now: str) -> None:
-    db.execute("INSERT INTO reaction_events (reaction_id, actor, action, detail, created_at) VALUES (?,?,?,?,?)",
-               [reaction_id, actor, action, detail, now])
+                 now: str, previous: dict[str, Any] | None = None) -> int:
+    """Add a change to the history; ``previous``: the fields it replaced, for undoing it."""
+    cur = db.execute(
+        "INSERT INTO reaction_events (reaction_id, actor, action, detail, created_at, previous)"
+        " VALUES (?,?,?,?,?,?)",
+        [reaction_id, actor, action, detail, now, json.dumps(previous) if previous else ""])
+    return int(cur.lastrowid or 0)
+
+
+def mark_undone(db: sqlite_utils.Database, event_id: int, now: str) -> None:
+    db.execute("UPDATE reaction_events SET undone_at = ? WHERE id = ?", [now, event_id])
+
+
+# What undoing a change may write back, and nothing else.
+RESTORABLE = ("status", "kind", "newsletter_id", "theme_slug", "assignee", "attribution", "theme_attribution",
+              "confidence", "theme_confidence")
+
+
+def restore(db: sqlite_utils.Database, reaction_id: int, fields: dict[str, Any], now: str) -> None:
+    """Write back the fields a change replaced (only those in ``RESTORABLE``)."""
+    kept = {k: v for k, v in fields.items() if k in RESTORABLE}
+    if not kept:
+        return
+    sets = ", ".join(f"{k} = ?" for k in kept)
+    db.execute(f"UPDATE reactions SET {sets}, updated_at = ? WHERE id = ?", [*kept.values(), now, reaction_id])
+
+
+def set_kind(db: sqlite_utils.Database, reaction_id: int, kind: str, now: str) -> None:
+    db.execute("UPDATE reactions SET kind = ?, updated_at = ? WHERE id = ?", [kind, now, reaction_id])
 
 
 def set_status(db: sqlite_utils.Database, reaction_id: int, status: str, now: str) -> None:
@@ -225,7 +282,7 @@ def set_filing(db: sqlite_utils.Database, reaction_id: int, newsletter_id: int, 
     """File a reaction by hand: attribution becomes 'manual', with full confidence."""
     db.execute(
         "UPDATE reactions SET newsletter_id = ?, theme_slug = ?, attribution = 'manual',"
-        " theme_attribution = 'manual', confidence = 1.0, updated_at = ? WHERE id = ?",
+        " theme_attribution = 'manual', confidence = 1.0, theme_confidence = 1.0, updated_at = ? WHERE id = ?",
         [newsletter_id, theme_slug, now, reaction_id])
 
 

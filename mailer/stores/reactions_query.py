@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlite_utils
@@ -27,6 +27,12 @@ FACETS = ("newsletter", "theme", "status", "kind", "tag", "assignee")
 PER_PAGE = 50
 NEWEST_FIRST = "ORDER BY r.received_at DESC, r.id DESC"
 OLDEST_FIRST = "ORDER BY r.received_at, r.id"
+# The team's queue: what still needs work. "all" (or empty) is every status.
+OPEN_STATUSES = ("nieuw", "in_behandeling")
+STATUS_VIEWS = (*STATUSES, "open", "all")
+ORDERS = ("newest", "oldest")
+# Below this, a newsletter or theme match is "uncertain" (a subject line or the sender's latest issue).
+LOW_CONFIDENCE = 0.7
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,14 @@ class ReactionFilter:
     assignee: str = ""
     q: str = ""             # words to search for
     sender: str = ""        # exact from address
+    uncertain: str = ""     # "1": only reactions filed with low confidence
+    order: str = ""         # "newest" (default) or "oldest" first
 
     def __post_init__(self) -> None:
-        if self.status and self.status not in STATUSES:
-            raise InvalidInput(f"unknown status '{self.status}': use one of {', '.join(STATUSES)}")
+        if self.status and self.status not in STATUS_VIEWS:
+            raise InvalidInput(f"unknown status '{self.status}': use one of {', '.join(STATUS_VIEWS)}")
+        if self.order and self.order not in ORDERS:
+            raise InvalidInput(f"unknown order '{self.order}': use one of {', '.join(ORDERS)}")
         if self.kind and self.kind not in (*KINDS, "all"):
             raise InvalidInput(f"unknown kind '{self.kind}': use one of {', '.join(KINDS)}")
 
@@ -72,6 +82,22 @@ class ReactionSummary:
     assignee: str
     tags: tuple[str, ...]
     attachments: int
+    sent_date: str | None = None      # the reader's Date header (UTC), when it was readable
+    attribution: str = "none"
+    confidence: float = 0.0
+    theme_confidence: float = 0.0
+    passage: str = ""                  # search only: the matching passage, words between \x02 and \x03
+
+    @property
+    def written_at(self) -> str:
+        """When the reader wrote: the Date header, else when the message arrived."""
+        return self.sent_date or self.received_at
+
+    @property
+    def uncertain(self) -> bool:
+        """Filed with low confidence for the newsletter or the theme (never after filing by hand)."""
+        return self.attribution != "manual" and (
+            self.confidence < LOW_CONFIDENCE or (self.theme_slug is not None and self.theme_confidence < LOW_CONFIDENCE))
 
 
 @dataclass(frozen=True)
@@ -143,6 +169,15 @@ def _load_hits(db: sqlite_utils.Database, q: str) -> bool:
     return True
 
 
+# Written out (no parameters) as in the partial index reactions_uncertain (0018), so SQLite can use it.
+UNCERTAIN = (f"r.attribution != 'manual' AND (r.confidence < {LOW_CONFIDENCE} OR"
+             f" (r.theme_slug IS NOT NULL AND r.theme_confidence < {LOW_CONFIDENCE}))")
+
+
+def order_by(f: ReactionFilter) -> str:
+    return OLDEST_FIRST if f.order == "oldest" else NEWEST_FIRST
+
+
 def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, list[object]]:
     """SQL conditions (on alias r) and their parameters for a filter; ``skip`` leaves one facet
     out (for its counts); ``hits``: the search was loaded with ``_load_hits`` on this connection."""
@@ -160,9 +195,14 @@ def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, l
         else:
             conds.append("r.theme_slug = ?")
             params.append(f.theme)
-    if skip != "status" and f.status:
+    if skip != "status" and f.status == "open":
+        conds.append("r.status IN (%s)" % ",".join("?" * len(OPEN_STATUSES)))
+        params.extend(OPEN_STATUSES)
+    elif skip != "status" and f.status and f.status != "all":
         conds.append("r.status = ?")
         params.append(f.status)
+    if skip != "uncertain" and f.uncertain:
+        conds.append(UNCERTAIN)
     if skip != "kind":
         if not f.kind:
             conds.append("r.kind IN (%s)" % ",".join("?" * len(DEFAULT_KINDS)))
@@ -193,7 +233,7 @@ _SUMMARY_SELECT = """
 SELECT r.id, r.received_at, r.kind, r.status, r.from_name, r.from_address, r.subject,
        substr(CASE WHEN r.reply_text != '' THEN r.reply_text ELSE r.full_text END, 1, 180) AS snippet,
        n.slug AS newsletter_slug, n.title AS newsletter_title, r.theme_slug, t.name AS theme_name,
-       r.assignee,
+       r.assignee, r.sent_date, r.attribution, r.confidence, r.theme_confidence,
        (SELECT group_concat(tag, char(31)) FROM reaction_tags WHERE reaction_id = r.id) AS tags,
        (SELECT count(*) FROM attachments WHERE reaction_id = r.id) AS attachments
 FROM reactions r
@@ -210,7 +250,9 @@ def _summary(row: dict[str, Any]) -> ReactionSummary:
         snippet=" ".join((row["snippet"] or "").split()), newsletter_slug=row["newsletter_slug"],
         newsletter_title=row["newsletter_title"], theme_slug=row["theme_slug"],
         theme_name=row["theme_name"], assignee=row["assignee"], tags=tags,
-        attachments=row["attachments"],
+        attachments=row["attachments"], sent_date=row["sent_date"], attribution=row["attribution"],
+        confidence=float(row["confidence"] or 0), theme_confidence=float(row["theme_confidence"] or 0),
+        passage=row.get("passage") or "",
     )
 
 
@@ -224,17 +266,31 @@ def list_page(db: sqlite_utils.Database, filters: ReactionFilter, page: int = 1,
     total = db.execute(f"SELECT count(*) FROM reactions r WHERE {cond}", params).fetchone()[0]
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    rows = db.query(f"{_SUMMARY_SELECT} WHERE {cond} {NEWEST_FIRST} LIMIT ? OFFSET ?",
-                    [*params, per_page, (page - 1) * per_page])
+    rows = list(db.query(f"{_SUMMARY_SELECT} WHERE {cond} {order_by(filters)} LIMIT ? OFFSET ?",
+                         [*params, per_page, (page - 1) * per_page]))
+    if hits and rows:
+        passages = _passages(db, filters.q, [r["id"] for r in rows])
+        rows = [{**r, "passage": passages.get(r["id"], "")} for r in rows]
     items = [_summary(r) for r in rows]
     facets = facet_counts(db, filters, hits=hits) if with_facets else {}
     return ReactionPage(filters, items, total, page, pages, facets)
 
 
+HIT_START, HIT_END = "\x02", "\x03"  # around the searched words in a passage; never HTML
+
+
+def _passages(db: sqlite_utils.Database, q: str, ids: list[int]) -> dict[int, str]:
+    """The passage of each reaction's own words where the searched words occur (FTS5 snippet)."""
+    return {int(r[0]): str(r[1]) for r in db.execute(
+        "SELECT rowid, snippet(reactions_fts, 3, char(2), char(3), '…', 24) FROM reactions_fts"
+        " WHERE reactions_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
+        [fts_query(q), json.dumps(ids)])}
+
+
 def summaries(db: sqlite_utils.Database, filters: ReactionFilter, limit: int) -> list[ReactionSummary]:
     """The newest ``limit`` reactions of a filter, as list lines (no total, no counts)."""
     cond, params = where(filters)
-    return [_summary(r) for r in db.query(f"{_SUMMARY_SELECT} WHERE {cond} {NEWEST_FIRST} LIMIT ?",
+    return [_summary(r) for r in db.query(f"{_SUMMARY_SELECT} WHERE {cond} {order_by(filters)} LIMIT ?",
                                           [*params, limit])]
 
 
@@ -255,9 +311,10 @@ def facet_counts(db: sqlite_utils.Database, filters: ReactionFilter,
                   " FROM reactions r LEFT JOIN themes t ON t.slug = r.theme_slug WHERE {w}"
                   " GROUP BY r.theme_slug ORDER BY c DESC"),
         "status": "SELECT r.status AS value, '' AS label, count(*) AS c FROM reactions r WHERE {w} GROUP BY r.status",
-        # INDEXED BY: a search would otherwise make SQLite fetch every matching row for its kind.
-        "kind": ("SELECT r.kind AS value, '' AS label, count(*) AS c FROM reactions r INDEXED BY reactions_kind"
-                 " WHERE {w} GROUP BY r.kind"),
+        # INDEXED BY: a search would otherwise make SQLite fetch every matching row for its kind
+        # and status; this index covers both (and the queue's status filter).
+        "kind": ("SELECT r.kind AS value, '' AS label, count(*) AS c FROM reactions r"
+                 + (" INDEXED BY reactions_kind_status" if hits else "") + " WHERE {w} GROUP BY r.kind"),
         "tag": ("SELECT g.tag AS value, '' AS label, count(*) AS c FROM reaction_tags g"
                 " JOIN reactions r ON r.id = g.reaction_id WHERE {w} GROUP BY g.tag ORDER BY c DESC, g.tag LIMIT 40"),
         "assignee": ("SELECT CASE WHEN r.assignee = '' THEN '-' ELSE r.assignee END AS value, '' AS label,"
@@ -267,10 +324,14 @@ def facet_counts(db: sqlite_utils.Database, filters: ReactionFilter,
         cond, params = where(filters, skip=name, hits=hits)
         out[name] = [FacetValue(r["value"], r["label"] or r["value"], r["c"])
                      for r in db.query(sql.format(w=cond), params)]
-    order = {v: i for i, v in enumerate(STATUSES)}
-    out["status"].sort(key=lambda fv: order.get(fv.value, 99))
-    korder = {v: i for i, v in enumerate(KINDS)}
-    out["kind"].sort(key=lambda fv: korder.get(fv.value, 99))
+    per_status = {fv.value: fv.count for fv in out["status"]}
+    out["status"] = [FacetValue(s, s, per_status.get(s, 0)) for s in STATUSES]
+    # Every kind stays in the filter, also when none is left of it (a correction may move one there).
+    per_kind = {fv.value: fv.count for fv in out["kind"]}
+    out["kind"] = [FacetValue(k, k, per_kind.get(k, 0)) for k in KINDS]
+    cond, params = where(replace(filters, uncertain="1"), hits=hits)
+    uncertain = db.execute(f"SELECT count(*) FROM reactions r WHERE {cond}", params).fetchone()[0]
+    out["uncertain"] = [FacetValue("1", "1", int(uncertain))]
     return out
 
 
@@ -300,7 +361,7 @@ def list_rows(db: sqlite_utils.Database, filters: ReactionFilter = EVERY_KIND,
 def export_rows(db: sqlite_utils.Database, filters: ReactionFilter) -> Iterator[dict[str, object]]:
     """Every reaction of a filter (all pages), newest first, as flat rows for a CSV export."""
     cond, params = where(filters)
-    sql = (f"SELECT r.id, r.received_at, r.kind, r.status, n.slug AS newsletter, r.theme_slug AS theme,"
+    sql = (f"SELECT r.id, coalesce(r.sent_date, '') AS sent_date, r.received_at, r.kind, r.status, n.slug AS newsletter, r.theme_slug AS theme,"
            f" r.from_name, r.from_address, r.subject, r.attribution, r.theme_attribution, r.confidence,"
            f" r.assignee, (SELECT group_concat(tag, ' ') FROM reaction_tags WHERE reaction_id = r.id) AS tags,"
            f" r.reply_text FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id"
@@ -314,7 +375,8 @@ def export_rows(db: sqlite_utils.Database, filters: ReactionFilter) -> Iterator[
 
 def neighbours(db: sqlite_utils.Database, filters: ReactionFilter,
                reaction_id: int) -> tuple[int | None, int | None]:
-    """The (newer, older) reaction next to this one in a filter's list."""
+    """The (newer, older) reaction next to this one in a filter's list; the reaction itself need
+    not be in the list (it may just have left it), its place in time is enough."""
     here = db.execute("SELECT received_at FROM reactions WHERE id = ?", [reaction_id]).fetchone()
     if here is None:
         return None, None

@@ -2,12 +2,15 @@
 actions, and the newsletter pages; all reading and writing goes through ``mailer.stores``."""
 
 from ..stores.reactions import (
-    KINDS, NONE, STATUSES, Attachment, AttachmentInfo, Event, FacetValue, Note, ReactionPage, ReactionSummary,
+    HIT_END, HIT_START, KINDS, NONE, OPEN_STATUSES, ORDERS, STATUSES, Attachment, AttachmentInfo, Event, FacetValue, Note, ReactionPage, ReactionSummary,
     attachment, events, raw_message,
 )
-from .actions import add_note, add_tag, assign, normalise_tag, refile, remove_tag, set_status
+from .person import forget, privacy_report, unsubscribe, wants_unsubscribe
+from .answers import Turn, answer, conversation, resend, root_of
+from .actions import add_note, add_tag, assign, normalise_tag, refile, remove_tag, set_kind, set_status, undo
 from .detail import ReactionDetail, SectionInfo, SenderInfo, get_reaction
 from .filters import Filters
+from .reflow import Block, reflow
 from .listing import iter_view, list_reactions, neighbours
 from .overview import (
     NewsletterSummary, Overview, ThemeCount, newsletter_choices, newsletters_with_counts, overview,
@@ -15,7 +18,8 @@ from .overview import (
 )
 
 __all__ = [
-    "KINDS", "NONE", "STATUSES", "Attachment", "AttachmentInfo", "Event", "FacetValue", "Filters", "NewsletterSummary",
+    "HIT_END", "HIT_START", "KINDS", "NONE", "OPEN_STATUSES", "ORDERS", "STATUSES", "Block", "reflow", "set_kind",
+    "undo", "forget", "privacy_report", "unsubscribe", "wants_unsubscribe", "Turn", "answer", "conversation", "resend", "root_of", "Attachment", "AttachmentInfo", "Event", "FacetValue", "Filters", "NewsletterSummary",
     "Note", "Overview", "ReactionDetail", "ReactionPage", "ReactionSummary", "SectionInfo", "SenderInfo",
     "ThemeCount", "add_note", "add_tag", "assign", "attachment", "events", "get_reaction", "iter_view",
     "list_reactions", "neighbours", "newsletter_choices", "newsletters_with_counts", "normalise_tag", "overview",

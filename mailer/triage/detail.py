@@ -4,6 +4,8 @@ they answered, attachments, notes and history."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 
 import sqlite_utils
 
@@ -31,6 +33,7 @@ class SenderInfo:
     email: str
     status: str | None
     since: str | None           # confirmed_at, else created_at
+    themes: tuple[str, ...] = ()
     earlier: list[ReactionSummary] = field(default_factory=list)
 
 
@@ -56,6 +59,8 @@ class ReactionDetail:
     attachments: list[AttachmentInfo]
     notes: list[Note]
     events: list[Event]
+    flowed: bool = False        # the text part declares format=flowed (RFC 3676)
+    delsp: bool = False
 
 
 def get_reaction(db: sqlite_utils.Database, reaction_id: int) -> ReactionDetail:
@@ -72,7 +77,22 @@ def get_reaction(db: sqlite_utils.Database, reaction_id: int) -> ReactionDetail:
         message_id=r.message_id, raw_size=r.raw_size, sender=_sender(db, r, summary.from_name),
         sections=_sections(db, r), attachments=reactions.attachments_of(db, reaction_id),
         notes=reactions.notes(db, reaction_id), events=reactions.events(db, reaction_id),
+        **_flowed(db, reaction_id, r.raw_size),
     )
+
+
+def _flowed(db: sqlite_utils.Database, reaction_id: int, raw_size: int) -> dict[str, bool]:
+    """Whether the reader's text part declares format=flowed, and with DelSp=yes."""
+    if not raw_size:
+        return {}
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(reactions.raw_message(db, reaction_id))
+        body = msg.get_body(preferencelist=("plain",))
+        params = dict(body["Content-Type"].params) if body is not None and body["Content-Type"] else {}
+    except (ValueError, TypeError, AttributeError, LookupError):  # a broken message: show it unflowed
+        return {}
+    return {"flowed": str(params.get("format", "")).lower() == "flowed",
+            "delsp": str(params.get("delsp", "")).lower() == "yes"}
 
 
 def _full_text(db: sqlite_utils.Database, reaction_id: int, raw_size: int) -> str:
@@ -100,6 +120,7 @@ def _sender(db: sqlite_utils.Database, r: ReactionRecord, from_name: str) -> Sen
         subscriber_id=sub.id if sub else None, name=(sub.name if sub else "") or from_name,
         email=r.from_address, status=sub.status if sub else None,
         since=(sub.confirmed_at or sub.created_at) if sub else None, earlier=earlier,
+        themes=sub.themes if sub else (),
     )
 
 

@@ -52,9 +52,15 @@ def newsletters_with_counts(db: sqlite_utils.Database) -> list[NewsletterSummary
     return [_summary(row, counts.get(row.id, (0, 0))) for row in newsletters.list_all(db)]
 
 
-def newsletter_choices(db: sqlite_utils.Database) -> list[tuple[str, str]]:
-    """(slug, title) of every newsletter, newest first: the choices of the re-file form."""
-    return [(row.slug, row.title) for row in newsletters.list_all(db)]
+UNSENT = ("draft", "scheduled", "missed")  # issues no reader has received, so nobody answered them
+
+
+def newsletter_choices(db: sqlite_utils.Database, include_unsent: bool = False,
+                       keep: str | None = None) -> list[tuple[str, str]]:
+    """(slug, title) of the newsletters readers received, newest first: the choices of the re-file
+    form. Unsent drafts only when asked for; ``keep``: a slug always offered (the current filing)."""
+    return [(row.slug, row.title) for row in newsletters.list_all(db)
+            if include_unsent or row.status not in UNSENT or row.slug == keep]
 
 
 def themes_by_newsletter(db: sqlite_utils.Database) -> dict[str, list[tuple[str, str]]]:

@@ -39,6 +39,7 @@ class SampleReaction:
     attribution: str = "token"
     theme_attribution: str = "token"
     confidence: float = 1.0
+    theme_confidence: float = 1.0
     received_at: str | None = None
     bounced_addresses: list[str] = field(default_factory=list)
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)  # (filename, content type, data)
@@ -87,10 +88,11 @@ def _insert_reaction(db: sqlite_utils.Database, s: SampleReaction) -> int:
     cur = db.execute(
         "INSERT INTO reactions (raw_message_id, kind, status, from_address, from_name, subject, sent_date,"
         " received_at, newsletter_id, theme_slug, subscriber_id, attribution, theme_attribution, confidence,"
-        " reply_text, full_text, html_body, bounced_addresses, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " theme_confidence, reply_text, full_text, html_body, bounced_addresses, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [raw_id, s.kind, s.status, s.from_address, s.from_name, s.subject, at, at, s.newsletter_id,
-         s.theme_slug, s.subscriber_id, s.attribution, s.theme_attribution, s.confidence, s.reply_text,
+         s.theme_slug, s.subscriber_id, s.attribution, s.theme_attribution, s.confidence, s.theme_confidence,
+         s.reply_text,
          s.full_text or s.reply_text, s.html_body, json.dumps(s.bounced_addresses), at])
     rid = int(cur.lastrowid or 0)
     for name, ctype, blob in s.attachments:

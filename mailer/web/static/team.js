@@ -12,8 +12,21 @@
   var hc = document.getElementById("help-close");
   if (hc) hc.addEventListener("click", function () { toggleHelp(false); });
 
+  // Filters and the selection bar are drawers on a phone, always open on a wide screen.
+  if (window.matchMedia("(min-width: 761px)").matches) {
+    Array.prototype.forEach.call(document.querySelectorAll("details.drawer"), function (d) { d.open = true; });
+  }
+
+  // After "done" or "archive" on the list the row leaves the queue: keep the cursor where it was,
+  // which is now the next reaction.
+  var CURSOR_KEY = "team-cursor:" + window.location.pathname;
   var rows = Array.prototype.slice.call(document.querySelectorAll("li.row"));
   var cursor = rows.length ? 0 : -1;
+  var kept = window.sessionStorage ? sessionStorage.getItem(CURSOR_KEY) : null;
+  if (kept !== null) {
+    sessionStorage.removeItem(CURSOR_KEY);
+    if (rows.length) cursor = Math.max(0, Math.min(rows.length - 1, parseInt(kept, 10) || 0));
+  }
   function showCursor() {
     rows.forEach(function (r, i) { r.classList.toggle("cursor", i === cursor); });
     if (cursor >= 0) rows[cursor].scrollIntoView({ block: "nearest" });
@@ -31,6 +44,7 @@
     var anyChecked = rows.some(function (r) { return r.querySelector("input[type=checkbox]").checked; });
     if (!anyChecked) rows[cursor].querySelector("input[type=checkbox]").checked = true;
     document.getElementById("bulk-action").value = action;
+    if (window.sessionStorage) sessionStorage.setItem(CURSOR_KEY, String(cursor));
     form.submit();
   }
   function submit(id) { var f = document.getElementById(id); if (f) f.submit(); }
@@ -46,6 +60,7 @@
     var key = ev.key;
     if (key === "?") { toggleHelp(); ev.preventDefault(); return; }
     if (key === "Escape") { toggleHelp(false); return; }
+    if (key === "z" && document.getElementById("undo-form")) { submit("undo-form"); ev.preventDefault(); return; }
     if (key === "/") { var s = document.getElementById("search"); if (s) { s.focus(); ev.preventDefault(); } return; }
     if (rows.length) {  // the list
       if (key === "j") { cursor = Math.min(rows.length - 1, cursor + 1); showCursor(); }
