@@ -13,7 +13,7 @@ from conftest import PROJECT_ROOT
 from mailer.inbox import similarity
 from mailer.inbox.attribute import strip_subject
 
-CASES = json.loads((PROJECT_ROOT / "bench" / "theme_cases.json").read_text(encoding="utf-8"))
+CASES = json.loads((PROJECT_ROOT / "bench" / "theme_cases.json").read_text(encoding="utf-8"))["texts"]
 
 
 @pytest.fixture(scope="module")
