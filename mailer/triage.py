@@ -151,6 +151,7 @@ class ReactionDetail:
     attribution: str
     theme_attribution: str
     confidence: float
+    theme_confidence: float
     token_status: str
     other_sender: bool
     reply_text: str
@@ -394,7 +395,7 @@ def get_reaction(db: sqlite_utils.Database, reaction_id: int) -> ReactionDetail:
     return ReactionDetail(
         summary=summary, sent_date=r["sent_date"], attribution=r["attribution"],
         theme_attribution=r["theme_attribution"], confidence=float(r["confidence"] or 0),
-        token_status=r["token_status"], other_sender=bool(r["other_sender"]),
+        theme_confidence=float(r["theme_confidence"] or 0), token_status=r["token_status"], other_sender=bool(r["other_sender"]),
         reply_text=r["reply_text"], full_text=r["full_text"] or _full_text(db, r["raw_message_id"]),
         html_body=r["html_body"],
         bounced_addresses=bounced, bounce_type=r["bounce_type"], error=r["error"],
@@ -520,7 +521,7 @@ def refile(db: sqlite_utils.Database, ids: Sequence[int], newsletter_slug: str, 
                 continue
             db.execute(
                 "UPDATE reactions SET newsletter_id = ?, theme_slug = ?, attribution = 'manual',"
-                " theme_attribution = 'manual', confidence = 1.0, updated_at = ? WHERE id = ?",
+                " theme_attribution = 'manual', confidence = 1.0, theme_confidence = 1.0, updated_at = ? WHERE id = ?",
                 [nl[0], theme, now, r["id"]])
             before = f"{slugs.get(r['newsletter_id'], '-')}/{r['theme_slug'] or '-'}"
             _event(db, r["id"], actor, "refiled", f"{before} -> {nl[1]}/{theme or '-'}", now)

@@ -2,14 +2,22 @@
 
 Newsletter, strongest first: the signed reply token in a recipient address (verified; a forged or
 damaged token is recorded and falls through; a valid token from another sender is filed but marked
-``other_sender``), In-Reply-To, References, the subject, the sender's latest received issue.
-Theme: the token's theme index, the section the reader quoted, word similarity, else none.
+``other_sender``), In-Reply-To, References, the subject (the longest issue subject or title in it),
+the issue the reader quoted, then the reader's words: the latest issue sent to this reader before
+the reply's Date unless the words clearly name another issue sent to them, or, for someone we
+never sent anything, the sent issue whose sections the words match, when one stands out.
+Only issues that went out to subscribers take part; a reply's Date counts when it is plausible.
+Theme: the token's theme index, the product's own " — <theme>" subject suffix, the section the
+reader quoted, word similarity (with the theme a bare subject names as a tie-break), else none.
+When follow-up issues share a theme and the words cannot tell the issues apart, the newsletter is
+left open and only the theme is filed.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, Protocol
 
 import sqlite_utils
@@ -18,21 +26,51 @@ from .. import newsletters, tokens
 from ..errors import TokenError
 from . import similarity, store
 
-# How much each newsletter method is trusted (recorded as reactions.confidence).
+# How much each newsletter method is trusted (recorded as reactions.confidence); the content
+# route ("similar-text") computes its own from the scores.
 CONFIDENCE = {
     "token": 1.0,
     "in-reply-to": 0.95,
     "references": 0.9,
-    "subject": 0.6,
-    "quoted-section": 0.7,
-    "latest-issue": 0.4,
+    "subject": 0.85,          # the issue's own subject
+    "subject-title": 0.7,     # only its title (a weaker sign: titles are short)
+    "quoted-section": 0.8,
+    "latest-issue": 0.5,      # latest sent before the reply's Date
+    "latest-issue-undated": 0.35,  # no plausible Date: latest sent before the reply arrived
     "none": 0.0,
 }
+THEME_SUFFIX_CONFIDENCE = 0.9   # "Re: <subject> — <theme>", as the product writes it
+THEME_NAMED_CONFIDENCE = 0.6    # a subject that is just a theme's name, with nothing against it
+
+# A reply's Date may run this far behind the issue it answers (a slow clock, a send in batches)...
+CLOCK_SLACK = timedelta(minutes=30)
+# ...and a Date further than this after the reply arrived, or before any issue went out, is a
+# wrong clock: then the time the reply arrived counts.
+FUTURE_LIMIT = timedelta(days=1)
+
+# Shared 4-word shingles before a quote names an issue, and its lead over the next issue.
+QUOTE_ISSUE_MIN = 8
+QUOTE_ISSUE_LEAD = 2.0
 
 _PREFIX = re.compile(
-    r"^\s*(?:(?:re|antw|antwoord|aw|sv|vs|fw|fwd|doorst|wg|tr|rif|ref|réf)\s*(?:\[\d+\])?\s*:\s*|\[[^\]]{1,40}\]\s*)",
+    r"^\s*(?:(?:re|antw|antwoord|aw|sv|vs|fw|fwd|doorst|doorgestuurd|wg|tr|rif|ref|réf)\s*(?:\[\d+\])?\s*:\s*"
+    r"|\[[^\]]{1,40}\]\s*)",
     re.IGNORECASE,
 )
+# " — Theme" after an issue's subject (the product writes an em dash; clients and readers turn it
+# into an en dash, a hyphen or a colon).
+_SUFFIX = re.compile(r"\s+[\u2014\u2013-]+\s+|\s*:\s+")
+
+
+@dataclass(frozen=True)
+class AttributionSettings:
+    """The thresholds bench/theme_threshold.py sweeps; the defaults are the chosen ones."""
+
+    threshold: float = similarity.SIMILARITY_THRESHOLD  # a theme's cosine before similarity names it
+    lead: float = similarity.SIMILARITY_LEAD            # ... and its lead over the next theme
+    issue_threshold: float = 0.12  # the best section's cosine before the words name an issue
+    issue_lead: float = 1.3        # ... and its lead over the best section of any other issue
+    override_lead: float = 1.5     # words name another issue than the latest: lead over the latest
 
 
 class ParsedLike(Protocol):
@@ -43,11 +81,12 @@ class ParsedLike(Protocol):
     from_address: str
     recipients: tuple[str, ...]
     subject: str
+    date: datetime | None
     reply_text: str
     quoted_text: str
 
 
-class Attribution(NamedTuple):  # one per message: a named tuple is built in C (speed: 2 -> 0.4 us)
+class Attribution(NamedTuple):
     newsletter_id: int | None = None
     newsletter_slug: str | None = None
     theme_slug: str | None = None
@@ -55,7 +94,7 @@ class Attribution(NamedTuple):  # one per message: a named tuple is built in C (
     delivery_id: int | None = None
     method: str = "none"
     theme_method: str = "none"
-    confidence: float = 0.0
+    confidence: float = 0.0           # the newsletter's
     theme_confidence: float = 0.0
     token_status: str = "absent"      # absent | valid | forged | other-sender
     other_sender: bool = False
@@ -73,43 +112,60 @@ def strip_subject(subject: str) -> str:
     return " ".join(similarity.fold(s).split())
 
 
-# strip_subject remembered per subject: the replies to one issue share its "Re: ..." subject, and
-# stripping is a regex loop and an NFKD fold (~1.3 us a subject). Keyed on the whole subject, up
-# to 300 characters, so the cache stays small and the answer is strip_subject's.
-_strip_subject_cached = lru_cache(maxsize=4096)(strip_subject)
+def _contains(text: str, part: str) -> bool:
+    """``part`` in ``text`` on word boundaries."""
+    return re.search(r"(?<!\w)" + re.escape(part) + r"(?!\w)", text) is not None
 
 
 def _norm_addr(address: str) -> str:
     return address.strip().strip("<>").lower()
 
 
-class Attributor:
-    """Attribution against one database; caches the newsletters' subjects and theme texts."""
+def _utc(value: str | datetime) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
-    def __init__(self, db: sqlite_utils.Database, key: bytes) -> None:
+
+@dataclass(frozen=True)
+class _Issue:
+    """A sent issue as attribution compares with it."""
+
+    ref: store.NewsletterRef
+    sent_at: datetime
+    subject: str                      # stripped
+    title: str                        # stripped
+    theme_slugs: tuple[str, ...]      # in index order
+    theme_by_name: dict[str, str]     # folded theme name -> slug
+    themes: similarity.Themes
+    shingles: frozenset[tuple[str, ...]]
+
+
+class _SubjectMatch(NamedTuple):
+    issue: _Issue
+    method: str              # subject | subject-title
+    length: int              # of what matched
+    inside: bool             # the issue's text only inside a longer subject
+    theme: str | None        # the theme the product's suffix names
+
+
+class Attributor:
+    """Attribution against one database; reads the sent issues, their themes and texts once."""
+
+    def __init__(self, db: sqlite_utils.Database, key: bytes, *,
+                 settings: AttributionSettings | None = None) -> None:
         self.db = db
         self.key = key
+        self.settings = settings or AttributionSettings()
         self._refs: list[store.NewsletterRef] | None = None
-        self._themes: dict[int, tuple[list[str], dict[str, str]]] = {}
-        # (newsletter id, quoted text) -> guess: readers quoting an issue mostly quote the same
-        # passages, and shingling a quote is the costliest step of attribution. Bounded per poll.
-        self._quotes: dict[tuple[int, str], similarity.ThemeGuess] = {}
-        # (refs list, [(ref, stripped subject, stripped title)]): _by_subject compared every reply
-        # with every issue's subject, stripping those again each time.
-        self._stripped: tuple[list[store.NewsletterRef], list[tuple[store.NewsletterRef, str, str]]] | None = None
+        self._issues: list[_Issue] | None = None
+        self._corpus: similarity.Corpus[tuple[int, str]] | None = None
+        self._theme_names: dict[str, str] | None = None
 
-    # -- caches ---------------------------------------------------------------------------------
+    # -- the newsletters, read once --------------------------------------------------------------
     def refs(self) -> list[store.NewsletterRef]:
         if self._refs is None:
             self._refs = store.newsletter_refs(self.db)
         return self._refs
-
-    def stripped_subjects(self) -> list[tuple[store.NewsletterRef, str, str]]:
-        """(ref, strip_subject(subject), strip_subject(title)) per issue, for the current refs."""
-        refs = self.refs()
-        if self._stripped is None or self._stripped[0] is not refs:
-            self._stripped = (refs, [(r, strip_subject(r.subject), strip_subject(r.title)) for r in refs])
-        return self._stripped[1]
 
     def slug(self, newsletter_id: int) -> str | None:
         for r in self.refs():
@@ -118,37 +174,75 @@ class Attributor:
         self._refs = None
         return store.newsletter_slug(self.db, newsletter_id)
 
-    def themes(self, newsletter_id: int) -> tuple[list[str], dict[str, str]]:
-        """(theme slugs in index order, theme slug -> all its sections' heading and text)."""
-        if newsletter_id not in self._themes:
-            texts: dict[str, str] = {}
-            for s in newsletters.sections(self.db, newsletter_id):
-                if s.theme_slug:
-                    texts[s.theme_slug] = (texts.get(s.theme_slug, "") + "\n" + s.heading + "\n" + s.body_text)
-            self._themes[newsletter_id] = (newsletters.theme_slugs(self.db, newsletter_id), texts)
-        return self._themes[newsletter_id]
+    def issues(self) -> list[_Issue]:
+        """The issues that went out to subscribers, newest first."""
+        if self._issues is None:
+            names = self.theme_names()
+            texts_by_issue: dict[int, dict[str, str]] = {}
+            whole: dict[int, str] = {}
+            for ref in self.refs():
+                if ref.sent_at is None:
+                    continue
+                texts: dict[str, str] = {}
+                for s in newsletters.sections(self.db, ref.id):
+                    whole[ref.id] = whole.get(ref.id, "") + "\n" + s.heading + "\n" + s.body_text
+                    if s.theme_slug:
+                        texts[s.theme_slug] = texts.get(s.theme_slug, "") + "\n" + s.heading + "\n" + s.body_text
+                texts_by_issue[ref.id] = texts
+            corpus = similarity.library(texts_by_issue)
+            issues = []
+            for ref in self.refs():
+                if ref.sent_at is None:
+                    continue
+                slugs = tuple(newsletters.theme_slugs(self.db, ref.id))
+                issues.append(_Issue(
+                    ref=ref, sent_at=_utc(ref.sent_at), subject=strip_subject(ref.subject),
+                    title=strip_subject(ref.title), theme_slugs=slugs,
+                    theme_by_name={strip_subject(names.get(s, s)): s for s in slugs},
+                    themes=similarity.themes_of(texts_by_issue[ref.id], corpus.vocabulary),
+                    shingles=similarity.shingles(whole.get(ref.id, "")),
+                ))
+            self._issues = sorted(issues, key=lambda i: i.sent_at, reverse=True)
+            self._corpus = corpus
+        return self._issues
 
-    def by_quote(self, newsletter_id: int, quoted_text: str) -> similarity.ThemeGuess:
-        """``similarity.by_quote`` against one newsletter's themes, memoised."""
-        key = (newsletter_id, quoted_text)
-        guess = self._quotes.get(key)
-        if guess is None:
-            if len(self._quotes) >= 4096:
-                self._quotes.clear()
-            guess = self._quotes[key] = similarity.by_quote(quoted_text, self.themes(newsletter_id)[1])
-        return guess
+    def corpus(self) -> similarity.Corpus[tuple[int, str]]:
+        self.issues()
+        assert self._corpus is not None
+        return self._corpus
+
+    def theme_names(self) -> dict[str, str]:
+        if self._theme_names is None:
+            self._theme_names = store.theme_names(self.db)
+        return self._theme_names
+
+    def issue(self, newsletter_id: int) -> _Issue | None:
+        return next((i for i in self.issues() if i.ref.id == newsletter_id), None)
+
+    def themes(self, newsletter_id: int) -> tuple[list[str], similarity.Themes]:
+        """(theme slugs in index order, the theme texts) of any newsletter, sent or not."""
+        found = self.issue(newsletter_id)
+        if found is not None:
+            return list(found.theme_slugs), found.themes
+        texts: dict[str, str] = {}
+        for s in newsletters.sections(self.db, newsletter_id):
+            if s.theme_slug:
+                texts[s.theme_slug] = texts.get(s.theme_slug, "") + "\n" + s.heading + "\n" + s.body_text
+        return newsletters.theme_slugs(self.db, newsletter_id), similarity.themes_of(texts)
 
     # -- newsletter -----------------------------------------------------------------------------
-    def attribute(self, parsed: ParsedLike) -> Attribution:
+    def attribute(self, parsed: ParsedLike, *, received_at: datetime | None = None) -> Attribution:
+        """Attribute one parsed message; ``received_at`` (default: now) bounds a plausible Date."""
         notes: list[str] = []
         token_status = "absent"
         sender = _norm_addr(parsed.from_address or "")
         found: dict[str, Any] | None = None
+        received = _utc(received_at or datetime.now(timezone.utc))
 
         for address in parsed.recipients:
             tag = tokens.tag_of(address)
             if tag is None or not tag.startswith(tokens.REPLY + "-"):
-                continue  # read_reply_address's "absent", without raising it (speed: most recipients)
+                continue
             try:
                 tok = tokens.read_reply_address(self.key, address)
             except TokenError as exc:
@@ -173,32 +267,59 @@ class Attributor:
 
         if found is None:
             found = self._by_message_ids(parsed)
+        theme_hint: str | None = None
         if found is None:
-            found = self._by_subject(parsed.subject)
-        if found is None:
-            found = self._by_quote(parsed.quoted_text or "")
-        if found is None and sender:
-            d = store.latest_delivery_to(self.db, sender)
-            if d is not None:
-                found = {"newsletter_id": d.newsletter_id, "method": "latest-issue",
-                         "subscriber_id": d.subscriber_id, "delivery_id": d.id}
+            written = self._written_at(parsed.date, received)
+            if parsed.date is not None and written is None:
+                notes.append(f"the reply's Date ({parsed.date.isoformat()}) is implausible: "
+                             "attributed by the time it arrived")
+            moment = written or received
+            candidates = [i for i in self.issues() if i.sent_at <= moment + CLOCK_SLACK]
+            match = self._by_subject(parsed.subject, candidates)
+            theme_hint = self._named_theme(parsed.subject)
+            quoted = self._by_quote(parsed.quoted_text or "", candidates)
+            if match is not None and not (match.inside and quoted is not None and quoted["newsletter_id"] != match.issue.ref.id):
+                found = {"newsletter_id": match.issue.ref.id, "method": "subject",
+                         "confidence": CONFIDENCE[match.method] - (0.15 if match.inside else 0.0)}
+                if match.theme is not None:
+                    found["subject_theme"] = match.theme
+            elif quoted is not None:
+                found = quoted
+            else:
+                found = self._by_reader(parsed, sender, moment, dated=written is not None)
+                if found is None:
+                    found = self._by_content(parsed, candidates)
         if found is None:
             return Attribution(token_status=token_status, notes=tuple(notes))
 
-        nid = int(found["newsletter_id"])
         subscriber_id = found.get("subscriber_id")
-        delivery_id = found.get("delivery_id")
         if subscriber_id is None and not found.get("other_sender") and sender:
             sub = store.subscriber_by_email(self.db, sender)
             subscriber_id = sub[0] if sub else None
-        theme, theme_method, theme_conf = self._theme(nid, parsed, found.get("theme_index", 0), notes)
+        if found.get("newsletter_id") is None:  # open: only the theme the candidate issues share
+            return Attribution(theme_slug=found["theme"], subscriber_id=subscriber_id, theme_method="similar-text",
+                               theme_confidence=found["theme_confidence"], token_status=token_status,
+                               notes=tuple(notes))
+        nid = int(found["newsletter_id"])
         method = str(found["method"])
+        theme, theme_method, theme_conf = self._theme(nid, parsed, found, theme_hint, notes)
         return Attribution(
             newsletter_id=nid, newsletter_slug=self.slug(nid), theme_slug=theme, subscriber_id=subscriber_id,
-            delivery_id=delivery_id, method=method, theme_method=theme_method, confidence=CONFIDENCE[method],
-            theme_confidence=theme_conf, token_status=token_status, other_sender=bool(found.get("other_sender")),
-            notes=tuple(notes),
+            delivery_id=found.get("delivery_id"), method=method, theme_method=theme_method,
+            confidence=round(float(found.get("confidence", CONFIDENCE.get(method, 0.0))), 3),
+            theme_confidence=theme_conf, token_status=token_status,
+            other_sender=bool(found.get("other_sender")), notes=tuple(notes),
         )
+
+    def _written_at(self, date: datetime | None, received: datetime) -> datetime | None:
+        """The reply's Date when it is plausible: not after it arrived, not before any issue went out."""
+        if date is None:
+            return None
+        written = _utc(date)
+        issues = self.issues()
+        if written > received + FUTURE_LIMIT or (issues and written < issues[-1].sent_at - FUTURE_LIMIT):
+            return None
+        return written
 
     def _by_message_ids(self, parsed: ParsedLike) -> dict[str, Any] | None:
         for method, ids in (("in-reply-to", parsed.in_reply_to), ("references", tuple(reversed(parsed.references)))):
@@ -209,48 +330,156 @@ class Attributor:
                             "subscriber_id": d.subscriber_id, "delivery_id": d.id}
         return None
 
-    def _by_subject(self, subject: str) -> dict[str, Any] | None:
-        short = type(subject) is str and len(subject) <= 300
-        wanted = _strip_subject_cached(subject) if short else strip_subject(subject)
+    def _by_subject(self, subject: str, candidates: list[_Issue]) -> _SubjectMatch | None:
+        """The issue whose subject or title the reply's subject holds; the longest match wins,
+        then the newest issue. The product's " — <theme>" suffix is read as the theme."""
+        wanted = strip_subject(subject)
         if len(wanted) < 4:
             return None
-        stripped = self.stripped_subjects()
-        for ref, subject, title in stripped:  # exact match on subject or title, newest issue first
-            if wanted in (subject, title):
-                return {"newsletter_id": ref.id, "method": "subject"}
-        for ref, subject, title in stripped:  # the issue's subject inside a longer one ("Reactie op: Samen verder (nov)")
-            for candidate in (subject, title):
-                if len(candidate) >= 8 and candidate in wanted:
-                    return {"newsletter_id": ref.id, "method": "subject"}
+        best: _SubjectMatch | None = None
+        for issue in candidates:
+            for text, theme in self._subject_readings(wanted, issue):
+                for own, method in ((issue.subject, "subject"), (issue.title, "subject-title")):
+                    if len(own) < 4:
+                        continue
+                    if text == own:
+                        inside = False
+                    elif len(own) >= 8 and _contains(text, own):
+                        inside = True
+                    else:
+                        continue
+                    m = _SubjectMatch(issue, method, len(own), inside, theme)
+                    if best is None or (m.length, not m.inside) > (best.length, not best.inside):
+                        best = m
+        return best
+
+    @staticmethod
+    def _subject_readings(wanted: str, issue: _Issue) -> list[tuple[str, str | None]]:
+        """The subject as is, and without a trailing " — <one of the issue's theme names>"."""
+        readings: list[tuple[str, str | None]] = [(wanted, None)]
+        for m in _SUFFIX.finditer(wanted):
+            theme = issue.theme_by_name.get(wanted[m.end():].strip())
+            if theme is not None:
+                readings.insert(0, (wanted[:m.start()].strip(), theme))
+        return readings
+
+    def _named_theme(self, subject: str) -> str | None:
+        """The theme a subject is just the name of ("Re: Kracht van het collectief")."""
+        wanted = strip_subject(subject)
+        for slug, name in self.theme_names().items():
+            if wanted and wanted == strip_subject(name):
+                return slug
         return None
 
-    def _by_quote(self, quoted_text: str) -> dict[str, Any] | None:
-        """The issue (and theme) whose text the reader quoted, when one stands out."""
-        if len(quoted_text) < 40:
+    def _by_quote(self, quoted_text: str, candidates: list[_Issue]) -> dict[str, Any] | None:
+        """The issue whose text the reader quoted, when one stands out."""
+        if len(quoted_text) < 40 or not candidates:
             return None
-        best: tuple[float, int, str] | None = None
-        for ref in self.refs():
-            guess = self.by_quote(ref.id, quoted_text)
-            if guess.theme is not None and (best is None or guess.score > best[0]):
-                best = (guess.score, ref.id, guess.theme)
-        if best is None:
+        quoted = similarity.shingles(quoted_text)
+        ranked = sorted(((len(quoted & i.shingles), i) for i in candidates), key=lambda x: x[0], reverse=True)
+        best, issue = ranked[0]
+        second = ranked[1][0] if len(ranked) > 1 else 0
+        if best < QUOTE_ISSUE_MIN or best < QUOTE_ISSUE_LEAD * second:
             return None
-        return {"newsletter_id": best[1], "method": "quoted-section"}
+        return {"newsletter_id": issue.ref.id, "method": "quoted-section"}
+
+    def _issue_scores(self, reply_text: str, candidates: list[_Issue]) -> list[tuple[float, _Issue, str]]:
+        """(best section cosine, issue, its theme) per candidate issue, best first."""
+        corpus = self.corpus()
+        reply = similarity.terms(reply_text, corpus.vocabulary)
+        scores = corpus.scores(reply, [(i.ref.id, s) for i in candidates for s in i.themes.terms])
+        ranked = []
+        for i in candidates:
+            mine = {s: scores[(i.ref.id, s)] for s in i.themes.terms}
+            if mine:
+                theme = max(mine, key=lambda s: mine[s])
+                ranked.append((mine[theme], i, theme))
+        return sorted(ranked, key=lambda x: x[0], reverse=True)
+
+    def _by_reader(self, parsed: ParsedLike, sender: str, moment: datetime, *, dated: bool) -> dict[str, Any] | None:
+        """The latest issue sent to this reader before the reply was written, unless the reader's
+        words clearly name another issue they were sent."""
+        if not sender:
+            return None
+        deliveries = [d for d in store.deliveries_to(self.db, sender)
+                      if d.sent_at is not None and _utc(d.sent_at) <= moment + CLOCK_SLACK]
+        if not deliveries:
+            return None
+        latest = deliveries[0]
+        method = "latest-issue" if dated else "latest-issue-undated"
+        found: dict[str, Any] = {"newsletter_id": latest.newsletter_id, "method": "latest-issue",
+                                 "confidence": CONFIDENCE[method], "subscriber_id": latest.subscriber_id,
+                                 "delivery_id": latest.id}
+        received = {d.newsletter_id: d for d in deliveries}
+        candidates = [i for i in self.issues() if i.ref.id in received]
+        ranked = self._issue_scores(parsed.reply_text or "", candidates)
+        if not ranked:
+            return found
+        best, issue, _ = ranked[0]
+        latest_score = next((s for s, i, _ in ranked if i.ref.id == latest.newsletter_id), 0.0)
+        st = self.settings
+        if issue.ref.id != latest.newsletter_id and best >= st.issue_threshold and best >= st.override_lead * latest_score:
+            d = received[issue.ref.id]
+            return {"newsletter_id": issue.ref.id, "method": "similar-text",
+                    "confidence": self._content_confidence(ranked), "subscriber_id": d.subscriber_id,
+                    "delivery_id": d.id}
+        return found
+
+    def _by_content(self, parsed: ParsedLike, candidates: list[_Issue]) -> dict[str, Any] | None:
+        """The sent issue whose sections the reply's words match, when one stands out; when the
+        best issues share the matching theme but cannot be told apart, only that theme."""
+        ranked = self._issue_scores(parsed.reply_text or "", candidates)
+        st = self.settings
+        if not ranked or ranked[0][0] < st.issue_threshold:
+            return None
+        best, issue, theme = ranked[0]
+        rivals = [(s, i, t) for s, i, t in ranked[1:] if s * st.issue_lead > best]
+        if not rivals:
+            return {"newsletter_id": issue.ref.id, "method": "similar-text", "confidence": self._content_confidence(ranked)}
+        if all(t == theme for _, _, t in rivals):
+            guess = similarity.pick(self._theme_scores(parsed.reply_text or "", issue), threshold=st.threshold,
+                                    lead=st.lead)
+            if guess.theme == theme:
+                return {"newsletter_id": None, "theme": theme, "theme_confidence": guess.confidence}
+        return None
+
+    @staticmethod
+    def _content_confidence(ranked: list[tuple[float, _Issue, str]]) -> float:
+        best = ranked[0][0]
+        second = ranked[1][0] if len(ranked) > 1 else 0.0
+        margin = 1 - second / best if best > 0 else 0.0
+        return round(min(0.75, 0.2 + best + 0.5 * margin), 3)
 
     # -- theme ----------------------------------------------------------------------------------
-    def _theme(self, newsletter_id: int, parsed: ParsedLike, theme_index: int,
+    def _theme_scores(self, reply_text: str, issue: _Issue) -> dict[str, float]:
+        return similarity.theme_scores(self.corpus(), issue.ref.id, reply_text)
+
+    def _theme(self, newsletter_id: int, parsed: ParsedLike, found: dict[str, Any], hint: str | None,
                notes: list[str]) -> tuple[str | None, str, float]:
-        slugs, texts = self.themes(newsletter_id)
+        slugs, themes = self.themes(newsletter_id)
+        theme_index = int(found.get("theme_index", 0))
         if theme_index:
             if 1 <= theme_index <= len(slugs):
                 return slugs[theme_index - 1], "token", 1.0
             notes.append(f"reply token names theme {theme_index}, but the newsletter has {len(slugs)} themes")
-        guess = self.by_quote(newsletter_id, parsed.quoted_text or "")
-        if guess.theme is None:
-            guess = similarity.by_similarity(parsed.reply_text or "", texts)
+        if found.get("subject_theme") in slugs:
+            return str(found["subject_theme"]), "subject", THEME_SUFFIX_CONFIDENCE
+        guess = similarity.by_quote(parsed.quoted_text or "", themes)
+        if guess.theme is not None:
+            return guess.theme, guess.method, guess.confidence
+        issue = self.issue(newsletter_id)
+        st = self.settings
+        if issue is not None:
+            guess = similarity.pick(self._theme_scores(parsed.reply_text or "", issue), threshold=st.threshold,
+                                    lead=st.lead)
+        else:
+            guess = similarity.by_similarity(parsed.reply_text or "", themes, threshold=st.threshold, lead=st.lead)
+        if hint in slugs and guess.theme in (None, hint):
+            return hint, "subject", max(THEME_NAMED_CONFIDENCE, guess.confidence)
         return guess.theme, guess.method, guess.confidence
 
 
-def attribute(db: sqlite_utils.Database, key: bytes, parsed: ParsedLike) -> Attribution:
+def attribute(db: sqlite_utils.Database, key: bytes, parsed: ParsedLike, *,
+              received_at: datetime | None = None) -> Attribution:
     """Attribute one parsed message (see the module docstring for the order)."""
-    return Attributor(db, key).attribute(parsed)
+    return Attributor(db, key).attribute(parsed, received_at=received_at)
