@@ -176,12 +176,20 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 t = texts_only(data, trial)
                 sweep.append({"threshold": threshold, "lead": lead, **s, "texts_precision": t["precision"],
                               "texts_recall": t["recall"]})
+        issue_sweep = []
+        for issue_threshold in (0.08, 0.10, 0.12, 0.15):
+            for issue_lead in (1.15, 1.3, 1.5):
+                trial = AttributionSettings(issue_threshold=issue_threshold, issue_lead=issue_lead)
+                issue_sweep.append({"issue_threshold": issue_threshold, "issue_lead": issue_lead,
+                                    **score(attribute_all(db, data, trial))})
         db.conn.close()
     classes = per_class(outcomes)
     overall = score(outcomes)
+    tuning = score([o for o in outcomes if o.case.get("set") != "heldout"])
+    heldout = score([o for o in outcomes if o.case.get("set") == "heldout"])
     print(f"{overall['cases']} replies in {len(classes)} classes; chosen theme threshold {chosen.threshold},"
-          f" lead {chosen.lead}")
-    print_table("per class:", {**classes, "all": overall})
+          f" lead {chosen.lead}; issue threshold {chosen.issue_threshold}, lead {chosen.issue_lead}")
+    print_table("per class:", {**classes, "all": overall, "  tuning set": tuning, "  held-out set": heldout})
     print("sweep (all replies):")
     print(f"  {'threshold':>9} {'lead':>5} {'newsletter':>10} {'theme':>6} {'wrong':>6} {'wrong>0.8':>9}"
           f" {'texts precision':>15} {'recall':>6}")
@@ -189,6 +197,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         print(f"  {r['threshold']:>9.2f} {r['lead']:>5.2f} {r['newsletter']:>10.3f} {r['theme']:>6.3f}"
               f" {r['wrong_themes']:>6} {r['wrong_themes_above_0_8']:>9} {r['texts_precision']:>15.3f}"
               f" {r['texts_recall']:>6.3f}")
+    print("sweep of the content route (all replies):")
+    print(f"  {'issue threshold':>15} {'lead':>5} {'newsletter':>10} {'wrong newsletters':>17} {'theme':>6}")
+    for r in issue_sweep:
+        print(f"  {r['issue_threshold']:>15.2f} {r['issue_lead']:>5.2f} {r['newsletter']:>10.3f}"
+              f" {r['wrong_newsletters']:>17} {r['theme']:>6.3f}")
     texts = texts_only(data, chosen)
     print(f"reply texts alone ({texts['cases']}, first issue): precision {texts['precision']}, recall {texts['recall']}")
     if args.misses:
@@ -199,8 +212,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 print(f"  {o.case['file']}: newsletter {a.newsletter_slug} ({a.method} {a.confidence:.2f}),"
                       f" want {o.case['newsletter']}; theme {a.theme_slug} ({a.theme_method}"
                       f" {a.theme_confidence:.2f}), want {o.case['themes'] or 'none'}")
-    return {"replies": overall, "classes": classes, "chosen": {"threshold": chosen.threshold, "lead": chosen.lead},
-            "sweep": sweep, "texts": texts}
+    return {"replies": overall, "tuning": tuning, "heldout": heldout, "classes": classes, "chosen": {"threshold": chosen.threshold, "lead": chosen.lead,
+                                                               "issue_threshold": chosen.issue_threshold,
+                                                               "issue_lead": chosen.issue_lead},
+            "sweep": sweep, "issue_sweep": issue_sweep, "texts": texts}
 
 
 if __name__ == "__main__":

@@ -48,6 +48,12 @@ CLOCK_SLACK = timedelta(minutes=30)
 # wrong clock: then the time the reply arrived counts.
 FUTURE_LIMIT = timedelta(days=1)
 
+# Month names a reader may date an issue by ("uw nieuwsbrief van november", "your March issue").
+_MONTHS = {name: i % 12 + 1 for i, name in enumerate(
+    "januari februari maart april mei juni juli augustus september oktober november december "
+    "january february march april may june july august september october november december".split())}
+_MONTH_WORD = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b")
+
 # Shared 4-word shingles before a quote names an issue, and its lead over the next issue.
 QUOTE_ISSUE_MIN = 8
 QUOTE_ISSUE_LEAD = 2.0
@@ -383,6 +389,14 @@ class Attributor:
             return None
         return {"newsletter_id": issue.ref.id, "method": "quoted-section"}
 
+    @staticmethod
+    def _named_month(parsed: ParsedLike, candidates: list[_Issue]) -> _Issue | None:
+        """The one candidate issue sent in a month the reader names, if exactly one is."""
+        text = similarity.fold(f"{parsed.subject or ''}\n{parsed.reply_text or ''}")
+        months = {_MONTHS[m] for m in _MONTH_WORD.findall(text)}
+        named = [i for i in candidates if i.sent_at.month in months]
+        return named[0] if len(named) == 1 else None
+
     def _issue_scores(self, reply_text: str, candidates: list[_Issue]) -> list[tuple[float, _Issue, str]]:
         """(best section cosine, issue, its theme) per candidate issue, best first."""
         corpus = self.corpus()
@@ -418,6 +432,11 @@ class Attributor:
         best, issue, _ = ranked[0]
         latest_score = next((s for s, i, _ in ranked if i.ref.id == latest.newsletter_id), 0.0)
         st = self.settings
+        month = self._named_month(parsed, candidates)
+        if month is not None and month.ref.id != latest.newsletter_id:
+            d = received[month.ref.id]
+            return {"newsletter_id": month.ref.id, "method": "similar-text", "confidence": 0.6,
+                    "subscriber_id": d.subscriber_id, "delivery_id": d.id}
         if issue.ref.id != latest.newsletter_id and best >= st.issue_threshold and best >= st.override_lead * latest_score:
             d = received[issue.ref.id]
             return {"newsletter_id": issue.ref.id, "method": "similar-text",
@@ -430,6 +449,11 @@ class Attributor:
         best issues share the matching theme but cannot be told apart, only that theme."""
         ranked = self._issue_scores(parsed.reply_text or "", candidates)
         st = self.settings
+        month = self._named_month(parsed, candidates)
+        if month is not None:
+            score = next(s for s, i, _ in ranked if i is month)
+            if score >= st.issue_threshold / 2:
+                return {"newsletter_id": month.ref.id, "method": "similar-text", "confidence": 0.6}
         if not ranked or ranked[0][0] < st.issue_threshold:
             return None
         best, issue, theme = ranked[0]

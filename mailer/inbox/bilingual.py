@@ -54,6 +54,20 @@ stepped back terugtrok | study studie | subsidy subsidie | subsidies subsidies |
 tablet tablet | team team | teams teams | the line lijn | trust vertrouwen | twelve twaalf
 three hundred driehonderd | thirty six zesendertig | valley vallei | village dorp | villages dorpen
 volunteer vrijwilliger | volunteers vrijwilligers | waiting list wachtlijst | wednesday woensdag
+one een | two twee | three drie | four vier | five vijf | six zes | seven zeven | eight acht | nine negen
+ten tien | twenty twintig | hour uur | hours uren | week week | weeks weken | month maand | months maanden
+year jaar | years jaren | night avond | nights avonden | day dag | days dagen | free gratis | food eten
+idea idee | ideas ideeen | write schrijven | writes schrijft | wrote schreef | written geschreven
+writing schrijven | try proberen | tried probeerde | tries probeert | stop stoppen | stopped stopte
+stops stopt | burning out uitgeput | burnt out uitgeput | burned out uitgeput | designed ontworpen
+institution instelling | institutions instellingen | small klein | big groot | time tijd | work werk
+money geld | paperwork formulieren | decide beslissen | decides beslist | decision beslissing
+conflict conflict | quarrel ruzie | fight ruzie | rules regels | regulation regels | trust fund fonds
+share delen | shared gedeeld | learn leren | learned geleerd | learnt geleerd | learning leren
+school school | training opleiding | new nieuwe | old oude | older oudere | young jonge | people mensen
+person persoon | neighbourhood initiative buurtinitiatief | community initiative buurtinitiatief
+ask vragen | asked vroeg | question vraag | questions vragen | answer antwoord | story verhaal
+stories verhalen | example voorbeeld | examples voorbeelden | kept bewaard | keep bewaren
 """
 
 

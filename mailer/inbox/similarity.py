@@ -18,6 +18,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import snowballstemmer
+
 from . import bilingual
 
 # Chosen with bench/theme_threshold.py on the labelled replies of bench/theme_cases.json (see
@@ -43,11 +45,16 @@ jij jou jouw kan kon kunnen maar me meer men met mij mijn moet na naar niet niet
 onze ook op over reeds te tegen toch toen tot u uit uw van veel voor want waren was wat we wel werd wezen
 wie wij wil worden wordt zal ze zelf zich zij zijn zo zonder zou zoals heel echt graag even erg hele
 juist mee net nou vind vond denk dacht goed mooi dank bedankt groet groeten beste hoi hallo dag
-nieuwsbrief stuk artikel thema reactie
+nieuwsbrief stuk artikel thema reactie geachte mevrouw meneer heer hartelijk vriendelijke leuk weer
+alleen hoor eigenlijk gewoon ander anders iemand misschien zeker helemaal vooral vaak soms nooit
 a about after all also an and any are as at be been but by can could do for from had has have he her
 his how i if in into is it its just me more my no not of on one or our out so than that the their them
 then there these they this to up us was we were what when which who will with would you your thanks
-thank newsletter article piece theme
+thank newsletter article piece theme dear hello hi hey regards wishes kind sincerely cheers best
+am does did doing having here why where than too very really much many some such only own same
+again back still even ever always rather while come comes came went go goes get got make made
+take took way part point spot hit run see read think know like well good great nice lot lots bit
+should might must may shall yes
 """.split())
 
 
@@ -88,6 +95,15 @@ def compound_parts(word: str, vocabulary: frozenset[str]) -> list[str]:
     return parts
 
 
+_DUTCH = snowballstemmer.stemmer("dutch")
+
+
+def stem(word: str) -> str:
+    """Snowball's Dutch stem, cut to six letters ("gestopt" and "stopte", "coöperaties" and
+    "coöperatieve" alike; English words left after ``bilingual`` are cut much the same)."""
+    return _DUTCH.stemWord(word)[:6]
+
+
 def terms(text: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
     """Content words, English put in Dutch, compounds split, stemmed by truncation."""
     ws = words(text)
@@ -97,9 +113,9 @@ def terms(text: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
     for w in ws:
         if len(w) <= 2 or w in STOP_WORDS or w.isdigit():
             continue
-        out.append(w[:6])
+        out.append(stem(w))
         if len(w) >= COMPOUND_HEAD + COMPOUND_TAIL and vocabulary:
-            out.extend(p[:6] for p in compound_parts(w, vocabulary) if p not in STOP_WORDS)
+            out.extend(stem(p) for p in compound_parts(w, vocabulary) if p not in STOP_WORDS)
     return out
 
 
