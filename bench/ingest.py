@@ -36,7 +36,8 @@ from imapclient import IMAPClient  # noqa: E402
 
 from mailer import tokens  # noqa: E402
 from mailer.config import load_config  # noqa: E402
-from mailer.inbox import dovecot, samples, store  # noqa: E402
+from mailer.inbox import dovecot, samples  # noqa: E402
+from mailer.stores import reactions as reaction_store  # noqa: E402
 from mailer.inbox.poll import PARSE_WORKERS, poll_once  # noqa: E402
 from mailer.localservers import free_port  # noqa: E402
 from mailer.runtime import Runtime  # noqa: E402
@@ -160,7 +161,7 @@ def main() -> dict[str, object]:
                   f" CPU a message: main {file_cpu / report.fetched * 1e6:.0f} us,"
                   f" {PARSE_WORKERS} parser workers {workers_cpu / report.fetched * 1e6:.0f} us")
             print(f"         ({report.summary()})")
-            counts = store.counts(rt.db)
+            counts = reaction_store.counts(rt.db)
             if report.filed != len(messages) or counts["reactions"] != len(messages):
                 # A rate over a poll that left messages behind says nothing: stop rather than report it.
                 raise SystemExit(f"round {n + 1} filed {report.filed} of {len(messages)} replies"

@@ -137,7 +137,7 @@ def message_size(config_path: Path) -> tuple[int, int]:
     """(bytes of one complete message, bytes of its HTML part before encoding)."""
     from mailer.config import load_config
     from mailer.runtime import Runtime
-    from mailer import newsletters
+    from mailer.stores import newsletters
     from mailer.send.message import MessageBuilder, Recipient
     from mailer.send.sender import load_newsletter
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 import sqlite_utils  # noqa: E402
 
 from mailer import db as mailer_db  # noqa: E402
-from mailer import newsletters  # noqa: E402
+from mailer.stores import newsletters  # noqa: E402
 from mailer.compose.parse import find_newsletter, load_newsletter  # noqa: E402
 from mailer.inbox import similarity  # noqa: E402
 from mailer.inbox.attribute import Attribution, Attributor, AttributionSettings  # noqa: E402

@@ -1,6 +1,6 @@
 """Team inbox page times with 20,000 reactions, through Flask's test client.
 
-Fills a fresh SQLite file with realistic reactions (mailer.web.sample.seed), logs in, and times
+Fills a fresh SQLite file with realistic reactions (tests/support/web_sample.seed), logs in, and times
 the list, a filtered list, search, the reading pane, the newsletter overview and the CSV export
 (median and p95 over N runs), each also as a ratio to a trivial reference page in the same run.
 The last line is JSON with every figure.
@@ -20,12 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the sample-data builder lives in tests/support
 
 from mailer.config import load_config  # noqa: E402
 from mailer.runtime import Runtime  # noqa: E402
 from mailer.web import auth, create_app  # noqa: E402
-from mailer.web.sample import seed  # noqa: E402
+from support.web_sample import seed  # noqa: E402
 
 
 def timed(client, url: str, runs: int) -> tuple[float, float]:

@@ -98,6 +98,15 @@ class WebConfig:
     base_url: str = "http://127.0.0.1:8080"
     signup_limit: int = 5             # sign-up posts per client address per window (0 = no limit)
     signup_window: int = 3600         # seconds
+    threads: int = 8                  # requests handled at once (waitress worker threads)
+    connection_limit: int = 100       # open client connections at once; more wait in the listen queue
+    trusted_proxy: str = ""           # address of the reverse proxy whose headers are believed ("" = none)
+    trusted_proxy_count: int = 1      # how many proxies in a chain add to X-Forwarded-For
+    trusted_proxy_headers: str = "x-forwarded-for x-forwarded-proto"
+
+    @property
+    def proxy_headers(self) -> set[str]:
+        return set(self.trusted_proxy_headers.lower().replace(",", " ").split())
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,10 @@ class DkimConfig:
 class BouncesConfig:
     soft_bounce_limit: int = 3
 
+
+# The proxy headers waitress can read the client's address, scheme, host and port from.
+PROXY_HEADERS = {"forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
+                 "x-forwarded-by"}
 
 SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
@@ -326,6 +339,18 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(
             f"[schedule] timezone {cfg.schedule.timezone!r} is not a known time zone: use e.g. Europe/Amsterdam"
         ) from None
+    web = cfg.web
+    if web.threads < 1 or web.connection_limit < 1:
+        raise ConfigError(f"[web] threads and connection_limit must be at least 1: fix them in {cfg.source}")
+    unknown = web.proxy_headers - PROXY_HEADERS
+    if unknown or (web.trusted_proxy and not web.proxy_headers):
+        raise ConfigError(f"[web] trusted_proxy_headers must name one or more of {', '.join(sorted(PROXY_HEADERS))}"
+                          f" (got {web.trusted_proxy_headers!r}): fix it in {cfg.source}")
+    if "forwarded" in web.proxy_headers and len(web.proxy_headers) > 1:
+        raise ConfigError("[web] trusted_proxy_headers: 'forwarded' cannot be combined with the x-forwarded-* "
+                          f"headers: pick one kind in {cfg.source}")
+    if web.trusted_proxy_count < 1:
+        raise ConfigError(f"[web] trusted_proxy_count must be at least 1: fix it in {cfg.source}")
     if cfg.content.language not in ("nl", "en"):
         raise ConfigError(f"[content] language must be nl or en, got {cfg.content.language!r}")
     for key in ("from_address", "reply_address", "bounce_address"):

@@ -113,3 +113,21 @@ def background_checkpoints(db: sqlite_utils.Database, path: str | Path, *,
         stop.set()
         thread.join()
         db.conn.execute("PRAGMA wal_autocheckpoint=1000")
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on any exception), or a
+    no-op inside one already open, so store functions compose. The connection is in autocommit
+    mode, where ``with db.conn:`` opens no transaction; this does."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

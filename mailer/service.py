@@ -1,15 +1,18 @@
 """The long-running service behind ``mailer serve`` (and ``mailer demo --serve``).
 
 Three parts in one process: APScheduler ticks that send due newsletters, a thread that keeps the
-inbox poller running (IMAP IDLE when the server offers it, polling otherwise), and the web app.
-Each part has its own database connection.
+inbox poller running (IMAP IDLE when the server offers it, polling otherwise), and the web app on
+waitress. Each part has its own database connection. ``Service.stop`` ends all three by a deadline.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
+
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from .runtime import Runtime
 from .web import create_app
@@ -17,11 +20,13 @@ from .web.server import ServerThread
 
 log = logging.getLogger(__name__)
 
+STOP_SECONDS = 3.0   # what Service.stop waits for, so that the process is gone within 5 s of a SIGTERM
+
 
 @dataclass
 class Service:
     web: ServerThread
-    scheduler: object | None = None
+    scheduler: BackgroundScheduler | None = None
     poller: threading.Thread | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
 
@@ -29,13 +34,28 @@ class Service:
     def url(self) -> str:
         return self.web.url
 
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.web.stop()
+    def stop(self, timeout: float = STOP_SECONDS) -> bool:
+        """Stop web, scheduler and poller, waiting at most ``timeout`` s in all.
+
+        True when everything finished; False when a send, a poll or a request was still running at
+        the deadline. Such work is safe to cut off (a delivery is marked sent only after the SMTP
+        server accepted it, a reply is flagged on the server only after it was stored) and is
+        resumed at the next start.
+        """
+        from .schedule.scheduler import stop_scheduler
+
+        deadline = time.monotonic() + timeout
+        self.stop_event.set()  # the poller leaves IDLE and ends
+        clean = True
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+            self.scheduler.shutdown(wait=False)  # no new ticks while the rest stops
+        clean &= self.web.stop(timeout=min(1.5, timeout))
         if self.poller is not None:
-            self.poller.join(10)
+            self.poller.join(max(0.0, deadline - time.monotonic()))
+            clean &= not self.poller.is_alive()
+        if self.scheduler is not None:
+            clean &= stop_scheduler(self.scheduler, max(0.0, deadline - time.monotonic()))
+        return clean
 
 
 def start_service(rt: Runtime, *, host: str | None = None, port: int | None = None,
@@ -46,7 +66,8 @@ def start_service(rt: Runtime, *, host: str | None = None, port: int | None = No
     """
     cfg = rt.config
     rt.db  # open and migrate before anything starts
-    web = ServerThread(create_app(rt), host or cfg.web.host, port if port is not None else cfg.web.port)
+    web = ServerThread(create_app(rt), host or cfg.web.host, port if port is not None else cfg.web.port,
+                       web=cfg.web)
     service = Service(web=web)
     if background:
         from .inbox.poll import PollReport, run_forever

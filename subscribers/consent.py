@@ -1,17 +1,19 @@
 """The consent log: what each subscriber agreed to, when and how. Rows are never deleted silently.
 
-Writing goes through ``store.log_consent``; this module reads the log back (for ``show``, for
-the confirmation step, which applies the details a person gave when they signed up) and names
-the actions and methods in one place.
+The log is kept by ``store`` (``log_consent``, ``consent_history``); this module names the
+actions and methods in one place and reads a sign-up request back for the confirmation step,
+which applies the details a person gave when they signed up.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import sqlite_utils
+
+from . import store
+from .store import ConsentEntry
 
 # Actions
 SIGNUP = "signup"
@@ -31,27 +33,9 @@ MAILTO = "mailto"
 CLI = "cli"
 
 
-@dataclass(frozen=True)
-class ConsentEntry:
-    id: int
-    subscriber_id: int | None
-    action: str
-    method: str
-    source: str
-    detail: str
-    client_ip: str
-    created_at: str
-
-
-def _entry(r: dict[str, Any]) -> ConsentEntry:
-    return ConsentEntry(r["id"], r["subscriber_id"], r["action"], r["method"], r["source"], r["detail"],
-                        r["client_ip"], r["created_at"])
-
-
 def history(db: sqlite_utils.Database, subscriber_id: int) -> list[ConsentEntry]:
     """The subscriber's consent log, oldest first."""
-    return [_entry(r) for r in db.query(
-        "SELECT * FROM consent_log WHERE subscriber_id = ? ORDER BY id", [subscriber_id])]
+    return store.consent_history(db, subscriber_id)
 
 
 @dataclass(frozen=True)
@@ -71,21 +55,17 @@ def open_signup_request(db: sqlite_utils.Database, subscriber_id: int) -> Signup
     A confirmation link is honoured only while such a request is open, so an old link cannot
     re-subscribe someone who unsubscribed after it was sent.
     """
-    rows = list(db.query(
-        "SELECT * FROM consent_log WHERE subscriber_id = ? AND action IN (?,?,?,?,?,?,?,?)"
-        " ORDER BY id DESC LIMIT 1",
-        # set_status() logs the new status as the action (unsubscribed, bounced, complained).
-        [subscriber_id, SIGNUP, CONFIRM, RESUBSCRIBE, UNSUBSCRIBE, FORGET, "unsubscribed", "bounced", "complained"],
-    ))
-    if not rows or rows[0]["action"] != SIGNUP:
+    # set_status() logs the new status as the action (unsubscribed, bounced, complained).
+    latest = store.latest_consent(db, subscriber_id, (SIGNUP, CONFIRM, RESUBSCRIBE, UNSUBSCRIBE, FORGET,
+                                                      "unsubscribed", "bounced", "complained"))
+    if latest is None or latest.action != SIGNUP:
         return None
-    r = rows[0]
     try:
-        detail = json.loads(r["detail"] or "{}")
+        detail = json.loads(latest.detail or "{}")
     except ValueError:
         detail = {}
     return SignupRequest(
-        entry_id=r["id"], created_at=r["created_at"], name=str(detail.get("name", "")),
+        entry_id=latest.id, created_at=latest.created_at, name=str(detail.get("name", "")),
         themes=tuple(str(t) for t in detail.get("themes", [])), language=str(detail.get("language", "nl")),
     )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import time
 from collections.abc import Callable
@@ -20,8 +19,8 @@ from typing import Any
 
 import sqlite_utils
 
-from mailer.db import utcnow
 from mailer.errors import InvalidInput, NotFound
+from mailer.stores import newsletters
 
 from . import consent, store
 
@@ -179,7 +178,7 @@ def import_csv(db: sqlite_utils.Database, path: str | Path, source: str | None =
         cols, report.format = found
         records = records[1:]
 
-    known_themes = {slug for slug, _ in store.theme_choices(db)}
+    known_themes = {slug for slug, _ in newsletters.theme_choices(db)}
     suppressed = store.suppressed_hashes(db)
     existing = store.existing_emails(db)
     seen: dict[str, int] = {}
@@ -228,27 +227,12 @@ def import_csv(db: sqlite_utils.Database, path: str | Path, source: str | None =
 
 def _write(db: sqlite_utils.Database, rows: list[tuple[int, str, str, tuple[str, ...]]],
            off_list: list[tuple[int, str, str]], report: ImportReport) -> None:
-    now = utcnow()
     source, filename = report.source, Path(report.file).name
-    conn = db.conn
     with store.transaction(db):
-        # Explicit ids inside one BEGIN IMMEDIATE transaction, so the consent rows can name their
-        # subscriber without a round trip per row.
-        first_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM subscribers").fetchone()[0]) + 1
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start:start + BATCH]
-            conn.executemany(
-                "INSERT INTO subscribers (id, email, name, status, language, themes, source, created_at, updated_at)"
-                " VALUES (?,?,?,'active','nl',?,?,?,?)",
-                [(first_id + start + k, email, name, json.dumps(list(themes)), source, now, now)
-                 for k, (_, email, name, themes) in enumerate(chunk)],
-            )
-            conn.executemany(
-                "INSERT INTO consent_log (subscriber_id, action, method, source, detail, created_at)"
-                " VALUES (?,?,?,?,?,?)",
-                [(first_id + start + k, consent.IMPORT, "import", source, f"{filename} line {line}", now)
-                 for k, (line, _, _, _) in enumerate(chunk)],
-            )
+        store.add_imported(
+            db, [store.ImportedSubscriber(email, name, themes, f"{filename} line {line}")
+                 for line, email, name, themes in rows],
+            source=source, action=consent.IMPORT, method="import", batch=BATCH)
         for line, email, reason in off_list:
             store.suppress(db, email, reason)
             sub = store.find_by_email(db, email)

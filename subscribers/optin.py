@@ -16,6 +16,7 @@ import sqlite_utils
 from mailer import tokens
 from mailer.config import Config
 from mailer.errors import MailerError, NotFound, TokenError
+from mailer.stores import newsletters
 
 from . import consent, mailing, store
 from .store import Subscriber
@@ -64,7 +65,7 @@ def _file_themes(cfg: Config) -> list[tuple[str, str]]:
 
 def theme_options(db: sqlite_utils.Database, cfg: Config | None = None) -> list[tuple[str, str]]:
     """(slug, name) of the themes people can choose: the themes table plus the newsletter files'."""
-    options = dict(store.theme_choices(db))
+    options = dict(newsletters.theme_choices(db))
     if cfg is not None:
         for slug, name in _file_themes(cfg):
             options.setdefault(slug, name)

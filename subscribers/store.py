@@ -1,4 +1,5 @@
-"""The subscriber store: subscribers, their consent log and the suppression list.
+"""The subscriber store: subscribers, their consent log and the suppression list - the only
+SQL of this package.
 
 This package never imports mailer's sending code; it only shares the database and errors.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -311,11 +312,6 @@ def _filters(status: str | None, theme: str | None) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def theme_choices(db: sqlite_utils.Database) -> list[tuple[str, str]]:
-    """(slug, name) of every known theme, for the sign-up and preferences forms."""
-    return [(r[0], r[1]) for r in db.execute("SELECT slug, name FROM themes ORDER BY name")]
-
-
 def mark_status(db: sqlite_utils.Database, subscriber_id: int, status: str) -> None:
     """Set the status only (no suppression, no log): callers do those in the same transaction."""
     if status not in STATUSES:
@@ -326,3 +322,74 @@ def mark_status(db: sqlite_utils.Database, subscriber_id: int, status: str) -> N
         " ('unsubscribed','bounced','complained') THEN ? ELSE unsubscribed_at END WHERE id=?",
         [status, now, status, now, subscriber_id],
     )
+
+
+@dataclass(frozen=True)
+class ImportedSubscriber:
+    email: str                  # normalised
+    name: str
+    themes: tuple[str, ...]
+    consent_detail: str         # where in the file they came from
+
+
+def add_imported(db: sqlite_utils.Database, rows: Sequence[ImportedSubscriber], *, source: str, action: str,
+                 method: str, batch: int = 5000) -> None:
+    """Insert active subscribers with one consent entry each, ``batch`` rows a statement. Run it
+    in a ``transaction``: the ids are handed out here, so consent rows need no round trip each."""
+    now = utcnow()
+    conn = db.conn
+    first_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM subscribers").fetchone()[0]) + 1
+    for start in range(0, len(rows), batch):
+        chunk = rows[start:start + batch]
+        conn.executemany(
+            "INSERT INTO subscribers (id, email, name, status, language, themes, source, created_at, updated_at)"
+            " VALUES (?,?,?,'active','nl',?,?,?,?)",
+            [(first_id + start + k, r.email, r.name, json.dumps(list(r.themes)), source, now, now)
+             for k, r in enumerate(chunk)],
+        )
+        conn.executemany(
+            "INSERT INTO consent_log (subscriber_id, action, method, source, detail, created_at)"
+            " VALUES (?,?,?,?,?,?)",
+            [(first_id + start + k, action, method, source, r.consent_detail, now) for k, r in enumerate(chunk)],
+        )
+
+
+@dataclass(frozen=True)
+class ConsentEntry:
+    id: int
+    subscriber_id: int | None
+    action: str
+    method: str
+    source: str
+    detail: str
+    client_ip: str
+    created_at: str
+
+
+def consent_history(db: sqlite_utils.Database, subscriber_id: int) -> list[ConsentEntry]:
+    """A subscriber's consent log, oldest first."""
+    return [ConsentEntry(*r) for r in db.execute(
+        "SELECT id, subscriber_id, action, method, source, detail, client_ip, created_at FROM consent_log"
+        " WHERE subscriber_id = ? ORDER BY id", [subscriber_id])]
+
+
+def latest_consent(db: sqlite_utils.Database, subscriber_id: int, actions: Sequence[str]) -> ConsentEntry | None:
+    """A subscriber's newest consent entry with one of ``actions``."""
+    row = db.execute(
+        "SELECT id, subscriber_id, action, method, source, detail, client_ip, created_at FROM consent_log"
+        f" WHERE subscriber_id = ? AND action IN ({','.join('?' * len(actions))}) ORDER BY id DESC LIMIT 1",
+        [subscriber_id, *actions]).fetchone()
+    return ConsentEntry(*row) if row else None
+
+
+def erase(db: sqlite_utils.Database, subscriber_id: int) -> int:
+    """Forget a subscriber's address, name, interests and source, and the details, addresses and
+    sources of their consent log (actions and times stay); returns how many entries were blanked.
+    The caller suppresses the address and logs the erasure in the same transaction."""
+    now = utcnow()
+    blanked = db.execute("UPDATE consent_log SET detail='', client_ip='', source='' WHERE subscriber_id = ?",
+                         [subscriber_id]).rowcount
+    db.execute(
+        "UPDATE subscribers SET email=NULL, name='', status='forgotten', themes='[]', source='',"
+        " unsubscribed_at=COALESCE(unsubscribed_at, ?), updated_at=? WHERE id=?", [now, now, subscriber_id])
+    return int(blanked)

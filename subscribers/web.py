@@ -130,6 +130,8 @@ def _domain_error(exc: MailerError) -> Response:
 
 
 def _client_ip() -> str:
+    """The visitor's address; behind a reverse proxy ([web] trusted_proxy) waitress has already put
+    the address from the proxy's X-Forwarded-For here, so limits count visitors, not the proxy."""
     return request.remote_addr or ""
 
 

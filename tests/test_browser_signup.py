@@ -37,7 +37,7 @@ def test_signup_confirm_receive_issue_unsubscribe(tmp_path: Path, smtp_server: L
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
     sender = pytest.importorskip("mailer.send.sender")
-    from mailer import newsletters
+    from mailer.stores import newsletters
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

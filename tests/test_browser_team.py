@@ -16,7 +16,7 @@ from mailer import triage
 from mailer.config import load_config
 from mailer.runtime import Runtime
 from mailer.web import auth, create_app
-from mailer.web.sample import SampleReaction, add_newsletter, insert_reaction
+from support.web_sample import SampleReaction, add_newsletter, insert_reaction
 from mailer.web.server import ServerThread
 from conftest import write_config
 

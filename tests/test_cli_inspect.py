@@ -11,7 +11,8 @@ from conftest import write_config
 from mailer import tokens
 from mailer.cli import main
 from mailer.config import load_config
-from mailer.inbox import samples, store
+from mailer.inbox import samples
+from mailer.stores import reactions as reaction_store
 from mailer.runtime import Runtime
 
 KEYS = {"kind", "reply_text", "bounced_addresses", "newsletter", "theme", "attribution", "from", "subject",
@@ -38,7 +39,7 @@ def test_inspect_json_has_the_contract_keys_and_stores_nothing(tmp_path):
         nov.slug, "publieke-zaak-2050", "token", "valid")
     assert (data["newsletter_confidence"], data["theme_confidence"]) == (1.0, 1.0)
     assert data["bounced_addresses"] == [] and data["from"] == readers[0].email
-    assert store.counts(rt.db) == {"raw_messages": 0, "reactions": 0}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 0, "reactions": 0}
     rt.close()
 
 

@@ -47,6 +47,28 @@ def test_list_json_and_filters(filed):
     assert json.loads(result.output) == []
 
 
+def test_list_unfiled_and_by_kind(filed):
+    path, issues = filed
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(path), "reactions", "list", "--newsletter", "-", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [(r["from_address"], r["newsletter"]) for r in json.loads(result.output)] == [("vreemde@x.example", None)]
+    result = runner.invoke(main, ["--config", str(path), "reactions", "list", "--theme", "-", "--json"])
+    assert {r["theme"] for r in json.loads(result.output)} == {None} and len(json.loads(result.output)) == 2
+    result = runner.invoke(main, ["--config", str(path), "reactions", "list", "--kind", "reaction", "--limit", "1",
+                                  "--json"])
+    assert [r["kind"] for r in json.loads(result.output)] == ["reaction"]
+    assert json.loads(runner.invoke(main, ["--config", str(path), "reactions", "list", "--kind", "bounce",
+                                           "--json"]).output) == []
+
+
+def test_unknown_status_is_one_line_error(filed):
+    path, _ = filed
+    result = CliRunner().invoke(main, ["--config", str(path), "reactions", "list", "--status", "klaar"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "unknown status 'klaar': use one of nieuw, in_behandeling, afgehandeld, gearchiveerd" in result.output
+
+
 def test_list_table(filed):
     path, issues = filed
     result = CliRunner().invoke(main, ["--config", str(path), "reactions", "list"], env={"COLUMNS": "200"})

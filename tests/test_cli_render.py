@@ -12,7 +12,8 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 
-from mailer import newsletters, tokens
+from mailer import tokens
+from mailer.stores import newsletters
 from mailer.cli import main
 from mailer.config import load_config
 from mailer.runtime import Runtime

@@ -1,4 +1,4 @@
-"""mailer users add / list / password / unlock."""
+"""mailer users add / list / password."""
 
 from __future__ import annotations
 
@@ -45,20 +45,22 @@ def test_bad_input_gives_one_line_errors(cfg_path):
     dup = run(cfg_path, "add", "anna", "--password-stdin", input="een-lang-wachtwoord\n")
     assert dup.exit_code == 1 and "already exists" in dup.output and "Traceback" not in dup.output
     assert run(cfg_path, "add", "twee woorden", "--password-stdin", input="een-lang-wachtwoord\n").exit_code == 1
-    assert "no user 'niemand'" in run(cfg_path, "unlock", "niemand").output
 
 
-def test_password_and_unlock_lift_a_lock(cfg_path):
+def test_password_change_ends_every_session(cfg_path):
     run(cfg_path, "add", "anna", "--password-stdin", input="een-lang-wachtwoord\n")
     rt = Runtime(load_config(cfg_path))
-    for _ in range(auth.MAX_FAILED):
-        with pytest.raises(auth.LoginFailed):
-            auth.authenticate(rt.db, "anna", "fout")
-    assert "locked until" in run(cfg_path, "list").output
-    assert run(cfg_path, "unlock", "anna").exit_code == 0
-    assert auth.authenticate(rt.db, "anna", "een-lang-wachtwoord").failed_logins == 0
-    assert run(cfg_path, "password", "anna", "--password-stdin", input="nieuw-wachtwoord\n").exit_code == 0
+    user = auth.authenticate(rt.db, "anna", "een-lang-wachtwoord")
+    tokens = [auth.start_session(rt.db, user) for _ in range(2)]
+    assert "open sessions: 2" in run(cfg_path, "list").output
+    result = run(cfg_path, "password", "anna", "--password-stdin", input="nieuw-wachtwoord\n")
+    assert result.exit_code == 0 and "sessions are ended" in result.output
+    assert [auth.session_user(rt.db, t) for t in tokens] == [None, None]
     assert auth.authenticate(rt.db, "anna", "nieuw-wachtwoord").name == "anna"
+    with pytest.raises(auth.LoginFailed):
+        auth.authenticate(rt.db, "anna", "een-lang-wachtwoord")
+    assert "no user 'niemand'" in run(cfg_path, "password", "niemand", "--password-stdin",
+                                      input="nieuw-wachtwoord\n").output
     rt.close()
 
 

@@ -41,7 +41,7 @@ def test_a_new_database_gets_8k_pages_and_an_existing_one_keeps_its_own(tmp_path
 def test_the_search_index_keeps_no_column_sizes_and_finds_what_it_found_before(tmp_path):
     """0011 rebuilds the full-text index without FTS5's per-reaction column sizes (nothing ranks):
     reactions filed before it are found by the same words, and edits keep the index in step."""
-    from mailer.web.sample import SampleReaction, insert_reaction
+    from support.web_sample import SampleReaction, insert_reaction
 
     def hits(database, words: str) -> list[int]:
         return [r[0] for r in database.execute(

@@ -12,6 +12,7 @@ from conftest import write_config
 from mailer.config import load_config
 from mailer.db import connect
 from mailer.inbox import dovecot, poll, samples, store
+from mailer.stores import reactions as reaction_store
 from mailer.inbox.pipeline import Filer
 from mailer.localservers import free_port
 from mailer.runtime import Runtime
@@ -66,14 +67,14 @@ def test_restart_mid_fetch_files_every_message_exactly_once(tmp_path, server, mo
     thread.start()
     try:
         deadline = time.monotonic() + 20
-        while store.counts(watch)["reactions"] < 30 and time.monotonic() < deadline:
+        while reaction_store.counts(watch)["reactions"] < 30 and time.monotonic() < deadline:
             time.sleep(0.01)
-        filed_at_stop = store.counts(watch)["reactions"]
+        filed_at_stop = reaction_store.counts(watch)["reactions"]
         server.stop()
         assert 0 < filed_at_stop < N, "the restart must happen mid-fetch"
         server.start()
         deadline = time.monotonic() + 60
-        while store.counts(watch)["reactions"] < N and time.monotonic() < deadline:
+        while reaction_store.counts(watch)["reactions"] < N and time.monotonic() < deadline:
             time.sleep(0.05)
         # Let the poller flag the last batch after its commit.
         time.sleep(0.5)
@@ -81,7 +82,7 @@ def test_restart_mid_fetch_files_every_message_exactly_once(tmp_path, server, mo
         stop.set()
         thread.join(20)
     assert not thread.is_alive()
-    assert store.counts(watch) == {"raw_messages": N, "reactions": N}
+    assert reaction_store.counts(watch) == {"raw_messages": N, "reactions": N}
     ids = [r[0] for r in watch.execute("SELECT message_id FROM reactions")]
     assert len(set(ids)) == N
     with _client(server) as c:
@@ -108,7 +109,7 @@ def test_a_backlog_on_dovecot_is_filed_and_flagged_whole(tmp_path, server, monke
     rt = Runtime(load_config(write_config(tmp_path, 8025, server.port, imap={"username": server.user})))
     report = poll.poll_once(rt, batch_size=50)
     assert (report.fetched, report.filed, report.duplicates) == (600, 600, 0)
-    assert store.counts(rt.db) == {"raw_messages": 600, "reactions": 600}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 600, "reactions": 600}
     with _client(server) as c:
         c.select_folder("INBOX", readonly=True)
         flags = c.get_flags(c.search("ALL"))

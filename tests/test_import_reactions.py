@@ -9,7 +9,8 @@ import pytest
 from conftest import write_config
 from mailer.config import load_config
 from mailer.errors import InvalidInput, NotFound
-from mailer.inbox import samples, store
+from mailer.inbox import samples
+from mailer.stores import reactions as reaction_store
 from mailer.inbox.importer import import_path
 from mailer.runtime import Runtime
 
@@ -35,7 +36,7 @@ def test_eml_file_twice_files_once(rt, tmp_path):
     second = import_path(rt, eml)
     assert (second.new, second.duplicates) == (0, 1)
     assert second.summary() == "0 new, 1 already filed"
-    r = store.list_reactions(rt.db)[0]
+    r = reaction_store.list_rows(rt.db)[0]
     assert (r.newsletter, r.attribution) == (issues[0].slug, "subject")
     source = rt.db.execute("SELECT source FROM raw_messages").fetchone()[0]
     assert source == f"import:{eml}"
@@ -57,7 +58,7 @@ def test_mbox_and_folder(rt, tmp_path):
     assert report.skipped == [str(folder / "notes.txt")]
     again = import_path(rt, folder)
     assert (again.new, again.duplicates) == (0, 5)
-    assert store.counts(rt.db) == {"raw_messages": 5, "reactions": 5}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 5, "reactions": 5}
 
 
 def test_missing_path_and_empty_folder_are_clear_errors(rt, tmp_path):

@@ -20,9 +20,10 @@ from conftest import append_to, flags_of, imap_client
 from mailer import tokens, triage
 from mailer.db import background_checkpoints
 from mailer.inbox import parse, pipeline, poll, samples, store
+from mailer.stores import reactions as reaction_store
 from mailer.inbox.pipeline import Duplicate, FiledReaction, Filer, Incoming
 from mailer.runtime import Runtime
-from mailer.web.sample import SampleReaction, insert_reaction
+from support.web_sample import SampleReaction, insert_reaction
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ def test_a_parser_failure_in_a_worker_files_that_message_as_other(seeded, monkey
     assert len(results) == 71 and all(isinstance(r, FiledReaction) for r in results)
     assert results[35].kind == "other" and "simulated parser crash" in results[35].error
     assert sum(1 for r in results if r.kind == "reaction") >= 55
-    assert store.counts(rt.db) == {"raw_messages": 71, "reactions": 71}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 71, "reactions": 71}
 
 
 def test_a_worker_that_dies_leaves_the_batch_to_in_process_parsing(seeded, monkeypatch):
@@ -138,7 +139,7 @@ def test_a_worker_that_dies_leaves_the_batch_to_in_process_parsing(seeded, monke
     finally:
         filer.close()
     assert len(results) == 70 and all(isinstance(r, FiledReaction) and not r.error for r in results)
-    assert store.counts(rt.db) == {"raw_messages": 70, "reactions": 70}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 70, "reactions": 70}
 
 
 def test_the_objects_frozen_for_the_workers_are_unfrozen_when_they_stop(seeded):
@@ -172,7 +173,7 @@ def test_overlapping_batches_never_file_a_message_twice(seeded):
         filer.close()
     assert sum(isinstance(r, FiledReaction) for r in results) == 70
     assert sum(isinstance(r, Duplicate) for r in results) == 10
-    assert store.counts(rt.db) == {"raw_messages": 70, "reactions": 70}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 70, "reactions": 70}
 
 
 def test_every_reaction_is_indexed_by_whoever_inserts_it(seeded):
@@ -208,7 +209,7 @@ def test_a_failed_batch_insert_leaves_neither_reactions_nor_search_entries(seede
     with pytest.raises(RuntimeError):
         Filer(rt).file_batch([Incoming(m, "test") for m in _replies(rt, issues, readers, 3)])
     monkeypatch.undo()
-    assert store.counts(rt.db) == {"raw_messages": 3, "reactions": 0}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 3, "reactions": 0}
     rt.db.execute("INSERT INTO reactions_fts(reactions_fts, rank) VALUES('integrity-check', 1)")
     result = Filer(rt).file_batch([Incoming(m, "test") for m in _replies(rt, issues, readers, 3)])
     assert all(isinstance(r, FiledReaction) for r in result)
@@ -269,7 +270,7 @@ def test_poller_with_workers_files_everything_once_and_flags_it(seeded, imap_ser
     append_to(imap_server.port, *messages)
     report = poll.poll_once(rt, batch_size=25)
     assert report.fetched == 131 and report.filed == 130 and report.duplicates == 1
-    assert store.counts(rt.db) == {"raw_messages": 130, "reactions": 130}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 130, "reactions": 130}
     flags = flags_of(imap_server.port)
     assert len(flags) == 131 and all(b"\\Seen" in f for f in flags.values())
     assert store.get_inbox_state(rt.db, "INBOX").last_uid == max(flags)

@@ -25,7 +25,7 @@ from conftest import PROJECT_ROOT
 from mailer import resources
 
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-FIRST_PARTY = {"mailer", "subscribers"}
+FIRST_PARTY = {"mailer", "subscribers", "support"}  # support: tests/support, shared by tests and bench
 
 
 def _normalise(name: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from test_send_kit import SLUG, make_runtime
 
-from mailer import newsletters
+from mailer.stores import newsletters
 from conftest import PROJECT_ROOT
 from mailer.localservers import CollectingHandler, LocalSmtpServer
 from mailer.send import ledger

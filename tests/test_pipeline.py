@@ -12,6 +12,7 @@ from conftest import write_config
 from mailer import tokens
 from mailer.config import load_config
 from mailer.inbox import pipeline, samples, store
+from mailer.stores import reactions as reaction_store
 from mailer.inbox.pipeline import Duplicate, FiledReaction, file_message
 from mailer.runtime import Runtime
 
@@ -35,7 +36,7 @@ def test_same_bytes_twice_is_a_duplicate(rt):
     assert isinstance(first, FiledReaction) and first.kind == "reaction"
     assert isinstance(second, Duplicate) and second.reason == "sha256"
     assert second.reaction_id == first.reaction_id
-    assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
 
 
 def test_same_message_id_with_other_bytes_is_a_duplicate(rt):
@@ -55,11 +56,11 @@ def test_a_raw_message_stored_before_a_crash_is_filed_on_the_next_try(rt, monkey
     monkeypatch.setattr(store, "insert_reactions", crash)
     with pytest.raises(KeyboardInterrupt):
         file_message(rt, raw, source="test")
-    assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 0}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 0}
     monkeypatch.undo()
     result = file_message(rt, raw, source="test")
     assert isinstance(result, FiledReaction) and result.kind == "reaction"
-    assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
 
 
 def test_forged_token_falls_through_to_the_next_method(rt, history):
@@ -79,7 +80,7 @@ def test_valid_token_from_another_sender_is_filed_but_marked(rt, history):
     raw = samples.reply(from_address="collega@elders.example", to=addr, subject="Fwd: doorgestuurd", body="Ik reageer namens haar.")
     r = file_message(rt, raw, source="test")
     assert (r.token_status, r.attribution, r.newsletter) == ("other-sender", "token", issues[1].slug)
-    row = store.list_reactions(rt.db)[0]
+    row = reaction_store.list_rows(rt.db)[0]
     assert row.other_sender is True
 
 
@@ -124,4 +125,4 @@ def test_analyse_stores_nothing(rt, history):
     raw = samples.reply(from_address=readers[0].email, subject="Re: " + issues[1].subject, body="Hoi")
     data = pipeline.analyse(rt, raw).as_json()
     assert data["newsletter"] == issues[1].slug and data["attribution"] == "subject"
-    assert store.counts(rt.db) == {"raw_messages": 0, "reactions": 0}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 0, "reactions": 0}

@@ -12,6 +12,7 @@ from mailer import tokens
 from mailer.config import load_config
 from mailer.errors import ImapUnavailable
 from mailer.inbox import parse, poll, samples, store
+from mailer.stores import reactions as reaction_store
 from mailer.runtime import Runtime
 from conftest import append_to as _append, flags_of as _flags, write_config
 
@@ -23,7 +24,7 @@ def seeded(runtime):
 
 
 def _by_from(rt):
-    return {r.from_address: r for r in store.list_reactions(rt.db)}
+    return {r.from_address: r for r in reaction_store.list_rows(rt.db)}
 
 
 def test_replies_are_filed_with_newsletter_theme_and_method(seeded, imap_server):
@@ -67,7 +68,7 @@ def test_replies_are_filed_with_newsletter_theme_and_method(seeded, imap_server)
     # A second poll files nothing new.
     again = poll.poll_once(rt)
     assert (again.fetched, again.filed) == (0, 0)
-    assert store.counts(rt.db) == {"raw_messages": 6, "reactions": 6}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 6, "reactions": 6}
 
 
 def test_parser_crash_is_kept_as_other_and_does_not_stop_the_rest(seeded, imap_server, monkeypatch):
@@ -113,10 +114,10 @@ def test_seen_is_set_only_after_the_commit(seeded, imap_server, monkeypatch):
         poll.poll_once(rt)
     assert all(b"\\Seen" not in f for f in _flags(imap_server.port).values())
     # The raw message was committed first; the reaction was rolled back.
-    assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 0}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 0}
     report = poll.poll_once(rt)
     assert report.filed == 1
-    assert store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
+    assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
     assert all(b"\\Seen" in f for f in _flags(imap_server.port).values())
 
 
@@ -155,7 +156,7 @@ def test_hard_bounce_suppresses_and_marks_delivery(seeded, imap_server):
     dsn = _dsn(verp, reader.email, "5.1.1", "failed")
     _append(imap_server.port, dsn)
     poll.poll_once(rt)
-    r = store.list_reactions(rt.db)[0]
+    r = reaction_store.list_rows(rt.db)[0]
     assert r.kind == "bounce" and r.bounced_addresses == (reader.email,)
     assert (r.newsletter, r.attribution) == (issues[0].slug, "token")
     assert subscribers.get(rt.db, reader.subscriber_id).status == "bounced"
@@ -188,7 +189,7 @@ def test_mail_to_the_unsubscribe_address_unsubscribes(seeded, imap_server):
     _append(imap_server.port, samples.reply(from_address=reader.email, to=address, subject="afmelden", body="afmelden"))
     poll.poll_once(rt)
     assert subscribers.get(rt.db, reader.subscriber_id).status == "unsubscribed"
-    r = store.list_reactions(rt.db)[0]
+    r = reaction_store.list_rows(rt.db)[0]
     assert r.kind == "other"
     note = rt.db.execute("SELECT body FROM reaction_notes WHERE reaction_id = ?", [r.id]).fetchone()[0]
     assert "Afgemeld" in note

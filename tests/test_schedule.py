@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from test_send_kit import SLUG, add_subscribers, make_runtime
 
-from mailer import newsletters
+from mailer.stores import newsletters
 from mailer.errors import InvalidInput
 from mailer.localservers import LocalSmtpServer
 from mailer.schedule import format_local, parse_local, pause, resume, schedule, send_due, start_scheduler, unschedule

@@ -10,7 +10,8 @@ from email.policy import default
 import pytest
 from test_send_kit import SLUG, add_subscribers, make_runtime
 
-from mailer import newsletters, tokens
+from mailer import tokens
+from mailer.stores import newsletters
 from mailer.localservers import LocalSmtpServer
 from mailer.runtime import Runtime
 from mailer.schedule.service import pause, resume

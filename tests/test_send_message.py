@@ -11,7 +11,8 @@ from email.policy import SMTP, default
 import pytest
 from test_send_kit import SLUG, make_runtime
 
-from mailer import newsletters, tokens
+from mailer import tokens
+from mailer.stores import newsletters
 from mailer.compose.model import Personalisation, RenderedParts
 from mailer.send.message import MessageBuilder, Recipient, format_address
 from mailer.send.sender import load_newsletter

@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from test_send_kit import SLUG, add_subscribers, make_runtime
 
-from mailer import newsletters
+from mailer.stores import newsletters
 from mailer.errors import SmtpUnavailable
 from mailer.localservers import CollectingHandler, LocalSmtpServer, free_port
 from mailer.send import ledger

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .. import newsletters
+from ..stores import newsletters
 from ..compose import compile_newsletter, find_newsletter, personalisation
 from ..compose.model import RenderedParts
 from ..runtime import Runtime

@@ -96,10 +96,10 @@ def reactions_group() -> None:
 
 
 @reactions_group.command("list")
-@click.option("--newsletter", "newsletter", default=None, metavar="SLUG", help="Only reactions to this issue.")
-@click.option("--theme", default=None, metavar="SLUG", help="Only reactions filed under this theme.")
+@click.option("--newsletter", "newsletter", default=None, metavar="SLUG", help="Only reactions to this issue ('-': to none).")
+@click.option("--theme", default=None, metavar="SLUG", help="Only reactions filed under this theme ('-': under none).")
 @click.option("--status", default=None, help="nieuw | in_behandeling | afgehandeld | gearchiveerd")
-@click.option("--kind", default=None, help="reaction | auto_reply | bounce | other")
+@click.option("--kind", default=None, help="reaction | auto_reply | bounce | other (default: every kind)")
 @click.option("--limit", default=None, type=int, help="At most this many (newest first).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def reactions_list(newsletter: str | None, theme: str | None, status: str | None, kind: str | None,
@@ -110,13 +110,14 @@ def reactions_list(newsletter: str | None, theme: str | None, status: str | None
     Example:
       mailer reactions list --theme groeipijn --status nieuw
     """
-    from .. import newsletters
-    from ..inbox.store import list_reactions
+    from ..stores import newsletters, reactions
 
     rt = get_runtime()
-    if newsletter:
+    if newsletter and newsletter != reactions.NONE:
         newsletters.get(rt.db, newsletter)  # NotFound with the fix when the slug is wrong
-    rows = list_reactions(rt.db, newsletter=newsletter, theme=theme, status=status, kind=kind, limit=limit)
+    wanted = reactions.ReactionFilter(newsletter=newsletter or "", theme=theme or "", status=status or "",
+                                      kind=kind or "all")
+    rows = reactions.list_rows(rt.db, wanted, limit=limit)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
         return

@@ -45,43 +45,31 @@ def add_cmd(name: str, password_stdin: bool) -> None:
 
 @users.command("list")
 def list_cmd() -> None:
-    """List team accounts, with failed log-ins and locks.
+    """List team accounts, with how many sessions each has open.
 
     \b
     Example:
       mailer users list
     """
-    rows = auth.list_users(get_runtime().db)
+    db = get_runtime().db
+    rows = auth.list_users(db)
     if not rows:
         click.echo("No team accounts yet: add one with 'mailer users add NAME'.")
         return
+    sessions = auth.open_sessions(db)
     for u in rows:
-        lock = f"  locked until {u.locked_until}" if u.locked_until else ""
-        click.echo(f"{u.name}\tsince {u.created_at[:10]}\tfailed log-ins: {u.failed_logins}{lock}")
+        click.echo(f"{u.name}\tsince {u.created_at[:10]}\topen sessions: {sessions.get(u.id, 0)}")
 
 
 @users.command("password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def password_cmd(name: str, password_stdin: bool) -> None:
-    """Set a new password for a team member (also lifts a lock-out).
+    """Set a new password for a team member; ends all their sessions (they log in again).
 
     \b
     Example:
       mailer users password anna
     """
     auth.set_password(get_runtime().db, name, _read_password(password_stdin))
-    click.echo(f"Password of '{name}' changed.")
-
-
-@users.command("unlock")
-@click.argument("name")
-def unlock_cmd(name: str) -> None:
-    """Lift the lock-out after too many failed log-ins.
-
-    \b
-    Example:
-      mailer users unlock anna
-    """
-    auth.unlock(get_runtime().db, name)
-    click.echo(f"'{name}' can log in again.")
+    click.echo(f"Password of '{name}' changed; their open sessions are ended.")

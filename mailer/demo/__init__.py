@@ -73,10 +73,10 @@ def load_sample_subscribers(rt: Runtime, path: Path | None = None) -> list[str]:
 
 def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = False, web_port: int | None = None):
     """Run the loop; returns (DemoResult, servers) where servers is (smtp, imap) when kept running."""
-    from .. import newsletters as nl_store
+    from ..stores import newsletters as nl_store
     from ..compose.parse import list_newsletters
     from ..inbox.poll import poll_once
-    from ..inbox.store import reaction_summary
+    from ..stores.reactions import attribution_summary
     from ..send.sender import send_newsletter
 
     started = time.monotonic()
@@ -139,7 +139,7 @@ def run_demo(base: Config, folder: Path, *, echo=print, keep_servers: bool = Fal
         echo(f"Inbox opgehaald: {poll.filed} berichten gearchiveerd")
         result = DemoResult(
             folder=folder, database=cfg.database_path, rendered_html=html_path, newsletter_slug=issue.slug,
-            sent=report.sent, replies_delivered=len(messages), summary=reaction_summary(rt.db),
+            sent=report.sent, replies_delivered=len(messages), summary=attribution_summary(rt.db),
             seconds=time.monotonic() - started,
         )
         rt.close()

@@ -22,7 +22,8 @@ from typing import Any, NamedTuple, Protocol
 
 import sqlite_utils
 
-from .. import newsletters, tokens
+from .. import tokens
+from ..stores import newsletters
 from ..errors import TokenError
 from . import similarity, store
 
@@ -219,7 +220,7 @@ class Attributor:
 
     def theme_names(self) -> dict[str, str]:
         if self._theme_names is None:
-            self._theme_names = store.theme_names(self.db)
+            self._theme_names = dict(newsletters.theme_choices(self.db))
         return self._theme_names
 
     def issue(self, newsletter_id: int) -> _Issue | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .. import newsletters as nl_store
+from ..stores import newsletters as nl_store
 from ..db import utcnow
 from . import store
 

@@ -334,11 +334,6 @@ def newsletter_refs(db: sqlite_utils.Database) -> list[NewsletterRef]:
     ]
 
 
-def theme_names(db: sqlite_utils.Database) -> dict[str, str]:
-    """Theme slug -> name, for every theme."""
-    return {str(slug): str(name) for slug, name in db.execute("SELECT slug, name FROM themes").fetchall()}
-
-
 def newsletter_slug(db: sqlite_utils.Database, newsletter_id: int | None) -> str | None:
     if newsletter_id is None:
         return None
@@ -369,93 +364,3 @@ def record_delivery(db: sqlite_utils.Database, newsletter_id: int, subscriber_id
     )
     return int(cur.lastrowid)  # type: ignore[arg-type]
 
-
-# --- listing ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ReactionRow:
-    id: int
-    kind: str
-    status: str
-    received_at: str
-    from_address: str
-    from_name: str
-    subject: str
-    newsletter: str | None
-    theme: str | None
-    attribution: str
-    theme_attribution: str
-    confidence: float
-    theme_confidence: float
-    token_status: str
-    other_sender: bool
-    reply_text: str
-    bounced_addresses: tuple[str, ...]
-    bounce_type: str
-    error: str
-
-    def as_dict(self) -> dict[str, object]:
-        d = dict(self.__dict__)
-        d["bounced_addresses"] = list(self.bounced_addresses)
-        return d
-
-
-def list_reactions(db: sqlite_utils.Database, *, newsletter: str | None = None, theme: str | None = None,
-                   status: str | None = None, kind: str | None = None, limit: int | None = None) -> list[ReactionRow]:
-    where, params = [], []  # type: ignore[var-annotated]
-    if newsletter:
-        where.append("n.slug = ?")
-        params.append(newsletter)
-    if theme:
-        where.append("r.theme_slug = ?")
-        params.append(theme)
-    if status:
-        where.append("r.status = ?")
-        params.append(status)
-    if kind:
-        where.append("r.kind = ?")
-        params.append(kind)
-    sql = (
-        "SELECT r.id, r.kind, r.status, r.received_at, r.from_address, r.from_name, r.subject, n.slug,"
-        " r.theme_slug, r.attribution, r.theme_attribution, r.confidence, r.theme_confidence, r.token_status,"
-        " r.other_sender, r.reply_text, r.bounced_addresses, r.bounce_type, r.error"
-        " FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY r.received_at DESC, r.id DESC"
-        + (f" LIMIT {int(limit)}" if limit else "")
-    )
-    out = []
-    for r in db.execute(sql, params).fetchall():
-        out.append(ReactionRow(
-            id=r[0], kind=r[1], status=r[2], received_at=r[3], from_address=r[4], from_name=r[5], subject=r[6],
-            newsletter=r[7], theme=r[8], attribution=r[9], theme_attribution=r[10], confidence=r[11],
-            theme_confidence=r[12], token_status=r[13], other_sender=bool(r[14]), reply_text=r[15],
-            bounced_addresses=tuple(json.loads(r[16] or "[]")), bounce_type=r[17], error=r[18],
-        ))
-    return out
-
-
-def reaction_summary(db: sqlite_utils.Database) -> list[dict[str, object]]:
-    """Reactions per newsletter, theme, kind and attribution method (for the demo's table).
-
-    Each dict: newsletter (slug or None), theme (slug or None), kind, attribution, theme_attribution, count.
-    """
-    rows = db.execute(
-        "SELECT n.slug, r.theme_slug, r.kind, r.attribution, r.theme_attribution, COUNT(*)"
-        " FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id"
-        " GROUP BY n.slug, r.theme_slug, r.kind, r.attribution, r.theme_attribution"
-        " ORDER BY n.slug IS NULL, n.slug, r.kind != 'reaction', r.kind, r.theme_slug IS NULL, r.theme_slug,"
-        " r.attribution"
-    ).fetchall()
-    return [
-        {"newsletter": r[0], "theme": r[1], "kind": r[2], "attribution": r[3], "theme_attribution": r[4],
-         "count": r[5]}
-        for r in rows
-    ]
-
-
-def counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """Number of raw messages and reactions (for reports and tests)."""
-    raw = db.execute("SELECT COUNT(*) FROM raw_messages").fetchone()[0]
-    filed = db.execute("SELECT COUNT(*) FROM reactions").fetchone()[0]
-    return {"raw_messages": int(raw), "reactions": int(filed)}

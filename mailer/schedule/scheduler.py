@@ -2,12 +2,17 @@
 
 No APScheduler job store: the database is the queue, so a restart loses nothing. Each job run opens
 its own database connection (a fresh ``Runtime``), so the jobs never share a SQLite connection with
-the web threads. ``max_instances=1`` and ``coalesce=True``: a slow run is never doubled up.
+the web threads. ``max_instances=1`` and ``coalesce=True``: a slow run is never doubled up. ``stop_scheduler``
+stops the ticks and waits for a run in progress up to a deadline.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+import time
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -16,6 +21,41 @@ from ..runtime import Runtime
 log = logging.getLogger(__name__)
 
 
+class _Running:
+    """How many job runs are in progress in this process, so a shutdown can wait for them."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def track(self, job: Callable[[Runtime], None]) -> Callable[[Runtime], None]:
+        @functools.wraps(job)
+        def tracked(rt: Runtime) -> None:
+            with self._changed:
+                self._count += 1
+            try:
+                job(rt)
+            finally:
+                with self._changed:
+                    self._count -= 1
+                    self._changed.notify_all()
+        return tracked
+
+    def wait_idle(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
+
+
+_RUNNING = _Running()
+
+
+@_RUNNING.track
 def _send_job(rt: Runtime) -> None:
     from .service import send_due
 
@@ -30,6 +70,7 @@ def _send_job(rt: Runtime) -> None:
         job_rt.close()
 
 
+@_RUNNING.track
 def _poll_job(rt: Runtime) -> None:
     job_rt = Runtime(rt.config)
     try:
@@ -62,3 +103,11 @@ def start_scheduler(rt: Runtime, *, poll_interval: int | None = None,
                           name="poll the inbox", max_instances=1, coalesce=True, next_run_time=first)
     scheduler.start()
     return scheduler
+
+
+def stop_scheduler(scheduler: BackgroundScheduler, timeout: float) -> bool:
+    """No more ticks; wait up to ``timeout`` s for a run in progress. False when one is still running
+    (a send or a poll: both are safe to cut off, and resume at the next start)."""
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    return _RUNNING.wait_idle(timeout)

@@ -12,7 +12,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
-from .. import newsletters
+from ..stores import newsletters
 from ..errors import InvalidInput, MailerError
 from ..runtime import Runtime
 from ..send import ledger

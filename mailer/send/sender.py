@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import db as dbmod
-from .. import newsletters
+from ..stores import newsletters
 from ..compose.model import Newsletter
 from ..db import utcnow
 from ..errors import InvalidInput, MailerError, SmtpUnavailable

@@ -15,12 +15,14 @@ def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
     app.extensions["mailer_runtime"] = runtime
 
     from subscribers.web import bp as public_bp
-    from .team import bp as team_bp
+    from .team import IdConverter, bp as team_bp
 
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(public_bp)
     app.register_blueprint(team_bp, url_prefix="/team")
     return app
 
 
 def get_runtime_for_app(app: Flask) -> Runtime:
-    return app.extensions["mailer_runtime"]
+    rt: Runtime = app.extensions["mailer_runtime"]
+    return rt

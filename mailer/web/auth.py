@@ -1,14 +1,24 @@
-"""Team accounts: the users store, password hashing (argon2) and log-in with lock-out.
+"""Team accounts: password hashing (argon2), log-in with a per-client back-off, server-side sessions.
 
-After ``MAX_FAILED`` wrong passwords in a row an account is locked for ``LOCK_MINUTES`` (each
-further failure while locked extends it), so guessing is slow even from many addresses.
+No account is ever locked (a stranger could lock anyone out, and the lock would tell which names
+exist). Instead ``LoginGuard`` slows guessing per client address and caps log-ins overall before any
+password is hashed, and every argon2 run goes through a small pool (``HASH_WORKERS``), so parallel
+log-ins cannot exhaust memory. Known and unknown names get the same answer after the same work.
+A session is a random token in the cookie and its SHA-256 in ``team_sessions``: log-out and a
+password change delete it, and it lapses after ``IDLE_LIMIT`` without a request.
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import sqlite_utils
 from argon2 import PasswordHasher
@@ -16,34 +26,75 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from ..db import utcnow
 from ..errors import InvalidInput, MailerError, NotFound
+from ..stores import users as store
+from ..stores.users import User
 
-MAX_FAILED = 5
-LOCK_MINUTES = 15
+__all__ = ["User", "LoginFailed", "LoginRefused", "LoginGuard", "create_user", "set_password", "list_users",
+           "user_names", "get_user", "authenticate", "start_session", "session_user", "open_sessions", "end_session"]
+
 MIN_PASSWORD = 8
+IDLE_LIMIT = timedelta(hours=12)          # a session unused this long is refused
+TOUCH_EVERY = timedelta(minutes=1)        # how stale a session's seen_at may get before it is written
+HASH_WORKERS = 2                          # argon2 runs at once (each takes 64 MiB)
+HASH_QUEUE = 2                            # log-ins that may wait for a worker; more are told to retry
+FREE_FAILURES = 5                         # wrong passwords a client may try before the back-off starts
+BACKOFF_START = 1.0                       # seconds, doubled with every further failure ...
+BACKOFF_MAX = 15 * 60.0                   # ... up to this
+FORGET_AFTER = 60 * 60.0                  # a client without attempts this long starts afresh
+GLOBAL_LIMIT = 30                         # log-ins checked per GLOBAL_WINDOW, all clients together
+GLOBAL_WINDOW = 60.0
+
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name costs as much time as a wrong password.
+# Verified against when the name is unknown, so a wrong name costs as much as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-@dataclass(frozen=True)
-class User:
-    id: int
-    name: str
-    failed_logins: int
-    locked_until: str | None
-    created_at: str
-
-
 class LoginFailed(MailerError):
-    """Wrong name or password, or the account is locked (``locked_until`` set)."""
+    """Wrong name or password (the same for both, so names cannot be probed)."""
 
-    def __init__(self, message: str, locked_until: datetime | None = None) -> None:
+
+class LoginRefused(MailerError):
+    """The attempt was not checked: too many from this client (429) or the server is busy (503)."""
+
+    def __init__(self, message: str, retry_after: int, status: int) -> None:
         super().__init__(message)
-        self.locked_until = locked_until
+        self.retry_after = retry_after
+        self.status = status
 
 
-def _row(r: dict[str, Any]) -> User:
-    return User(r["id"], r["name"], r["failed_logins"], r["locked_until"], r["created_at"])
+class _HashPool:
+    """At most ``workers`` argon2 runs at once and ``queue`` more waiting; beyond that, refuse at once
+    (a waiting log-in holds a web thread that the public pages need)."""
+
+    def __init__(self, workers: int, queue: int) -> None:
+        self._admitted = threading.BoundedSemaphore(workers + queue)
+        self._running = threading.BoundedSemaphore(workers)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._admitted.acquire(blocking=False):
+            raise LoginRefused("too many log-ins at once", retry_after=2, status=503)
+        try:
+            with self._running:
+                yield
+        finally:
+            self._admitted.release()
+
+
+_POOL = _HashPool(HASH_WORKERS, HASH_QUEUE)
+
+
+def _hash(password: str) -> str:
+    with _POOL.slot():
+        return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    with _POOL.slot():
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 def _check_name(name: str) -> str:
@@ -58,78 +109,159 @@ def _check_password(password: str) -> None:
         raise InvalidInput(f"the password is too short: use at least {MIN_PASSWORD} characters")
 
 
-def create_user(db: sqlite_utils.Database, name: str, password: str) -> None:
+def create_user(db: sqlite_utils.Database, name: str, password: str) -> User:
     """Add a team account; the password is stored only as an argon2id hash."""
     name = _check_name(name)
     _check_password(password)
-    if db.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
+    if store.name_taken(db, name):
         raise InvalidInput(f"user '{name}' already exists: pick another name or use 'mailer users password {name}'")
-    db.execute("INSERT INTO users (name, password_hash, created_at) VALUES (?,?,?)",
-               [name, _hasher.hash(password), utcnow()])
+    return store.add_user(db, name, _hash(password), utcnow())
 
 
 def set_password(db: sqlite_utils.Database, name: str, password: str) -> None:
-    """Give an account a new password and lift any lock."""
+    """Give an account a new password and end all its sessions."""
     _check_password(password)
-    cur = db.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE name = ?",
-                     [_hasher.hash(password), name])
-    if not cur.rowcount:
-        raise NotFound(f"no user '{name}': see 'mailer users list'")
-
-
-def unlock(db: sqlite_utils.Database, name: str) -> None:
-    cur = db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = ?", [name])
-    if not cur.rowcount:
+    if not store.replace_password(db, name, _hash(password)):
         raise NotFound(f"no user '{name}': see 'mailer users list'")
 
 
 def list_users(db: sqlite_utils.Database) -> list[User]:
-    return [_row(r) for r in db.query("SELECT * FROM users ORDER BY name")]
+    return store.list_users(db)
 
 
 def user_names(db: sqlite_utils.Database) -> list[str]:
-    return [r[0] for r in db.execute("SELECT name FROM users ORDER BY name")]
+    return store.user_names(db)
 
 
 def get_user(db: sqlite_utils.Database, user_id: int) -> User | None:
-    rows = list(db.query("SELECT * FROM users WHERE id = ?", [user_id]))
-    return _row(rows[0]) if rows else None
+    return store.get_user(db, user_id)
 
 
-def authenticate(db: sqlite_utils.Database, name: str, password: str, now: datetime | None = None) -> User:
-    """The user if name and password match and the account is not locked; else ``LoginFailed``."""
-    now = now or datetime.now(timezone.utc)
-    rows = list(db.query("SELECT * FROM users WHERE name = ?", [name.strip()]))
-    if not rows:
-        try:
-            _hasher.verify(_DUMMY_HASH, password or "-")
-        except VerificationError:
-            pass
+def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User:
+    """The user if name and password match, else ``LoginFailed``; one argon2 run either way."""
+    found = store.credentials(db, name.strip())
+    ok = _verify(found.password_hash if found else _DUMMY_HASH, password or "-")
+    if found is None or not ok:
         raise LoginFailed("wrong name or password")
-    r = rows[0]
-    locked = datetime.fromisoformat(r["locked_until"]) if r["locked_until"] else None
+    if _hasher.check_needs_rehash(found.password_hash):
+        store.set_password_hash(db, found.user.id, _hash(password))
+    return found.user
+
+
+def _client_key(address: str) -> str:
+    """An IPv6 client is its /64 (one household or server has the whole block); IPv4 as it is."""
     try:
-        _hasher.verify(r["password_hash"], password)
-        ok = True
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    if locked and locked > now:
-        if not ok:  # guessing while locked keeps the lock in place for longer
-            _fail(db, r["id"], r["failed_logins"] + 1, now)
-        raise LoginFailed("account locked after too many failed log-ins", locked_until=locked)
-    if not ok:
-        until = _fail(db, r["id"], r["failed_logins"] + 1, now)
-        raise LoginFailed("wrong name or password", locked_until=until)
-    new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(r["password_hash"]) else r["password_hash"]
-    db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL, password_hash = ? WHERE id = ?",
-               [new_hash, r["id"]])
-    return _row({**r, "failed_logins": 0, "locked_until": None})
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
-def _fail(db: sqlite_utils.Database, user_id: int, failed: int, now: datetime) -> datetime | None:
-    until = None
-    if failed >= MAX_FAILED:
-        until = now + timedelta(minutes=LOCK_MINUTES)
-    db.execute("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-               [failed, until.isoformat(timespec="seconds") if until else None, user_id])
-    return until
+@dataclass
+class _Client:
+    failures: int = 0      # attempts not (yet) known to have succeeded, counted before hashing
+    last: float = 0.0      # monotonic time of the last attempt that was checked
+
+
+class LoginGuard:
+    """Decides, before any hashing, whether a log-in attempt from a client address is checked.
+
+    Each client has ``FREE_FAILURES`` attempts, then waits ``BACKOFF_START`` s doubling per
+    further failure (up to ``BACKOFF_MAX``); a success clears its record. Attempts refused while
+    waiting cost nothing and do not extend the wait. All clients together get ``GLOBAL_LIMIT``
+    checked attempts per ``GLOBAL_WINDOW`` s. In memory, per process: a restart forgets it.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clients: dict[str, _Client] = {}
+        self._recent: list[float] = []
+        self._lock = threading.Lock()
+        self._now = clock
+
+    def admit(self, client: str) -> None:
+        """Count an attempt from ``client`` about to be checked, or raise ``LoginRefused``."""
+        client = _client_key(client)
+        now = self._now()
+        with self._lock:
+            rec = self._clients.get(client)
+            if rec is None or now - rec.last > FORGET_AFTER:
+                rec = self._clients[client] = _Client()
+            if rec.failures >= FREE_FAILURES:
+                wait = min(BACKOFF_START * 2 ** (rec.failures - FREE_FAILURES), BACKOFF_MAX)
+                if now < rec.last + wait:
+                    raise LoginRefused("too many log-in attempts from this address",
+                                       retry_after=max(1, round(rec.last + wait - now)), status=429)
+            self._recent = [t for t in self._recent if t > now - GLOBAL_WINDOW]
+            if len(self._recent) >= GLOBAL_LIMIT:
+                raise LoginRefused("too many log-ins overall",
+                                   retry_after=max(1, round(self._recent[0] + GLOBAL_WINDOW - now)), status=503)
+            self._recent.append(now)
+            rec.failures += 1
+            rec.last = now
+            if len(self._clients) > 10_000:  # drop forgotten clients so memory stays bounded
+                for key in [k for k, v in self._clients.items() if now - v.last > FORGET_AFTER]:
+                    del self._clients[key]
+
+    def clear(self, client: str) -> None:
+        """``client`` logged in: its failures are forgiven."""
+        with self._lock:
+            self._clients.pop(_client_key(client), None)
+
+    def log_in(self, db: sqlite_utils.Database, client: str, name: str, password: str) -> User:
+        """``authenticate`` behind the client's back-off and the global limit.
+
+        Raises ``LoginRefused`` (nothing hashed) or ``LoginFailed``.
+        """
+        self.admit(client)
+        user = authenticate(db, name, password)
+        self.clear(client)
+        return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def start_session(db: sqlite_utils.Database, user: User, now: datetime | None = None) -> str:
+    """A new session for ``user``; returns the token for the cookie (only its hash is stored)."""
+    now = now or datetime.now(timezone.utc)
+    store.end_idle_sessions(db, _iso(now - IDLE_LIMIT))
+    token = secrets.token_urlsafe(32)
+    store.add_session(db, _token_hash(token), user.id, _iso(now))
+    return token
+
+
+def session_user(db: sqlite_utils.Database, token: str, now: datetime | None = None) -> User | None:
+    """The user of a live session, noting that it was used; None when ended, lapsed or unknown."""
+    if not isinstance(token, str) or not token:
+        return None
+    now = now or datetime.now(timezone.utc)
+    key = _token_hash(token)
+    found = store.find_session(db, key)
+    if found is None:
+        return None
+    seen = datetime.fromisoformat(found.seen_at)
+    if now - seen >= IDLE_LIMIT:
+        store.end_session(db, key)
+        return None
+    if now - seen >= TOUCH_EVERY:
+        store.touch_session(db, key, _iso(now))
+    return found.user
+
+
+def open_sessions(db: sqlite_utils.Database, now: datetime | None = None) -> dict[int, int]:
+    """Sessions not yet lapsed, per user id."""
+    now = now or datetime.now(timezone.utc)
+    store.end_idle_sessions(db, _iso(now - IDLE_LIMIT))
+    return store.session_counts(db)
+
+
+def end_session(db: sqlite_utils.Database, token: str) -> None:
+    if isinstance(token, str) and token:
+        store.end_session(db, _token_hash(token))

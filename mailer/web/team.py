@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from .. import db as dbmod
 from ..i18n import LANGUAGES, translations
@@ -47,13 +49,14 @@ NEWSLETTER_STATES = {"draft": "Draft", "scheduled": "Scheduled", "sending": "Sen
 def _configure(state: BlueprintSetupState) -> None:
     app = state.app
     runtime: Runtime = app.extensions["mailer_runtime"]
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     if runtime.config.web.base_url.lower().startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    # The cookie lapses with the server-side session: 12 hours after the last request.
+    app.config["PERMANENT_SESSION_LIFETIME"] = auth.IDLE_LIMIT
+    app.extensions["mailer_login_guard"] = auth.LoginGuard()
 
 
 def runtime() -> Runtime:
@@ -95,13 +98,11 @@ def _guard() -> ResponseReturnValue | None:
     if request.endpoint in ("team.static",):
         return None
     g.user = None
-    uid = session.get("user_id")
-    if uid is not None:
-        user = auth.get_user(db(), uid)
-        if user is not None and session.get("user_name") == user.name:
-            g.user = user
-        else:
-            session.pop("user_id", None)
+    token = session.get("sid")
+    if token is not None:
+        g.user = auth.session_user(db(), token)
+        if g.user is None:  # logged out, password changed, or idle too long
+            session.pop("sid", None)
     if request.method == "POST" and not csrf.valid(request.form.get("csrf_token", "")):
         return Response(_("The form expired. Go back, reload the page and try again."), status=400,
                         mimetype="text/plain")
@@ -132,10 +133,48 @@ def fmt_dt(value: str | datetime | None, with_time: bool = True) -> str:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only redirect to our own pages (no open redirect via ?next=)."""
-    if target and target.startswith("/team") and not target.startswith("//") and "\\" not in target:
+    """Only redirect to our own pages (no open redirect via ?next=, no header injection)."""
+    if (target and target.startswith("/team") and not target.startswith("//") and "\\" not in target
+            and target.isprintable() and target.isascii()):
         return target
     return default
+
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>`` in a route: a row id that fits SQLite's 64 bits; anything else is a 404."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def parse_ids(values: list[str]) -> list[int] | None:
+    """Row ids from a form; None when any of them is not one (the caller answers 400)."""
+    ids = []
+    for value in values:
+        if not (value.isascii() and value.isdigit() and 0 < len(value) <= 19 and 0 < int(value) <= MAX_ID):
+            return None
+        ids.append(int(value))
+    return ids
+
+
+@bp.app_errorhandler(400)
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def _client_error(exc: HTTPException) -> ResponseReturnValue:
+    """Bad addresses under /team get the team's error page; the public pages keep their own."""
+    if request.path != "/team" and not request.path.startswith("/team/"):
+        return exc
+    if request.blueprint != "team":  # no route matched, so the guard did not run: read the language
+        g.team_lang = session.get("lang") if session.get("lang") in LANGUAGES else runtime().config.content.language
+    if exc.code == 404:
+        title, message = _("Not found"), _("This page does not exist.")
+    else:
+        title, message = _("Bad request"), _("This request is not valid.")
+    context = {**_context(), "user": g.get("user")}
+    return Response(render("error.html", title=title, message=message, **context), status=exc.code)
 
 
 @bp.context_processor

@@ -14,7 +14,7 @@ CHART_WIDTH = 100  # percent: bar widths are SVG attributes (no inline style und
 
 @bp.route("/newsletters")
 def newsletters() -> str:
-    return render("newsletters.html", items=triage.newsletters(db()))
+    return render("newsletters.html", items=triage.newsletters_with_counts(db()))
 
 
 @bp.route("/newsletters/<slug>")

@@ -15,7 +15,7 @@ from .. import triage
 from ..errors import MailerError, NotFound
 from . import auth
 from .html import safe_filename, sanitise
-from .team import _, bp, db, render, safe_next
+from .team import _, bp, db, parse_ids, render, safe_next
 
 
 def _actor() -> str:
@@ -46,7 +46,7 @@ def reactions() -> str:
                   statuses=triage.STATUSES)
 
 
-@bp.route("/reactions/<int:reaction_id>")
+@bp.route("/reactions/<id:reaction_id>")
 def reaction(reaction_id: int) -> Response | str:
     filters = triage.Filters.from_mapping(request.args)
     try:
@@ -92,7 +92,7 @@ def _apply(ids: list[int], action: str) -> int:
     raise MailerError(_("Choose an action first."))
 
 
-@bp.route("/reactions/<int:reaction_id>/<action>", methods=["POST"])
+@bp.route("/reactions/<id:reaction_id>/<action>", methods=["POST"])
 def act(reaction_id: int, action: str) -> ResponseReturnValue:
     """status | refile | tag | untag | assign | note, on one reaction."""
     here = url_for("team.reaction", reaction_id=reaction_id)
@@ -116,7 +116,9 @@ def act(reaction_id: int, action: str) -> ResponseReturnValue:
 def bulk() -> ResponseReturnValue:
     """The same actions on every ticked reaction of the list."""
     back = url_for("team.reactions")
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = parse_ids(request.form.getlist("ids"))
+    if ids is None:
+        abort(400)
     if not ids:
         flash(_("No reactions selected: tick one or more first."), "error")
         return _back(back)
@@ -165,7 +167,7 @@ def export_csv() -> Response:
                     headers={"Content-Disposition": f'attachment; filename="reacties-{stamp}.csv"'})
 
 
-@bp.route("/reactions/<int:reaction_id>/raw")
+@bp.route("/reactions/<id:reaction_id>/raw")
 def raw(reaction_id: int) -> Response:
     """The raw message as plain text (never rendered as HTML)."""
     try:
@@ -176,7 +178,7 @@ def raw(reaction_id: int) -> Response:
                     headers={"Content-Disposition": "inline"})
 
 
-@bp.route("/reactions/<int:reaction_id>.eml")
+@bp.route("/reactions/<id:reaction_id>.eml")
 def eml(reaction_id: int) -> Response:
     """The raw message, byte for byte, as a download to open in a mail program."""
     try:
@@ -187,7 +189,7 @@ def eml(reaction_id: int) -> Response:
                      download_name=f"reactie-{reaction_id}.eml")
 
 
-@bp.route("/attachments/<int:attachment_id>")
+@bp.route("/attachments/<id:attachment_id>")
 def attachment(attachment_id: int) -> Response:
     """An attachment, only ever as a download with a content type no browser renders."""
     try:

@@ -1,7 +1,8 @@
 """Sample reactions for tests, the benchmark and trying the inbox by hand.
 
 Writes raw_messages + reactions (+ attachments) directly, the way the inbox pipeline leaves them,
-so the team UI can be exercised without a mail server. Not used by the service itself.
+so the team UI can be exercised without a mail server. Test and benchmark data only, so it lives
+under tests/, outside the product package.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from email.utils import format_datetime, make_msgid
 
 import sqlite_utils
 
-from ..compose.model import Newsletter, Section, Theme
-from ..inbox.store import index_reactions
-from ..newsletters import NewsletterRow, sync
+from mailer.compose.model import Newsletter, Section, Theme
+from mailer.inbox.store import index_reactions
+from mailer.stores.newsletters import NewsletterRow, sync
 
 
 @dataclass
@@ -135,7 +136,7 @@ def seed(db: sqlite_utils.Database, count: int, *, newsletters: int = 6, rng: ra
     rng = rng or random.Random(42)
     rows = [add_newsletter(db, slug=f"2026-{i:02d}-nummer-{i}", title=f"Nummer {i}",
                            themes=tuple(rng.sample(THEMES, 3))) for i in range(1, newsletters + 1)]
-    from ..newsletters import theme_slugs
+    from mailer.stores.newsletters import theme_slugs
     nl_themes = {r.id: theme_slugs(db, r.id) for r in rows}
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     kinds = ["reaction"] * 85 + ["auto_reply"] * 8 + ["bounce"] * 5 + ["other"] * 2

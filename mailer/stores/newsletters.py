@@ -1,4 +1,4 @@
-"""The newsletter store: newsletters, their themes and sections in the database.
+"""The newsletter store: newsletters, their themes and sections, and the service's event log.
 
 The Markdown file is the source of the content; the database holds what was sent and its state
 (draft | scheduled | sending | paused | sent | failed | missed) and is the queue for what is due.
@@ -6,15 +6,15 @@ The Markdown file is the source of the content; the database holds what was sent
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 import sqlite_utils
 
-from .compose.model import Newsletter
-from .db import utcnow
-from .errors import NotFound
+from ..compose.model import Newsletter
+from ..db import transaction, utcnow
+from ..errors import NotFound
 
 STATES = ("draft", "scheduled", "sending", "paused", "sent", "failed", "missed")
 
@@ -46,7 +46,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _row(r: dict) -> NewsletterRow:
+def _row(r: dict[str, Any]) -> NewsletterRow:
     return NewsletterRow(
         id=r["id"], slug=r["slug"], title=r["title"], subject=r["subject"], status=r["status"],
         send_at=_dt(r["send_at"]), started_at=_dt(r["started_at"]), finished_at=_dt(r["finished_at"]),
@@ -66,7 +66,7 @@ def sync(db: sqlite_utils.Database, nl: Newsletter) -> NewsletterRow:
     Content and sections follow the file; state and schedule stay as they are.
     """
     now = utcnow()
-    with db.conn:
+    with transaction(db):
         existing = db.execute("SELECT id FROM newsletters WHERE slug = ?", [nl.slug]).fetchone()
         if existing:
             nid = existing[0]
@@ -83,7 +83,7 @@ def sync(db: sqlite_utils.Database, nl: Newsletter) -> NewsletterRow:
                 [nl.slug, nl.title, nl.subject, nl.preheader, str(nl.source_path or ""),
                  nl.source_sha256, nl.language, now, now],
             )
-            nid = cur.lastrowid
+            nid = int(cur.lastrowid or 0)
         for theme in nl.themes:
             db.execute(
                 "INSERT INTO themes (slug, name) VALUES (?, ?) ON CONFLICT(slug) DO UPDATE SET name=excluded.name",
@@ -128,6 +128,35 @@ def sections(db: sqlite_utils.Database, newsletter_id: int) -> list[SectionRow]:
     ]
 
 
+def themes_of(db: sqlite_utils.Database, newsletter_id: int) -> list[tuple[str, str]]:
+    """(slug, name) of a newsletter's themes in reading order."""
+    seen: list[tuple[str, str]] = []
+    for r in db.query("SELECT s.theme_slug AS slug, coalesce(t.name, s.theme_slug) AS name FROM sections s"
+                      " LEFT JOIN themes t ON t.slug = s.theme_slug WHERE s.newsletter_id = ?"
+                      " AND s.theme_slug IS NOT NULL ORDER BY s.position", [newsletter_id]):
+        if (r["slug"], r["name"]) not in seen:
+            seen.append((r["slug"], r["name"]))
+    return seen
+
+
+def theme_choices(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """(slug, name) of every known theme by name, for the sign-up and preferences forms."""
+    return [(r[0], r[1]) for r in db.execute("SELECT slug, name FROM themes ORDER BY name")]
+
+
+def themes_by_newsletter(db: sqlite_utils.Database) -> dict[str, list[tuple[str, str]]]:
+    """newsletter slug -> its themes [(slug, name)] in reading order."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in db.query("SELECT n.slug AS nl, s.theme_slug AS slug, coalesce(t.name, s.theme_slug) AS name"
+                      " FROM sections s JOIN newsletters n ON n.id = s.newsletter_id"
+                      " LEFT JOIN themes t ON t.slug = s.theme_slug WHERE s.theme_slug IS NOT NULL"
+                      " ORDER BY n.id, s.position"):
+        themes = out.setdefault(r["nl"], [])
+        if (r["slug"], r["name"]) not in themes:
+            themes.append((r["slug"], r["name"]))
+    return out
+
+
 def theme_slugs(db: sqlite_utils.Database, newsletter_id: int) -> list[str]:
     """Themes of a newsletter in first-appearance order (theme index n = element n-1)."""
     seen: list[str] = []
@@ -142,7 +171,7 @@ def set_status(db: sqlite_utils.Database, newsletter_id: int, status: str, reaso
     if status not in STATES:
         raise ValueError(status)
     assignments = ["status = ?", "status_reason = ?", "updated_at = ?"]
-    params: list = [status, reason, utcnow()]
+    params: list[object] = [status, reason, utcnow()]
     for key, value in times.items():
         if key not in ("send_at", "started_at", "finished_at"):
             raise ValueError(key)
@@ -160,6 +189,3 @@ def log_event(db: sqlite_utils.Database, message: str, newsletter_id: int | None
             [newsletter_id, level, message, utcnow()],
         )
 
-
-def themes_json(slugs: list[str]) -> str:
-    return json.dumps(slugs, ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""One module per table group; the only SQL outside migrations."""

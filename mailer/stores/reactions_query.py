@@ -1,0 +1,356 @@
+"""Listing reactions: the one query builder behind every list of them.
+
+The team's list with its total and counts per filter value, the CSV export, the j/k neighbours
+and a sender's earlier letters in the reading pane, ``mailer reactions list`` and the demo's
+table all build their WHERE clause here, from one ``ReactionFilter``. Full-text search is FTS5
+over subject, sender and reply text, accent folded (0011_search_index_without_column_sizes.sql).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from ..errors import InvalidInput
+
+STATUSES = ("nieuw", "in_behandeling", "afgehandeld", "gearchiveerd")
+KINDS = ("reaction", "auto_reply", "bounce", "other")
+# What the team's default view shows: auto-replies, bounces and "other" are one click away.
+DEFAULT_KINDS = ("reaction",)
+NONE = "-"  # filter value for "not set" (no newsletter, no theme, nobody assigned)
+FACETS = ("newsletter", "theme", "status", "kind", "tag", "assignee")
+PER_PAGE = 50
+NEWEST_FIRST = "ORDER BY r.received_at DESC, r.id DESC"
+OLDEST_FIRST = "ORDER BY r.received_at, r.id"
+
+
+@dataclass(frozen=True)
+class ReactionFilter:
+    """Which reactions to list. Empty strings mean "any"; ``kind`` empty means the default kinds,
+    "all" every kind; ``NONE`` ("-") for newsletter, theme or assignee means "not set"."""
+
+    newsletter: str = ""    # slug
+    theme: str = ""         # slug
+    status: str = ""
+    kind: str = ""
+    tag: str = ""
+    assignee: str = ""
+    q: str = ""             # words to search for
+    sender: str = ""        # exact from address
+
+    def __post_init__(self) -> None:
+        if self.status and self.status not in STATUSES:
+            raise InvalidInput(f"unknown status '{self.status}': use one of {', '.join(STATUSES)}")
+        if self.kind and self.kind not in (*KINDS, "all"):
+            raise InvalidInput(f"unknown kind '{self.kind}': use one of {', '.join(KINDS)}")
+
+
+EVERY_KIND = ReactionFilter(kind="all")
+
+
+@dataclass(frozen=True)
+class ReactionSummary:
+    """One line of the team's list."""
+
+    id: int
+    received_at: str
+    kind: str
+    status: str
+    from_name: str
+    from_address: str
+    subject: str
+    snippet: str
+    newsletter_slug: str | None
+    newsletter_title: str | None
+    theme_slug: str | None
+    theme_name: str | None
+    assignee: str
+    tags: tuple[str, ...]
+    attachments: int
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str   # what goes into the filter ("-" for not set)
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ReactionPage:
+    filters: ReactionFilter
+    items: list[ReactionSummary]
+    total: int
+    page: int
+    pages: int
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReactionRow:
+    """One reaction with how it was filed (``mailer reactions list``)."""
+
+    id: int
+    kind: str
+    status: str
+    received_at: str
+    from_address: str
+    from_name: str
+    subject: str
+    newsletter: str | None
+    theme: str | None
+    attribution: str
+    theme_attribution: str
+    confidence: float
+    theme_confidence: float
+    token_status: str
+    other_sender: bool
+    reply_text: str
+    bounced_addresses: tuple[str, ...]
+    bounce_type: str
+    error: str
+
+    def as_dict(self) -> dict[str, object]:
+        d = dict(self.__dict__)
+        d["bounced_addresses"] = list(self.bounced_addresses)
+        return d
+
+
+# ---------------------------------------------------------------- the builder
+
+def fts_query(text: str) -> str:
+    """User words -> an FTS5 query: every word must occur, as a prefix ("samenwerk" finds
+    "samenwerking", a poor man's stemming). Quoting each word keeps FTS5 syntax out of reach."""
+    words = re.findall(r"[\w@.'-]+", text, flags=re.UNICODE)
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in words[:12])
+
+
+def _load_hits(db: sqlite_utils.Database, q: str) -> bool:
+    """Run the full-text query once into a per-connection temp table, so a list, its total and
+    six facet counts do not each run it again. False when the words give no query at all."""
+    match = fts_query(q)
+    if not match:
+        return False
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM temp.search_hits")
+    db.execute("INSERT INTO temp.search_hits (id) SELECT rowid FROM reactions_fts WHERE reactions_fts MATCH ?",
+               [match])
+    return True
+
+
+def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, list[object]]:
+    """SQL conditions (on alias r) and their parameters for a filter; ``skip`` leaves one facet
+    out (for its counts); ``hits``: the search was loaded with ``_load_hits`` on this connection."""
+    conds: list[str] = []
+    params: list[object] = []
+    if skip != "newsletter" and f.newsletter:
+        if f.newsletter == NONE:
+            conds.append("r.newsletter_id IS NULL")
+        else:
+            conds.append("r.newsletter_id = (SELECT id FROM newsletters WHERE slug = ?)")
+            params.append(f.newsletter)
+    if skip != "theme" and f.theme:
+        if f.theme == NONE:
+            conds.append("r.theme_slug IS NULL")
+        else:
+            conds.append("r.theme_slug = ?")
+            params.append(f.theme)
+    if skip != "status" and f.status:
+        conds.append("r.status = ?")
+        params.append(f.status)
+    if skip != "kind":
+        if not f.kind:
+            conds.append("r.kind IN (%s)" % ",".join("?" * len(DEFAULT_KINDS)))
+            params.extend(DEFAULT_KINDS)
+        elif f.kind != "all":
+            conds.append("r.kind = ?")
+            params.append(f.kind)
+    if skip != "tag" and f.tag:
+        conds.append("r.id IN (SELECT reaction_id FROM reaction_tags WHERE tag = ?)")
+        params.append(f.tag)
+    if skip != "assignee" and f.assignee:
+        conds.append("r.assignee = ?")
+        params.append("" if f.assignee == NONE else f.assignee)
+    if f.sender:
+        conds.append("r.from_address = ?")
+        params.append(f.sender)
+    if f.q and hits:
+        conds.append("r.id IN (SELECT id FROM temp.search_hits)")
+    elif f.q:
+        match = fts_query(f.q)
+        if match:
+            conds.append("r.id IN (SELECT rowid FROM reactions_fts WHERE reactions_fts MATCH ?)")
+            params.append(match)
+    return (" AND ".join(conds) or "1"), params
+
+
+_SUMMARY_SELECT = """
+SELECT r.id, r.received_at, r.kind, r.status, r.from_name, r.from_address, r.subject,
+       substr(CASE WHEN r.reply_text != '' THEN r.reply_text ELSE r.full_text END, 1, 180) AS snippet,
+       n.slug AS newsletter_slug, n.title AS newsletter_title, r.theme_slug, t.name AS theme_name,
+       r.assignee,
+       (SELECT group_concat(tag, char(31)) FROM reaction_tags WHERE reaction_id = r.id) AS tags,
+       (SELECT count(*) FROM attachments WHERE reaction_id = r.id) AS attachments
+FROM reactions r
+LEFT JOIN newsletters n ON n.id = r.newsletter_id
+LEFT JOIN themes t ON t.slug = r.theme_slug
+"""
+
+
+def _summary(row: dict[str, Any]) -> ReactionSummary:
+    tags = tuple(sorted(row["tags"].split("\x1f"))) if row["tags"] else ()
+    return ReactionSummary(
+        id=row["id"], received_at=row["received_at"], kind=row["kind"], status=row["status"],
+        from_name=row["from_name"], from_address=row["from_address"], subject=row["subject"],
+        snippet=" ".join((row["snippet"] or "").split()), newsletter_slug=row["newsletter_slug"],
+        newsletter_title=row["newsletter_title"], theme_slug=row["theme_slug"],
+        theme_name=row["theme_name"], assignee=row["assignee"], tags=tags,
+        attachments=row["attachments"],
+    )
+
+
+# ---------------------------------------------------------------- lists
+
+def list_page(db: sqlite_utils.Database, filters: ReactionFilter, page: int = 1, per_page: int = PER_PAGE,
+              with_facets: bool = True) -> ReactionPage:
+    """One page of a filter's reactions, newest first, with the total and the counts per filter value."""
+    hits = bool(filters.q) and _load_hits(db, filters.q)
+    cond, params = where(filters, hits=hits)
+    total = db.execute(f"SELECT count(*) FROM reactions r WHERE {cond}", params).fetchone()[0]
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.query(f"{_SUMMARY_SELECT} WHERE {cond} {NEWEST_FIRST} LIMIT ? OFFSET ?",
+                    [*params, per_page, (page - 1) * per_page])
+    items = [_summary(r) for r in rows]
+    facets = facet_counts(db, filters, hits=hits) if with_facets else {}
+    return ReactionPage(filters, items, total, page, pages, facets)
+
+
+def summaries(db: sqlite_utils.Database, filters: ReactionFilter, limit: int) -> list[ReactionSummary]:
+    """The newest ``limit`` reactions of a filter, as list lines (no total, no counts)."""
+    cond, params = where(filters)
+    return [_summary(r) for r in db.query(f"{_SUMMARY_SELECT} WHERE {cond} {NEWEST_FIRST} LIMIT ?",
+                                          [*params, limit])]
+
+
+def summary(db: sqlite_utils.Database, reaction_id: int) -> ReactionSummary | None:
+    rows = list(db.query(f"{_SUMMARY_SELECT} WHERE r.id = ?", [reaction_id]))
+    return _summary(rows[0]) if rows else None
+
+
+def facet_counts(db: sqlite_utils.Database, filters: ReactionFilter,
+                 hits: bool = False) -> dict[str, list[FacetValue]]:
+    """For each filter, its values with how many reactions each would show (other filters kept)."""
+    out: dict[str, list[FacetValue]] = {}
+    queries = {
+        "newsletter": ("SELECT coalesce(n.slug, '-') AS value, coalesce(n.title, '') AS label, count(*) AS c"
+                       " FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id WHERE {w}"
+                       " GROUP BY r.newsletter_id ORDER BY max(coalesce(n.send_at, n.created_at)) DESC"),
+        "theme": ("SELECT coalesce(r.theme_slug, '-') AS value, coalesce(t.name, '') AS label, count(*) AS c"
+                  " FROM reactions r LEFT JOIN themes t ON t.slug = r.theme_slug WHERE {w}"
+                  " GROUP BY r.theme_slug ORDER BY c DESC"),
+        "status": "SELECT r.status AS value, '' AS label, count(*) AS c FROM reactions r WHERE {w} GROUP BY r.status",
+        # INDEXED BY: a search would otherwise make SQLite fetch every matching row for its kind.
+        "kind": ("SELECT r.kind AS value, '' AS label, count(*) AS c FROM reactions r INDEXED BY reactions_kind"
+                 " WHERE {w} GROUP BY r.kind"),
+        "tag": ("SELECT g.tag AS value, '' AS label, count(*) AS c FROM reaction_tags g"
+                " JOIN reactions r ON r.id = g.reaction_id WHERE {w} GROUP BY g.tag ORDER BY c DESC, g.tag LIMIT 40"),
+        "assignee": ("SELECT CASE WHEN r.assignee = '' THEN '-' ELSE r.assignee END AS value, '' AS label,"
+                     " count(*) AS c FROM reactions r WHERE {w} GROUP BY r.assignee ORDER BY c DESC"),
+    }
+    for name, sql in queries.items():
+        cond, params = where(filters, skip=name, hits=hits)
+        out[name] = [FacetValue(r["value"], r["label"] or r["value"], r["c"])
+                     for r in db.query(sql.format(w=cond), params)]
+    order = {v: i for i, v in enumerate(STATUSES)}
+    out["status"].sort(key=lambda fv: order.get(fv.value, 99))
+    korder = {v: i for i, v in enumerate(KINDS)}
+    out["kind"].sort(key=lambda fv: korder.get(fv.value, 99))
+    return out
+
+
+def list_rows(db: sqlite_utils.Database, filters: ReactionFilter = EVERY_KIND,
+              limit: int | None = None) -> list[ReactionRow]:
+    """Reactions of a filter (by default every reaction of every kind), newest first, with how
+    each was filed."""
+    cond, params = where(filters)
+    sql = (
+        "SELECT r.id, r.kind, r.status, r.received_at, r.from_address, r.from_name, r.subject, n.slug,"
+        " r.theme_slug, r.attribution, r.theme_attribution, r.confidence, r.theme_confidence, r.token_status,"
+        " r.other_sender, r.reply_text, r.bounced_addresses, r.bounce_type, r.error"
+        f" FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id WHERE {cond} {NEWEST_FIRST}"
+        + (" LIMIT ?" if limit else "")
+    )
+    return [
+        ReactionRow(
+            id=r[0], kind=r[1], status=r[2], received_at=r[3], from_address=r[4], from_name=r[5], subject=r[6],
+            newsletter=r[7], theme=r[8], attribution=r[9], theme_attribution=r[10], confidence=r[11],
+            theme_confidence=r[12], token_status=r[13], other_sender=bool(r[14]), reply_text=r[15],
+            bounced_addresses=tuple(json.loads(r[16] or "[]")), bounce_type=r[17], error=r[18],
+        )
+        for r in db.execute(sql, [*params, limit] if limit else params).fetchall()
+    ]
+
+
+def export_rows(db: sqlite_utils.Database, filters: ReactionFilter) -> Iterator[dict[str, object]]:
+    """Every reaction of a filter (all pages), newest first, as flat rows for a CSV export."""
+    cond, params = where(filters)
+    sql = (f"SELECT r.id, r.received_at, r.kind, r.status, n.slug AS newsletter, r.theme_slug AS theme,"
+           f" r.from_name, r.from_address, r.subject, r.attribution, r.theme_attribution, r.confidence,"
+           f" r.assignee, (SELECT group_concat(tag, ' ') FROM reaction_tags WHERE reaction_id = r.id) AS tags,"
+           f" r.reply_text FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id"
+           f" WHERE {cond} {NEWEST_FIRST}")
+    for row in db.query(sql, params):
+        row["tags"] = row["tags"] or ""
+        row["newsletter"] = row["newsletter"] or ""
+        row["theme"] = row["theme"] or ""
+        yield row
+
+
+def neighbours(db: sqlite_utils.Database, filters: ReactionFilter,
+               reaction_id: int) -> tuple[int | None, int | None]:
+    """The (newer, older) reaction next to this one in a filter's list."""
+    here = db.execute("SELECT received_at FROM reactions WHERE id = ?", [reaction_id]).fetchone()
+    if here is None:
+        return None, None
+    cond, params = where(filters)
+    newer = db.execute(
+        f"SELECT r.id FROM reactions r WHERE {cond} AND (r.received_at, r.id) > (?, ?) {OLDEST_FIRST} LIMIT 1",
+        [*params, here[0], reaction_id]).fetchone()
+    older = db.execute(
+        f"SELECT r.id FROM reactions r WHERE {cond} AND (r.received_at, r.id) < (?, ?) {NEWEST_FIRST} LIMIT 1",
+        [*params, here[0], reaction_id]).fetchone()
+    return (newer[0] if newer else None), (older[0] if older else None)
+
+
+# ---------------------------------------------------------------- totals
+
+def attribution_summary(db: sqlite_utils.Database) -> list[dict[str, object]]:
+    """Reactions per newsletter, theme, kind and attribution method (the demo's table).
+
+    Each dict: newsletter (slug or None), theme (slug or None), kind, attribution, theme_attribution, count.
+    """
+    rows = db.execute(
+        "SELECT n.slug, r.theme_slug, r.kind, r.attribution, r.theme_attribution, COUNT(*)"
+        " FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id"
+        " GROUP BY n.slug, r.theme_slug, r.kind, r.attribution, r.theme_attribution"
+        " ORDER BY n.slug IS NULL, n.slug, r.kind != 'reaction', r.kind, r.theme_slug IS NULL, r.theme_slug,"
+        " r.attribution"
+    ).fetchall()
+    return [
+        {"newsletter": r[0], "theme": r[1], "kind": r[2], "attribution": r[3], "theme_attribution": r[4],
+         "count": r[5]}
+        for r in rows
+    ]
+
+
+def counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Number of raw messages and reactions (for reports and tests)."""
+    raw = db.execute("SELECT COUNT(*) FROM raw_messages").fetchone()[0]
+    filed = db.execute("SELECT COUNT(*) FROM reactions").fetchone()[0]
+    return {"raw_messages": int(raw), "reactions": int(filed)}
