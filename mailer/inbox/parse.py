@@ -524,7 +524,7 @@ def _parse_full(msg: Message, fields: dict[str, Any], errors: list[str], own: tu
     ) if body.attachments else ()
     text = body.text
     try:
-        split = replytext.extract(text, from_name=fields["from_name"])
+        split = replytext.extract(text, from_name=fields["from_name"], own_addresses=own)
     except Exception as exc:  # noqa: BLE001 - keep the whole text rather than lose the message
         errors.append(f"reply text extraction failed: {type(exc).__name__}: {exc}"[:300])
         split = replytext.ReplySplit(reply=text.strip(), quoted="")
@@ -565,8 +565,9 @@ def _parse_full(msg: Message, fields: dict[str, Any], errors: list[str], own: tu
             bounced_message_id=bounce.message_id,
             errors=tuple(errors),
         )
-    if body.is_report:
-        # A delivery report that is not a failure (delivered/relayed), a read receipt (MDN) and the like.
+    if body.is_report or bounces.is_delivery_notice(fields["subject"], fields["from_address"], body.full_text):
+        # A delivery report that is not a failure (delivered/relayed), a read receipt (MDN, or its
+        # plain-text form) and the like.
         return _parsed(parts, kind=KIND_OTHER, errors=tuple(errors))
     reason = autoreply.detect(h, fields["subject"], split.reply or body.full_text)
     if reason:

@@ -18,7 +18,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-import snowballstemmer
+import snowballstemmer  # type: ignore[import-untyped]
 
 from . import bilingual
 
@@ -101,7 +101,7 @@ _DUTCH = snowballstemmer.stemmer("dutch")
 def stem(word: str) -> str:
     """Snowball's Dutch stem, cut to six letters ("gestopt" and "stopte", "coöperaties" and
     "coöperatieve" alike; English words left after ``bilingual`` are cut much the same)."""
-    return _DUTCH.stemWord(word)[:6]
+    return str(_DUTCH.stemWord(word))[:6]
 
 
 def terms(text: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
