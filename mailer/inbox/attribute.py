@@ -15,7 +15,6 @@ left open and only the theme is filed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, Protocol
@@ -25,7 +24,10 @@ import sqlite_utils
 from .. import tokens
 from ..stores import newsletters
 from ..errors import TokenError
-from . import similarity, store
+from . import matching, similarity, store
+from .matching import SentIssue, strip_subject, utc
+
+__all__ = ["Attribution", "AttributionSettings", "Attributor", "attribute", "strip_subject"]
 
 # How much each newsletter method is trusted (recorded as reactions.confidence); the content
 # route ("similar-text") computes its own from the scores.
@@ -48,25 +50,6 @@ CLOCK_SLACK = timedelta(minutes=30)
 # ...and a Date further than this after the reply arrived, or before any issue went out, is a
 # wrong clock: then the time the reply arrived counts.
 FUTURE_LIMIT = timedelta(days=1)
-
-# Month names a reader may date an issue by ("uw nieuwsbrief van november", "your March issue").
-_MONTHS = {name: i % 12 + 1 for i, name in enumerate(
-    "januari februari maart april mei juni juli augustus september oktober november december "
-    "january february march april may june july august september october november december".split())}
-_MONTH_WORD = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b")
-
-# Shared 4-word shingles before a quote names an issue, and its lead over the next issue.
-QUOTE_ISSUE_MIN = 8
-QUOTE_ISSUE_LEAD = 2.0
-
-_PREFIX = re.compile(
-    r"^\s*(?:(?:re|antw|antwoord|aw|sv|vs|fw|fwd|doorst|doorgestuurd|wg|tr|rif|ref|réf)\s*(?:\[\d+\])?\s*:\s*"
-    r"|\[[^\]]{1,40}\]\s*)",
-    re.IGNORECASE,
-)
-# " — Theme" after an issue's subject (the product writes an em dash; clients and readers turn it
-# into an en dash, a hyphen or a colon).
-_SUFFIX = re.compile(r"\s+[\u2014\u2013-]+\s+|\s*:\s+")
 
 
 @dataclass(frozen=True)
@@ -108,51 +91,8 @@ class Attribution(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-def strip_subject(subject: str) -> str:
-    """'Re: AW: Fwd: [Nieuwsbrief] Samen verder' -> 'samen verder' (folded, spaces collapsed)."""
-    s = subject or ""
-    while True:
-        stripped = _PREFIX.sub("", s, count=1)
-        if stripped == s:
-            break
-        s = stripped
-    return " ".join(similarity.fold(s).split())
-
-
-def _contains(text: str, part: str) -> bool:
-    """``part`` in ``text`` on word boundaries."""
-    return re.search(r"(?<!\w)" + re.escape(part) + r"(?!\w)", text) is not None
-
-
 def _norm_addr(address: str) -> str:
     return address.strip().strip("<>").lower()
-
-
-def _utc(value: str | datetime) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True)
-class _Issue:
-    """A sent issue as attribution compares with it."""
-
-    ref: store.NewsletterRef
-    sent_at: datetime
-    subject: str                      # stripped
-    title: str                        # stripped
-    theme_slugs: tuple[str, ...]      # in index order
-    theme_by_name: dict[str, str]     # folded theme name -> slug
-    themes: similarity.Themes
-    shingles: frozenset[tuple[str, ...]]
-
-
-class _SubjectMatch(NamedTuple):
-    issue: _Issue
-    method: str              # subject | subject-title
-    length: int              # of what matched
-    inside: bool             # the issue's text only inside a longer subject
-    theme: str | None        # the theme the product's suffix names
 
 
 class Attributor:
@@ -164,7 +104,7 @@ class Attributor:
         self.key = key
         self.settings = settings or AttributionSettings()
         self._refs: list[store.NewsletterRef] | None = None
-        self._issues: list[_Issue] | None = None
+        self._issues: list[SentIssue] | None = None
         self._corpus: similarity.Corpus[tuple[int, str]] | None = None
         self._theme_names: dict[str, str] | None = None
 
@@ -181,36 +121,10 @@ class Attributor:
         self._refs = None
         return store.newsletter_slug(self.db, newsletter_id)
 
-    def issues(self) -> list[_Issue]:
+    def issues(self) -> list[SentIssue]:
         """The issues that went out to subscribers, newest first."""
         if self._issues is None:
-            names = self.theme_names()
-            texts_by_issue: dict[int, dict[str, str]] = {}
-            whole: dict[int, str] = {}
-            for ref in self.refs():
-                if ref.sent_at is None:
-                    continue
-                texts: dict[str, str] = {}
-                for s in newsletters.sections(self.db, ref.id):
-                    whole[ref.id] = whole.get(ref.id, "") + "\n" + s.heading + "\n" + s.body_text
-                    if s.theme_slug:
-                        texts[s.theme_slug] = texts.get(s.theme_slug, "") + "\n" + s.heading + "\n" + s.body_text
-                texts_by_issue[ref.id] = texts
-            corpus = similarity.library(texts_by_issue)
-            issues = []
-            for ref in self.refs():
-                if ref.sent_at is None:
-                    continue
-                slugs = tuple(newsletters.theme_slugs(self.db, ref.id))
-                issues.append(_Issue(
-                    ref=ref, sent_at=_utc(ref.sent_at), subject=strip_subject(ref.subject),
-                    title=strip_subject(ref.title), theme_slugs=slugs,
-                    theme_by_name={strip_subject(names.get(s, s)): s for s in slugs},
-                    themes=similarity.themes_of(texts_by_issue[ref.id], corpus.vocabulary),
-                    shingles=similarity.shingles(whole.get(ref.id, "")),
-                ))
-            self._issues = sorted(issues, key=lambda i: i.sent_at, reverse=True)
-            self._corpus = corpus
+            self._issues, self._corpus = matching.sent_issues(self.db, self.refs(), self.theme_names())
         return self._issues
 
     def corpus(self) -> similarity.Corpus[tuple[int, str]]:
@@ -223,7 +137,7 @@ class Attributor:
             self._theme_names = dict(newsletters.theme_choices(self.db))
         return self._theme_names
 
-    def issue(self, newsletter_id: int) -> _Issue | None:
+    def issue(self, newsletter_id: int) -> SentIssue | None:
         return next((i for i in self.issues() if i.ref.id == newsletter_id), None)
 
     def themes(self, newsletter_id: int) -> tuple[list[str], similarity.Themes]:
@@ -244,7 +158,7 @@ class Attributor:
         token_status = "absent"
         sender = _norm_addr(parsed.from_address or "")
         found: dict[str, Any] | None = None
-        received = _utc(received_at or datetime.now(timezone.utc))
+        received = utc(received_at or datetime.now(timezone.utc))
 
         for address in parsed.recipients:
             tag = tokens.tag_of(address)
@@ -282,10 +196,12 @@ class Attributor:
                              "attributed by the time it arrived")
             moment = written or received
             candidates = [i for i in self.issues() if i.sent_at <= moment + CLOCK_SLACK]
-            match = self._by_subject(parsed.subject, candidates)
-            theme_hint = self._named_theme(parsed.subject)
-            quoted = self._by_quote(parsed.quoted_text or "", candidates)
-            if match is not None and not (match.inside and quoted is not None and quoted["newsletter_id"] != match.issue.ref.id):
+            match = matching.by_subject(parsed.subject, candidates)
+            theme_hint = matching.named_theme(parsed.subject, self.theme_names())
+            quoted_issue = matching.by_quote(parsed.quoted_text or "", candidates)
+            quoted: dict[str, Any] | None = None if quoted_issue is None else {
+                "newsletter_id": quoted_issue.ref.id, "method": "quoted-section"}
+            if match is not None and not (match.inside and quoted_issue not in (None, match.issue)):
                 found = {"newsletter_id": match.issue.ref.id, "method": "subject",
                          "confidence": CONFIDENCE[match.method] - (0.15 if match.inside else 0.0)}
                 if match.theme is not None:
@@ -322,7 +238,7 @@ class Attributor:
         """The reply's Date when it is plausible: not after it arrived, not before any issue went out."""
         if date is None:
             return None
-        written = _utc(date)
+        written = utc(date)
         issues = self.issues()
         if written > received + FUTURE_LIMIT or (issues and written < issues[-1].sent_at - FUTURE_LIMIT):
             return None
@@ -337,87 +253,13 @@ class Attributor:
                             "subscriber_id": d.subscriber_id, "delivery_id": d.id}
         return None
 
-    def _by_subject(self, subject: str, candidates: list[_Issue]) -> _SubjectMatch | None:
-        """The issue whose subject or title the reply's subject holds; the longest match wins,
-        then the newest issue. The product's " — <theme>" suffix is read as the theme."""
-        wanted = strip_subject(subject)
-        if len(wanted) < 4:
-            return None
-        best: _SubjectMatch | None = None
-        for issue in candidates:
-            for text, theme in self._subject_readings(wanted, issue):
-                for own, method in ((issue.subject, "subject"), (issue.title, "subject-title")):
-                    if len(own) < 4:
-                        continue
-                    if text == own:
-                        inside = False
-                    elif len(own) >= 8 and _contains(text, own):
-                        inside = True
-                    else:
-                        continue
-                    m = _SubjectMatch(issue, method, len(own), inside, theme)
-                    if best is None or (m.length, not m.inside) > (best.length, not best.inside):
-                        best = m
-        return best
-
-    @staticmethod
-    def _subject_readings(wanted: str, issue: _Issue) -> list[tuple[str, str | None]]:
-        """The subject as is, and without a trailing " — <one of the issue's theme names>"."""
-        readings: list[tuple[str, str | None]] = [(wanted, None)]
-        for m in _SUFFIX.finditer(wanted):
-            theme = issue.theme_by_name.get(wanted[m.end():].strip())
-            if theme is not None:
-                readings.insert(0, (wanted[:m.start()].strip(), theme))
-        return readings
-
-    def _named_theme(self, subject: str) -> str | None:
-        """The theme a subject is just the name of ("Re: Kracht van het collectief")."""
-        wanted = strip_subject(subject)
-        for slug, name in self.theme_names().items():
-            if wanted and wanted == strip_subject(name):
-                return slug
-        return None
-
-    def _by_quote(self, quoted_text: str, candidates: list[_Issue]) -> dict[str, Any] | None:
-        """The issue whose text the reader quoted, when one stands out."""
-        if len(quoted_text) < 40 or not candidates:
-            return None
-        quoted = similarity.shingles(quoted_text)
-        ranked = sorted(((len(quoted & i.shingles), i) for i in candidates), key=lambda x: x[0], reverse=True)
-        best, issue = ranked[0]
-        second = ranked[1][0] if len(ranked) > 1 else 0
-        if best < QUOTE_ISSUE_MIN or best < QUOTE_ISSUE_LEAD * second:
-            return None
-        return {"newsletter_id": issue.ref.id, "method": "quoted-section"}
-
-    @staticmethod
-    def _named_month(parsed: ParsedLike, candidates: list[_Issue]) -> _Issue | None:
-        """The one candidate issue sent in a month the reader names, if exactly one is."""
-        text = similarity.fold(f"{parsed.subject or ''}\n{parsed.reply_text or ''}")
-        months = {_MONTHS[m] for m in _MONTH_WORD.findall(text)}
-        named = [i for i in candidates if i.sent_at.month in months]
-        return named[0] if len(named) == 1 else None
-
-    def _issue_scores(self, reply_text: str, candidates: list[_Issue]) -> list[tuple[float, _Issue, str]]:
-        """(best section cosine, issue, its theme) per candidate issue, best first."""
-        corpus = self.corpus()
-        reply = similarity.terms(reply_text, corpus.vocabulary)
-        scores = corpus.scores(reply, [(i.ref.id, s) for i in candidates for s in i.themes.terms])
-        ranked = []
-        for i in candidates:
-            mine = {s: scores[(i.ref.id, s)] for s in i.themes.terms}
-            if mine:
-                theme = max(mine, key=lambda s: mine[s])
-                ranked.append((mine[theme], i, theme))
-        return sorted(ranked, key=lambda x: x[0], reverse=True)
-
     def _by_reader(self, parsed: ParsedLike, sender: str, moment: datetime, *, dated: bool) -> dict[str, Any] | None:
         """The latest issue sent to this reader before the reply was written, unless the reader's
         words clearly name another issue they were sent."""
         if not sender:
             return None
         deliveries = [d for d in store.deliveries_to(self.db, sender)
-                      if d.sent_at is not None and _utc(d.sent_at) <= moment + CLOCK_SLACK]
+                      if d.sent_at is not None and utc(d.sent_at) <= moment + CLOCK_SLACK]
         if not deliveries:
             return None
         latest = deliveries[0]
@@ -427,13 +269,13 @@ class Attributor:
                                  "delivery_id": latest.id}
         received = {d.newsletter_id: d for d in deliveries}
         candidates = [i for i in self.issues() if i.ref.id in received]
-        ranked = self._issue_scores(parsed.reply_text or "", candidates)
+        ranked = matching.by_words(self.corpus(), parsed.reply_text or "", candidates)
         if not ranked:
             return found
         best, issue, _ = ranked[0]
         latest_score = next((s for s, i, _ in ranked if i.ref.id == latest.newsletter_id), 0.0)
         st = self.settings
-        month = self._named_month(parsed, candidates)
+        month = matching.named_month(f"{parsed.subject}\n{parsed.reply_text}", candidates)
         if month is not None and month.ref.id != latest.newsletter_id:
             d = received[month.ref.id]
             return {"newsletter_id": month.ref.id, "method": "similar-text", "confidence": 0.6,
@@ -445,14 +287,14 @@ class Attributor:
                     "delivery_id": d.id}
         return found
 
-    def _by_content(self, parsed: ParsedLike, candidates: list[_Issue]) -> dict[str, Any] | None:
+    def _by_content(self, parsed: ParsedLike, candidates: list[SentIssue]) -> dict[str, Any] | None:
         """The sent issue whose sections the reply's words match, when one stands out; when the
         best issues share the matching theme but cannot be told apart, only that theme."""
-        ranked = self._issue_scores(parsed.reply_text or "", candidates)
+        ranked = matching.by_words(self.corpus(), parsed.reply_text or "", candidates)
         st = self.settings
-        month = self._named_month(parsed, candidates)
+        month = matching.named_month(f"{parsed.subject}\n{parsed.reply_text}", candidates)
         if month is not None:
-            score = next(s for s, i, _ in ranked if i is month)
+            score = next((s for s, i, _ in ranked if i is month), 0.0)
             if score >= st.issue_threshold / 2:
                 return {"newsletter_id": month.ref.id, "method": "similar-text", "confidence": 0.6}
         if not ranked or ranked[0][0] < st.issue_threshold:
@@ -469,14 +311,14 @@ class Attributor:
         return None
 
     @staticmethod
-    def _content_confidence(ranked: list[tuple[float, _Issue, str]]) -> float:
+    def _content_confidence(ranked: list[tuple[float, SentIssue, str]]) -> float:
         best = ranked[0][0]
         second = ranked[1][0] if len(ranked) > 1 else 0.0
         margin = 1 - second / best if best > 0 else 0.0
         return round(min(0.75, 0.2 + best + 0.5 * margin), 3)
 
     # -- theme ----------------------------------------------------------------------------------
-    def _theme_scores(self, reply_text: str, issue: _Issue) -> dict[str, float]:
+    def _theme_scores(self, reply_text: str, issue: SentIssue) -> dict[str, float]:
         return similarity.theme_scores(self.corpus(), issue.ref.id, reply_text)
 
     def _theme(self, newsletter_id: int, parsed: ParsedLike, found: dict[str, Any], hint: str | None,
