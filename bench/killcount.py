@@ -82,6 +82,8 @@ connections = {args.connections}
                     continue
             out, err = proc.communicate()
             if proc.returncode != 0:
+                print(subprocess.run(["ps", "-o", "pid,ppid,stat,etime,wchan:20,args", "-C", "python", "-C", "python3"],
+                                     capture_output=True, text=True).stdout[-3000:])
                 raise SystemExit(f"mailer send failed: {err.decode()}")
             if b"Status: sent" in out or b"al naar iedereen" in out:
                 break

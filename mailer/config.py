@@ -51,7 +51,10 @@ class SmtpConfig:
     rate_per_second: float = 0.0
     rate_per_hour: int = 0
     daily_quota: int = 0
-    max_attempts: int = 5
+    max_attempts: int = 4           # tries of one delivery within one send; later ones are the queue's
+    retry_initial: float = 30.0     # seconds before the first retry of a temporary failure; doubles
+    retry_max: float = 3600.0       # longest wait between two tries
+    retry_lifetime: float = 86400.0  # after this long since its first try, a delivery fails for good
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ class BouncesConfig:
     soft_bounce_limit: int = 3
 
 
+@dataclass(frozen=True)
+class SubscribersConfig:
+    welcome_mail: bool = True         # a welcome mail after a confirmed sign-up
+
+
 # The proxy headers waitress can read the client's address, scheme, host and port from.
 PROXY_HEADERS = {"forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
                  "x-forwarded-by"}
@@ -136,6 +144,7 @@ SECTIONS: dict[str, type] = {
     "web": WebConfig,
     "dkim": DkimConfig,
     "bounces": BouncesConfig,
+    "subscribers": SubscribersConfig,
 }
 
 # Environment variables that hold secrets. They are deliberately not config keys.
@@ -157,6 +166,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     dkim: DkimConfig = field(default_factory=DkimConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
+    subscribers: SubscribersConfig = field(default_factory=SubscribersConfig)
     # Folder that relative paths are resolved against: the config file's, else the working folder.
     base_dir: Path = field(default_factory=Path.cwd)
     source: str = BUILT_IN
@@ -333,6 +343,11 @@ def _validate(cfg: Config) -> None:
             )
         if not 0 < sec.port < 65536:
             raise ConfigError(f"[{name}] port {sec.port} is out of range: use 1-65535")
+    for key in ("retry_initial", "retry_max", "retry_lifetime", "timeout"):
+        if getattr(cfg.smtp, key) <= 0:
+            raise ConfigError(f"[smtp] {key} must be a number of seconds above 0: fix it in {cfg.source}")
+    if cfg.smtp.max_attempts < 1 or cfg.smtp.connections < 1:
+        raise ConfigError(f"[smtp] max_attempts and connections must be at least 1: fix them in {cfg.source}")
     try:
         ZoneInfo(cfg.schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError):

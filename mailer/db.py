@@ -46,8 +46,11 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def connect(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
-    """Open (and create, and bring up to date) the SQLite file at ``path``."""
+def connect(path: str | Path, *, migrate: bool = True, wal_autocheckpoint: int | None = None) -> sqlite_utils.Database:
+    """Open (and create, and bring up to date) the SQLite file at ``path``.
+
+    ``wal_autocheckpoint``: pages of WAL between automatic checkpoints (bulk writers use more).
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +66,8 @@ def connect(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        if wal_autocheckpoint is not None:
+            conn.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
         db = sqlite_utils.Database(conn)
         if migrate:
             MIGRATIONS.apply(db)

@@ -6,6 +6,8 @@ and the web pages agree.
   {base_url}/voorkeuren/<token>   preferences (themes, name, unsubscribe)
   {base_url}/aanmelden            sign-up form
   {base_url}/bevestigen/<token>   double opt-in confirmation (expiring)
+  {base_url}/archief              public archive of sent issues
+  {base_url}/archief/<slug>       an issue's public web version (no personal links)
   mailto:<reply-local>+u-...@dom  unsubscribe by mail, honoured by the inbox poller
 """
 
@@ -33,6 +35,15 @@ def preferences_url(cfg: Config, key: bytes, subscriber_id: int) -> str:
 
 def signup_url(cfg: Config) -> str:
     return f"{_base(cfg)}/aanmelden"
+
+
+def archive_url(cfg: Config) -> str:
+    return f"{_base(cfg)}/archief"
+
+
+def web_version_url(cfg: Config, slug: str) -> str:
+    """The public web version of one issue (the same for every reader)."""
+    return f"{_base(cfg)}/archief/{quote(slug, safe='')}"
 
 
 def confirm_url(cfg: Config, key: bytes, subscriber_id: int, now: float | None = None) -> str:

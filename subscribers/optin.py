@@ -7,19 +7,21 @@ answers the same whether or not the address was known, and the mailbox owner lea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import logging
 import time
+from dataclasses import dataclass
 
 import sqlite_utils
 
-from mailer import tokens
+from mailer import links, tokens
 from mailer.config import Config
-from mailer.errors import MailerError, NotFound, TokenError
+from mailer.errors import MailerError, NotFound, SmtpUnavailable, TokenError
 from mailer.stores import newsletters
 
-from . import consent, mailing, store
+from . import consent, mailing, store, templating
 from .store import Subscriber
+
+log = logging.getLogger(__name__)
 
 MAX_NAME = 200
 OFF_LIST = ("unsubscribed", "bounced", "complained")
@@ -154,3 +156,23 @@ def confirm(db: sqlite_utils.Database, key: bytes, token: str, client_ip: str = 
             client_ip=client_ip,
         )
     return ConfirmOutcome(store.get(db, sub.id), already=False, resubscribed=returning)
+
+
+def welcome(cfg: Config, key: bytes, outcome: ConfirmOutcome) -> str | None:
+    """After a fresh confirmation, the welcome mail (templates/web/public/mail/welcome.txt) unless
+    ``[subscribers] welcome_mail = false``. Returns its Message-ID; a mail that cannot be sent is
+    logged, and the confirmation stands."""
+    sub = outcome.subscriber
+    if outcome.already or not cfg.subscribers.welcome_mail or not sub.email:
+        return None
+    language = sub.language if sub.language in ("nl", "en") else cfg.content.language
+    context = {"name": sub.name, "sender": cfg.sender, "archive": links.archive_url(cfg),
+               "preferences": links.preferences_url(cfg, key, sub.id),
+               "unsubscribe": links.unsubscribe_url(cfg, key, sub.id)}
+    text = templating.render(cfg.templates_dir, language, "mail/welcome.txt", **context)
+    subject = templating.render(cfg.templates_dir, language, "mail/welcome_subject.txt", **context).strip()
+    try:
+        return mailing.send(cfg, mailing.OutgoingMail(sub.email, subject, text))
+    except SmtpUnavailable as exc:
+        log.warning("welcome mail to subscriber %s not sent: %s", sub.id, exc)
+        return None

@@ -199,6 +199,7 @@ def confirm_page(token: str) -> Response:
 @bp.post("/bevestigen/<token>")
 def confirm_post(token: str) -> Response:
     outcome = optin.confirm(_db(), _runtime().key, token, _client_ip())
+    optin.welcome(_runtime().config, _runtime().key, outcome)
     return _confirmed_page(outcome.subscriber.id, already=outcome.already)
 
 

@@ -350,3 +350,143 @@ def test_the_example_in_docs_cxo_parses_and_renders(tmp_path):
     html = compiled_for(nl).render(Personalisation(email="a@example.org", reply_address="r@example.org")).html
     assert html.count("Reageer op dit thema") == 2
     assert "&lt;!-- afsluiting" not in html and "{theme=groeipijn}" not in html
+
+
+# -- tables, sign-offs and the web-version link ---------------------------------------------
+
+TABLE_MD = """Vooraf:
+
+| Avond | Plaats | Datum |
+| ----: | :----- | :---: |
+| 1 | Zwolle | 12 februari |
+| 2 | Maastricht | 9 april |
+
+Met vriendelijke groet,
+Marieke de Vries
+
+Een gewone alinea die doorloopt
+op de volgende regel."""
+
+
+def test_markdown_table_gets_inline_styles_and_aligned_text_columns():
+    from mailer.compose.markdown import to_html
+
+    html = to_html(TABLE_MD)
+    assert '<div class="md-tw" style="overflow-x:auto;"><table class="md-table" style="width:100%;' in html
+    assert html.count("</table></div>") == 1
+    th = re.findall(r'<th style="([^"]*)"', html)
+    td = re.findall(r'<td style="([^"]*)"', html)
+    assert len(th) == 3 and len(td) == 6
+    assert all("border:1px solid" in s and "padding:" in s for s in th + td)
+    assert all("background-color:" in s and "font-weight:bold" in s for s in th)  # the header row stands out
+    assert "text-align:right;" in th[0] and "text-align:left;" in th[1] and "text-align:center;" in th[2]
+    assert all(s.count("text-align:") == 1 for s in th + td)  # the column's alignment replaces the default
+
+    text = to_text(TABLE_MD).split("\n")
+    start = text.index("Avond  Plaats         Datum")  # right, left and centred columns
+    assert text[start:start + 4] == [
+        "Avond  Plaats         Datum",
+        "-----  ----------  -----------",
+        "    1  Zwolle      12 februari",
+        "    2  Maastricht    9 april",
+    ]
+
+
+def test_wide_table_in_text_becomes_header_value_lines():
+    md = "| Naam | Omschrijving |\n| --- | --- |\n| Zwolle | " + "heel lang " * 12 + "|\n| Ede | kort |"
+    lines = to_text(md).split("\n")
+    assert lines[0] == "Naam: Zwolle" and lines[1].startswith("Omschrijving: heel lang")
+    assert lines[2:] == ["", "Naam: Ede", "Omschrijving: kort"]
+
+
+def test_signoff_over_two_lines_stays_two_lines_in_html_and_text():
+    from mailer.compose.markdown import to_html
+
+    html = to_html(TABLE_MD)
+    assert "Met vriendelijke groet,<br />\nMarieke de Vries</p>" in html
+    assert "Een gewone alinea die doorloopt\nop de volgende regel.</p>" in html  # prose is not broken up
+    text = to_text(TABLE_MD)
+    assert "Met vriendelijke groet,\nMarieke de Vries\n" in text
+    assert "Een gewone alinea die doorloopt op de volgende regel." in text
+
+
+@pytest.mark.parametrize("lines, expected", [
+    (["Met vriendelijke groet,", "Marieke"], True),
+    (["Groet,", "Anna", "Team Verkenning"], True),
+    (["Kortom, dit is een lange zin die gewoon doorloopt,", "en dan verder."], False),
+    (["Met vriendelijke groet"], False),
+    (["Hartelijke groet,", "x" * 80], False),
+])
+def test_what_counts_as_a_signoff(lines, expected):
+    from mailer.compose.markdown import is_signoff
+
+    assert is_signoff(lines) is expected
+
+
+def test_mail_links_to_its_web_version_and_the_web_version_has_no_personal_links(samples):
+    nl = samples[0]
+    url = f"https://nieuws.example.nl/archief/{nl.slug}"
+    mail = compile_newsletter(nl, TEMPLATES, organisation="M", web_url=url).render(
+        Personalisation(email="lezer@example.org", reply_address="r+tok@example.org",
+                        unsubscribe_url="https://x/afmelden/T", preferences_url="https://x/voorkeuren/T"))
+    assert (url, "Bekijk deze nieuwsbrief in je browser") in links_of(mail.html)
+    assert f"Bekijk deze nieuwsbrief in je browser: {url}" in mail.text
+    english = compile_newsletter(nl, TEMPLATES, language="en", web_url=url).render(Personalisation(email="a@b.nl"))
+    assert "View this newsletter in your browser" in english.html
+
+    web = compile_newsletter(nl, TEMPLATES, organisation="M", web_url=url, web_version=True,
+                             signup_url="https://nieuws.example.nl/aanmelden").render(
+        Personalisation(email="", reply_address="reacties@example.org"))
+    hrefs = [h for h, _ in links_of(web.html)]
+    assert url not in hrefs and "Bekijk deze nieuwsbrief" not in web.html
+    assert "https://nieuws.example.nl/aanmelden" in hrefs
+    assert not any("afmelden" in h or "voorkeuren" in h or "+" in h for h in hrefs)
+    assert "Dit is de webversie van de nieuwsbrief." in web.html and "U ontvangt deze nieuwsbrief op" not in web.html
+    assert "Beste lezer," in web.html and "Deze pagina gebruikt geen cookies" in web.html
+
+
+@pytest.mark.browser
+def test_table_and_signoff_read_well_on_phone_and_desktop(tmp_path):
+    """The sample with a table and a sign-off, as a reader sees it at 375 and 1280 px (screenshots kept)."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    nl = find_newsletter(NEWSLETTERS, "2027-01-de-nieuwe-makers", TZ)
+    html = compiled_for(nl).render(Personalisation(email="a@example.org", name="Noor")).html
+    page_file = tmp_path / "issue.html"
+    page_file.write_text(html, encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=["--no-sandbox"])
+        try:
+            for width in (375, 1280):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto(page_file.as_uri())
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                table = page.locator("table.md-table")
+                assert table.count() == 1
+                box, wrap = table.bounding_box(), page.locator(".md-tw").bounding_box()
+                assert box["width"] <= wrap["width"] + 1  # the table fits its column
+                border = page.evaluate("getComputedStyle(document.querySelector('.md-td')).borderTopStyle")
+                head = page.evaluate("getComputedStyle(document.querySelector('.md-th')).backgroundColor")
+                assert border == "solid" and head == "rgb(243, 235, 227)"
+                # No word is broken inside a cell: a one-word cell's text stays on one line.
+                broken = page.evaluate("""[...document.querySelectorAll('.md-td, .md-th')].filter(c => {
+                    if (c.textContent.trim().indexOf(' ') >= 0) return false;
+                    const r = document.createRange(); r.selectNodeContents(c);
+                    return r.getClientRects().length > 1; }).map(c => c.textContent)""")
+                assert broken == []
+                # The sign-off is two lines: the name starts on a line below the greeting.
+                tops = page.evaluate("""(() => { const p = [...document.querySelectorAll('p.md-p')]
+                    .find(e => e.textContent.startsWith('Met hartelijke groet,'));
+                    const r = document.createRange(); const [a, b] = [p.firstChild, p.lastChild];
+                    r.selectNodeContents(a); const y1 = r.getBoundingClientRect().top;
+                    r.selectNodeContents(b); const y2 = r.getBoundingClientRect().top;
+                    return [y1, y2, b.textContent.trim()]; })()""")
+                assert tops[1] > tops[0] + 10 and tops[2] == "Marieke de Vries"
+                table.scroll_into_view_if_needed()
+                page.screenshot(path=str(tmp_path / f"table-{width}.png"), full_page=True)
+                page.close()
+        finally:
+            browser.close()

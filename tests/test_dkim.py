@@ -49,3 +49,28 @@ def test_missing_key_is_a_clear_config_error(tmp_path):
     rt = make_runtime(tmp_path, dkim={"enabled": True, "key_path": str(tmp_path / "nope.pem")})
     with pytest.raises(ConfigError, match=r"\[dkim\] key_path .*nope.pem"):
         signer_from_config(rt.config)
+
+
+def test_signatures_of_messages_with_odd_white_space_verify(tmp_path):
+    """The general canonicalisation path (messages not built by message.py): tabs, runs of spaces,
+    trailing white space, folded headers, empty lines at the end."""
+    from mailer.send.dkim import DkimSigner
+    from cryptography.hazmat.primitives import serialization
+
+    key_path, public = _keypair(tmp_path)
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    signer = DkimSigner("sel", "example.nl", key)
+    message = (b"From: Iemand  <a@example.nl>\r\nTo: b@example.org\r\nSubject: een\r\n  gevouwen\tonderwerp \r\n"
+               b"Date: Thu, 26 Nov 2026 09:00:00 +0100\r\nMessage-ID: <x@example.nl>\r\nX-Other: niet getekend\r\n"
+               b"\r\nregel\tmet  tabs   en spaties  \r\n \r\nslot\r\n\r\n\r\n")
+
+    def dnsfunc(name, timeout=5):
+        return b"v=DKIM1; k=rsa; p=" + public
+
+    signed = signer.sign(message) + message
+    assert b"h=from:to:subject:date:message-id;" in signed
+    assert dkim.verify(signed, dnsfunc=dnsfunc)
+    assert not dkim.verify(signed.replace(b"slot", b"Slot"), dnsfunc=dnsfunc)
+    # relaxed: white space changes on the way do not break it
+    assert dkim.verify(signed.replace(b"regel\tmet", b"regel met").replace(b"spaties  \r\n", b"spaties\r\n"),
+                       dnsfunc=dnsfunc)

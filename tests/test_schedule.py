@@ -13,7 +13,8 @@ from mailer.stores import newsletters
 from mailer.errors import InvalidInput
 from mailer.localservers import LocalSmtpServer
 from mailer.schedule import format_local, parse_local, pause, resume, schedule, send_due, start_scheduler, unschedule
-from mailer.send import ledger
+from mailer.send import queue
+from mailer.stores import deliveries
 from mailer.send.sender import load_newsletter
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -105,11 +106,11 @@ def test_an_interrupted_send_is_resumed(tmp_path):
         rt = make_runtime(tmp_path, smtp.port)
         subs = add_subscribers(rt, 4)
         row = newsletters.sync(rt.db, load_newsletter(rt, SLUG)[0])
-        ledger.create_pending(rt.db, row.id, "verkenning.example.nl")
-        first = next(ledger.iter_open(rt.db, row.id))
-        ledger.mark_sending(rt.db, first.delivery_id)
-        for item in list(ledger.iter_open(rt.db, row.id))[1:2]:
-            ledger.mark_sent(rt.db, item.delivery_id)
+        queue.enqueue(rt.db, row.id, "verkenning.example.nl")
+        first = next(queue.due(rt.db, row.id))
+        deliveries.mark_sending(rt.db, first.delivery_id)
+        for item in list(queue.due(rt.db, row.id))[1:2]:
+            deliveries.mark_sent(rt.db, item.delivery_id)
         newsletters.set_status(rt.db, row.id, "sending", started_at="2026-11-26T08:00:00+00:00")
         assert send_due(rt) == [SLUG]
         got = sorted(m.rcpt_tos[0] for m in smtp.messages)
@@ -138,7 +139,7 @@ def test_scheduler_runs_the_send_job_and_keeps_no_job_store(tmp_path):
         scheduler = start_scheduler(rt, poll_interval=3600)
         try:
             jobs = {job.id: job for job in scheduler.get_jobs()}
-            assert set(jobs) == {"send-due", "poll-inbox"}
+            assert set(jobs) == {"send-due", "retry-waiting", "poll-inbox"}
             assert all(j.max_instances == 1 and j.coalesce for j in jobs.values())
             assert jobs["poll-inbox"].trigger.interval == timedelta(seconds=3600)
             deadline = time.monotonic() + 10

@@ -15,8 +15,10 @@ from mailer.stores import newsletters
 from mailer.localservers import LocalSmtpServer
 from mailer.runtime import Runtime
 from mailer.schedule.service import pause, resume
-from mailer.send import ledger
-from mailer.send.sender import SendBusy, load_newsletter, send_lock, send_newsletter, send_test
+from mailer.send import queue
+from mailer.send.lock import send_lock
+from mailer.send.sender import SendBusy, load_newsletter, send_newsletter, send_test
+from mailer.stores import deliveries
 from subscribers import store
 
 
@@ -39,7 +41,7 @@ def test_one_message_per_subscriber_with_the_right_headers(tmp_path, smtp):
     for sub in subs:
         m = by_rcpt[sub.email]
         msg = message_from_bytes(m.data, policy=default)
-        delivery = ledger.find_by_message_id(rt.db, msg["Message-ID"])
+        delivery = deliveries.by_message_id(rt.db, msg["Message-ID"])
         assert delivery is not None and delivery.subscriber_id == sub.id and delivery.status == "sent"
         assert msg["Message-ID"].endswith("@verkenning.example.nl>")
         reply = tokens.read_reply_address(rt.key, str(msg["Reply-To"]))
@@ -47,8 +49,8 @@ def test_one_message_per_subscriber_with_the_right_headers(tmp_path, smtp):
         assert tokens.read_bounce_address(rt.key, m.mail_from) == delivery.id   # VERP Return-Path
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert msg["To"].addresses[0].addr_spec == sub.email
-    assert ledger.latest_sent_to(rt.db, subs[0].email).subscriber_id == subs[0].id
-    assert ledger.get(rt.db, ledger.latest_sent_to(rt.db, subs[0].email).id).status == "sent"
+    assert deliveries.latest_to(rt.db, subs[0].email).subscriber_id == subs[0].id
+    assert deliveries.get(rt.db, deliveries.latest_to(rt.db, subs[0].email).id).status == "sent"
 
 
 def test_second_send_sends_nobody_a_second_copy(tmp_path, smtp):
@@ -70,14 +72,14 @@ def test_suppressed_and_inactive_subscribers_are_skipped(tmp_path, smtp):
     assert {m.rcpt_tos[0] for m in smtp.messages} == {subs[0].email, subs[3].email}
     assert report.sent == 2
     nid = newsletters.get(rt.db, SLUG).id
-    assert ledger.counts(rt.db, nid)["suppressed"] == 1
+    assert deliveries.count_by_status(rt.db, nid)["suppressed"] == 1
 
 
 def test_subscriber_who_leaves_midway_is_not_mailed(tmp_path, smtp):
     rt = make_runtime(tmp_path, smtp.port)
     subs = add_subscribers(rt, 3)
     nid = newsletters.sync(rt.db, load_newsletter(rt, SLUG)[0]).id
-    ledger.create_pending(rt.db, nid, "verkenning.example.nl")
+    queue.enqueue(rt.db, nid, "verkenning.example.nl")
     store.set_status(rt.db, subs[0].id, "unsubscribed", method="link")
     report = send_newsletter(rt, SLUG)
     assert report.sent == 2 and report.suppressed == 1
@@ -112,7 +114,7 @@ def test_a_second_sender_is_refused_while_one_runs(tmp_path, smtp):
     rt = make_runtime(tmp_path, smtp.port)
     add_subscribers(rt, 1)
     nid = newsletters.sync(rt.db, load_newsletter(rt, SLUG)[0]).id
-    with send_lock(rt, nid):
+    with send_lock(rt.config.database_path, nid):
         with pytest.raises(SendBusy, match="another process"):
             send_newsletter(rt, SLUG)
     assert send_newsletter(rt, SLUG).sent == 1
@@ -158,4 +160,4 @@ def test_internationalised_domains_go_out_in_idna_form(tmp_path, smtp):
     assert smtp.messages[0].rcpt_tos == ["anne@xn--bcherei-n2a.example"]
     msg = message_from_bytes(smtp.messages[0].data, policy=default)
     assert msg["To"].addresses[0].domain == "xn--bcherei-n2a.example"
-    assert ledger.latest_sent_to(rt.db, sub.email).status == "sent"
+    assert deliveries.latest_to(rt.db, sub.email).status == "sent"

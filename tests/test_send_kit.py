@@ -56,7 +56,7 @@ def make_runtime(tmp_path: Path, smtp_port: int | None = None, **sections: dict)
     (folder / f"{SLUG}.md").write_text(NEWSLETTER, encoding="utf-8")
     content = {"newsletters_dir": str(folder)}
     content.update(sections.pop("content", {}))
-    smtp = {"max_attempts": 4}
+    smtp = {"max_attempts": 4, "retry_initial": 0.05, "retry_max": 0.4}   # retries within a second
     smtp.update(sections.pop("smtp", {}))
     path = write_config(tmp_path, smtp_port or free_port(), free_port(), content=content, smtp=smtp,
                         sender={"from_name": "Verkenner Publieke Zaak", "from_address": "nieuwsbrief@verkenning.example.nl",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from .. import links
 from ..stores import newsletters
 from ..compose import compile_newsletter, find_newsletter, personalisation
 from ..compose.model import RenderedParts
@@ -30,6 +31,7 @@ def render_example(rt: Runtime, slug: str, language: str | None = None) -> Rende
         organisation=cfg.sender.organisation or cfg.sender.from_name,
         language=language or nl.language,
         list_address=cfg.sender.from_address,
+        web_url=links.web_version_url(cfg, nl.slug),
     )
     row = newsletters.sync(rt.db, nl)  # the newsletter id goes into the reply tokens
     return compiled.render(

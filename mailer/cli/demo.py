@@ -86,21 +86,40 @@ def _print_summary(console: Console, result) -> None:
 
 
 def _serve_demo(console: Console, cfg, servers) -> None:
+    from ..demo.outbox import caught, outbox_app
     from ..runtime import Runtime
     from ..service import start_service
     from ..web.auth import create_user
+    from ..web.server import ServerThread
 
     rt = Runtime(cfg)
     password = "demo-" + os.urandom(4).hex()
     create_user(rt.db, "demo", password)
     service = start_service(rt)
+    smtp = servers[0] if servers else None
+    outbox = ServerThread(outbox_app(smtp.messages, cfg.content.language)).start() if smtp else None
     console.print(f"\nWebinterface: {service.url}/team   gebruiker: demo   wachtwoord: {password}")
-    console.print(f"Aanmelden als lezer: {service.url}/aanmelden   (Ctrl-C om te stoppen)")
+    console.print(f"Schrijven en versturen: {service.url}/team/desk")
+    console.print(f"Aanmelden als lezer: {service.url}/aanmelden")
+    if outbox is not None:
+        console.print(f"Verzonden post (alle mail van de demo): {outbox.url}/")
+    console.print("(Ctrl-C om te stoppen)")
     try:
-        threading.Event().wait()
+        shown = len(smtp.messages) if smtp else 0
+        while True:
+            threading.Event().wait(1.0)
+            if smtp is None or outbox is None:
+                continue
+            for number in range(shown + 1, len(smtp.messages) + 1):   # mail sent while serving
+                mail = caught(smtp.messages, number)
+                if mail is not None:
+                    console.print(f"Nieuwe post voor {mail.to}: {mail.subject}  {outbox.url}/{number}")
+            shown = len(smtp.messages)
     except KeyboardInterrupt:
         pass
     finally:
         service.stop()
+        if outbox is not None:
+            outbox.stop()
         for server in servers or ():
             server.stop()

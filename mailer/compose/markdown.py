@@ -26,6 +26,8 @@ INK = "#1d232a"
 ACCENT = "#9b3412"
 QUOTE_INK = "#3d4650"
 QUOTE_RULE = "#d9a38a"
+TABLE_RULE = "#d9cbbd"
+TABLE_HEAD = "#f3ebe3"
 
 _STYLES: dict[str, tuple[str, str]] = {
     # token type -> (class, inline style)
@@ -42,7 +44,19 @@ _STYLES: dict[str, tuple[str, str]] = {
     "heading_open": ("md-h", f"margin:22px 0 8px 0;font-size:18px;line-height:1.35;color:{INK};"),
     "code_inline": ("md-code", "font-family:Menlo,Consolas,monospace;font-size:15px;"),
     "hr": ("md-hr", f"border:0;border-top:1px solid {QUOTE_RULE};margin:20px 0;"),
+    "table_open": ("md-table", "width:100%;border-collapse:collapse;margin:4px 0 18px 0;font-size:15px;"
+                               "line-height:1.45;word-break:normal;"),
+    "th_open": ("md-th", f"border:1px solid {TABLE_RULE};padding:7px 10px;text-align:left;vertical-align:top;"
+                         f"background-color:{TABLE_HEAD};font-weight:bold;color:{INK};"),
+    "td_open": ("md-td", f"border:1px solid {TABLE_RULE};padding:7px 10px;text-align:left;vertical-align:top;"
+                         f"color:{INK};"),
 }
+
+# A sign-off ("Met vriendelijke groet,\nMarieke") keeps its line breaks: a paragraph of at most
+# SIGNOFF_LINES short lines whose first line is a short phrase ending in a comma.
+SIGNOFF_LINES = 6
+SIGNOFF_FIRST = 40
+SIGNOFF_WIDTH = 60
 
 
 @lru_cache(maxsize=1)
@@ -56,23 +70,57 @@ def _style(tokens: list[Token]) -> None:
     for tok in tokens:
         if tok.type in _STYLES:
             css_class, style = _STYLES[tok.type]
+            align = str(tok.attrGet("style") or "")  # markdown-it's column alignment: "text-align:right"
             tok.attrSet("class", css_class)
+            if align.startswith("text-align:"):
+                style = style.replace("text-align:left;", align + ";")
             tok.attrSet("style", style)
         if tok.children:
             _style(tok.children)
 
 
+def is_signoff(lines: list[str]) -> bool:
+    """True for a short multi-line closing such as "Met vriendelijke groet," + a name."""
+    return (1 < len(lines) <= SIGNOFF_LINES
+            and lines[0].rstrip().endswith(",") and len(lines[0].strip()) <= SIGNOFF_FIRST
+            and all(0 < len(line.strip()) <= SIGNOFF_WIDTH for line in lines))
+
+
+def _keep_signoff_lines(tokens: list[Token]) -> None:
+    """Turn the soft line breaks of a sign-off paragraph into hard ones (HTML <br>, text newline)."""
+    for i, tok in enumerate(tokens[:-1]):
+        inline = tokens[i + 1]
+        if tok.type != "paragraph_open" or inline.type != "inline" or not inline.children:
+            continue
+        if is_signoff(inline.content.split("\n")):
+            for child in inline.children:
+                if child.type == "softbreak":
+                    child.type, child.tag = "hardbreak", "br"
+
+
+def tokens(markdown: str) -> list[Token]:
+    """markdown-it's tokens for a fragment, with sign-off line breaks kept."""
+    parsed = parser().parse(markdown)
+    _keep_signoff_lines(parsed)
+    return parsed
+
+
 def to_html(markdown: str) -> str:
     """Email-ready HTML for a Markdown fragment (inline styles, classes for dark mode)."""
     md = parser()
-    tokens = md.parse(markdown)
-    _style(tokens)
-    return md.renderer.render(tokens, md.options, {})
+    parsed = tokens(markdown)
+    _style(parsed)
+    html: str = md.renderer.render(parsed, md.options, {})
+    # A wide table scrolls inside its own box on a phone instead of widening the whole mail.
+    # Raw HTML is never passed through (html: False), so every "<table" here is our own.
+    return (html.replace('<table class="md-table"', '<div class="md-tw" style="overflow-x:auto;">'
+                         '<table class="md-table"')
+                .replace("</table>", "</table></div>"))
 
 
 def to_text(markdown: str, width: int = WRAP) -> str:
     """Plain text for a Markdown fragment, wrapped at ``width`` characters."""
-    root = SyntaxTreeNode(parser().parse(markdown))
+    root = SyntaxTreeNode(tokens(markdown))
     return "\n".join(_blocks(root, width)).strip("\n")
 
 
@@ -136,19 +184,50 @@ def _block(node: SyntaxTreeNode, width: int) -> list[str]:
     if kind == "hr":
         return ["-" * 24]
     if kind == "table":
-        return _table(node)
+        return _table(node, width)
     if kind == "html_block":
         return node.content.rstrip("\n").split("\n")
     return _blocks(node, width)
 
 
-def _table(node: SyntaxTreeNode) -> list[str]:
-    rows: list[str] = []
+def _align(cell: SyntaxTreeNode) -> str:
+    style = str(cell.attrs.get("style", ""))
+    return style.removeprefix("text-align:") if style.startswith("text-align:") else "left"
+
+
+def _table(node: SyntaxTreeNode, width: int) -> list[str]:
+    """Columns padded to line up, a dashed rule under the header; a table too wide for a text
+    mail becomes one block of "Header: value" lines per row instead."""
+    rows: list[list[str]] = []
+    aligns: list[str] = []
     for part in node.children:  # thead, tbody
         for tr in part.children:
-            cells = [_inline(td.children[0]) if td.children else "" for td in tr.children]
-            rows.append(" | ".join(cells))
-    return rows
+            cells = [" ".join(_inline(td.children[0]).split()) if td.children else "" for td in tr.children]
+            rows.append(cells)
+            if not aligns:
+                aligns = [_align(td) for td in tr.children]
+    if not rows:
+        return []
+    columns = max(len(r) for r in rows)
+    rows = [r + [""] * (columns - len(r)) for r in rows]
+    aligns += ["left"] * (columns - len(aligns))
+    widths = [max(len(r[c]) for r in rows) for c in range(columns)]
+    gap = "  "
+    if sum(widths) + len(gap) * (columns - 1) > max(width, 20):
+        header, out = rows[0], list[str]()
+        for row in rows[1:]:
+            if out:
+                out.append("")
+            out.extend(f"{h}: {v}" if h else v for h, v in zip(header, row))
+        return out
+
+    def line(cells: list[str]) -> str:
+        padded = []
+        for cell, w, a in zip(cells, widths, aligns):
+            padded.append(cell.rjust(w) if a == "right" else cell.center(w) if a == "center" else cell.ljust(w))
+        return gap.join(padded).rstrip()
+
+    return [line(rows[0]), gap.join("-" * w for w in widths)] + [line(r) for r in rows[1:]]
 
 
 def _inline(node: SyntaxTreeNode) -> str:

@@ -58,7 +58,7 @@ def _fail(path: Path, line: int, message: str, fix: str) -> InvalidInput:
     return InvalidInput(f"{path}:{line}: {message}: {fix}")
 
 
-def _split_front_matter(path: Path, source: str) -> tuple[str, list[str], int]:
+def split_front_matter(path: Path, source: str) -> tuple[str, list[str], int]:
     """-> (front matter TOML, body lines, 0-based line index where the body starts)."""
     lines = source.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -115,7 +115,7 @@ def _themes(raw: Any, path: Path, front: str, offset: int) -> list[Theme]:
     return themes
 
 
-def _section_starts(body: str) -> list[tuple[int, int]]:
+def section_starts(body: str) -> list[tuple[int, int]]:
     """(first, after) 0-based body lines of each level-2 heading, found by markdown-it (so code
     blocks are skipped; ``after`` also skips a setext underline)."""
     return [
@@ -132,11 +132,22 @@ def load_newsletter(path: Path, tz: ZoneInfo) -> Newsletter:
         raw_bytes = path.read_bytes()
     except FileNotFoundError:
         raise NotFound(f"newsletter file {path} does not exist: check the path or [content] newsletters_dir") from None
+    return parse_newsletter(raw_bytes, path, tz)
+
+
+def decode_source(raw_bytes: bytes, path: Path) -> str:
+    """The file's text with LF line ends; InvalidInput when it is not UTF-8."""
     try:
-        source = raw_bytes.decode("utf-8").replace("\r\n", "\n")
+        return raw_bytes.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}): save the file as UTF-8") from None
-    front, body_lines, body_offset = _split_front_matter(path, source)
+
+
+def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
+    """Parse a newsletter from its bytes (``path`` names it in messages and becomes its source_path)."""
+    path = Path(path)
+    source = decode_source(raw_bytes, path)
+    front, body_lines, body_offset = split_front_matter(path, source)
     fm_offset = next(i for i, line in enumerate(source.split("\n")) if line.strip() == FENCE) + 1
     try:
         meta = tomllib.loads(front)
@@ -178,7 +189,7 @@ def load_newsletter(path: Path, tz: ZoneInfo) -> Newsletter:
             body = "\n".join(body_lines)
             break
 
-    starts = _section_starts(body)
+    starts = section_starts(body)
     intro_markdown = "\n".join(body_lines[: starts[0][0] if starts else len(body_lines)]).strip()
     sections: list[Section] = []
     used: list[str] = []
@@ -224,7 +235,7 @@ def load_newsletter(path: Path, tz: ZoneInfo) -> Newsletter:
     )
 
 
-def _files(newsletters_dir: Path) -> list[Path]:
+def newsletter_files(newsletters_dir: Path) -> list[Path]:
     if not Path(newsletters_dir).is_dir():
         raise NotFound(
             f"newsletter folder {newsletters_dir} does not exist: create it or set [content] newsletters_dir in config.toml"
@@ -238,7 +249,7 @@ def _sort_key(nl: Newsletter) -> tuple:
 
 def list_newsletters(newsletters_dir: Path, tz: ZoneInfo) -> list[Newsletter]:
     """All newsletters in a folder, by send_at (those without one last), then slug."""
-    found = [load_newsletter(p, tz) for p in _files(newsletters_dir)]
+    found = [load_newsletter(p, tz) for p in newsletter_files(newsletters_dir)]
     seen: dict[str, Path | None] = {}
     for nl in found:
         if nl.slug in seen:

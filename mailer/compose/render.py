@@ -157,7 +157,8 @@ def _mailto(address: str, subject: str) -> str:
     return f"mailto:{address}?subject={quote(subject)}"
 
 
-def _template_context(nl: Newsletter, markers: _Markers, organisation: str, language: str, list_address: str) -> dict:
+def _template_context(nl: Newsletter, markers: _Markers, organisation: str, language: str, list_address: str,
+                      web_url: str = "", web_version: bool = False, signup_url: str = "") -> dict:
     sections = []
     for s in nl.sections:
         theme = next((t for t in nl.themes if t.slug == s.theme), None)
@@ -183,6 +184,9 @@ def _template_context(nl: Newsletter, markers: _Markers, organisation: str, lang
         "sections": sections,
         "general_reply_href": Markup(_mailto(markers("reply"), reply_subject(nl))),
         "ph": markers,
+        "web_url": web_url,
+        "web_version": web_version,
+        "signup_url": signup_url,
     }
 
 
@@ -190,7 +194,8 @@ def _rule(char: str = "-") -> str:
     return char * WRAP
 
 
-def _text_part(nl: Newsletter, markers: _Markers, organisation: str, language: str, list_address: str) -> str:
+def _text_part(nl: Newsletter, markers: _Markers, organisation: str, language: str, list_address: str,
+               web_url: str = "") -> str:
     """The text/plain part, from the Markdown (never scraped from the HTML)."""
     def t(message: str, **params: object) -> str:
         return _gettext(language, message, **params)
@@ -201,6 +206,8 @@ def _text_part(nl: Newsletter, markers: _Markers, organisation: str, language: s
     out: list[str] = []
     if nl.preheader:
         out += [wrap(nl.preheader), ""]
+    if web_url:
+        out += [f"{t('View this newsletter in your browser')}: {web_url}", ""]
     out += [nl.title, "=" * min(len(nl.title), WRAP), ""]
     out += [t("Dear %(name)s,", name=markers("name")), ""]
     if nl.intro_markdown:
@@ -240,8 +247,15 @@ def compile_newsletter(
     organisation: str = "",
     language: str = "nl",
     list_address: str = "",
+    web_url: str = "",
+    web_version: bool = False,
+    signup_url: str = "",
 ) -> CompiledNewsletter:
-    """Render the layout with Jinja2 and compile it with MJML once; see the module docstring."""
+    """Render the layout with Jinja2 and compile it with MJML once; see the module docstring.
+
+    ``web_url`` adds "view this newsletter in your browser" (its public web version). With
+    ``web_version`` the layout is that web page: no personal footer, a sign-up link instead.
+    """
     if language not in i18n.LANGUAGES:
         raise TemplateError(f"language {language!r} is not available for email: use one of {', '.join(i18n.LANGUAGES)}")
     email_dir = check_templates_dir(Path(templates_dir)).resolve()
@@ -249,7 +263,8 @@ def compile_newsletter(
     markers = _Markers()
     try:
         template = env.get_template(LAYOUT)
-        source = template.render(**_template_context(nl, markers, organisation, language, list_address))
+        source = template.render(**_template_context(nl, markers, organisation, language, list_address,
+                                                     "" if web_version else web_url, web_version, signup_url))
     except jinja2.TemplateNotFound:
         raise TemplateError(f"email layout {email_dir / LAYOUT} is missing: restore it from the repository") from None
     except jinja2.TemplateSyntaxError as exc:
@@ -261,7 +276,7 @@ def compile_newsletter(
     except ValueError as exc:
         raise TemplateError(f"email layout {email_dir / LAYOUT} is not valid MJML ({exc}): fix the template") from None
     allowed = {"name", "email", "reply", "unsub", "prefs"} | {f"t{i}" for i in range(1, len(nl.themes) + 1)}
-    text = _text_part(nl, markers, organisation, language, list_address)
+    text = _text_part(nl, markers, organisation, language, list_address, "" if web_version else web_url)
     return CompiledNewsletter(
         newsletter=nl,
         language=language,

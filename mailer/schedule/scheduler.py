@@ -1,4 +1,4 @@
-"""APScheduler wiring only: two interval jobs that call send_due and the inbox poller.
+"""APScheduler wiring only: interval jobs that call send_due, retry_due and the inbox poller.
 
 No APScheduler job store: the database is the queue, so a restart loses nothing. Each job run opens
 its own database connection (a fresh ``Runtime``), so the jobs never share a SQLite connection with
@@ -71,6 +71,21 @@ def _send_job(rt: Runtime) -> None:
 
 
 @_RUNNING.track
+def _retry_job(rt: Runtime) -> None:
+    from .service import retry_due
+
+    job_rt = Runtime(rt.config)
+    try:
+        retried = retry_due(job_rt)
+        if retried:
+            log.info("retried waiting deliveries of: %s", ", ".join(retried))
+    except Exception:  # logged; the next tick tries again
+        log.exception("retry_due failed")
+    finally:
+        job_rt.close()
+
+
+@_RUNNING.track
 def _poll_job(rt: Runtime) -> None:
     job_rt = Runtime(rt.config)
     try:
@@ -97,6 +112,8 @@ def start_scheduler(rt: Runtime, *, poll_interval: int | None = None,
     first = datetime.now(timezone.utc)
     scheduler.add_job(_send_job, "interval", args=[rt], seconds=send_interval, id="send-due",
                       name="send due newsletters", max_instances=1, coalesce=True, next_run_time=first)
+    scheduler.add_job(_retry_job, "interval", args=[rt], seconds=send_interval, id="retry-waiting",
+                      name="retry waiting deliveries", max_instances=1, coalesce=True, next_run_time=first)
     if poll:
         interval = poll_interval if poll_interval is not None else rt.config.imap.poll_interval
         scheduler.add_job(_poll_job, "interval", args=[rt], seconds=max(1, interval), id="poll-inbox",

@@ -3,7 +3,8 @@
 The database is the queue: "due" is a query on ``status`` and ``send_at``. A newsletter that fell due
 while the service was down goes out when it starts, if it fell due less than ``[schedule] grace_hours``
 ago; past that it is marked ``missed`` and waits for ``mailer resume SLUG`` or ``mailer send SLUG``.
-A send interrupted by a crash (state ``sending``, nobody holding its send lock) is resumed.
+A send interrupted by a crash (state ``sending`` with deliveries left untried, nobody holding its
+send lock) is resumed; deliveries waiting for a retry are the retry tick's (``retry_due``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from ..stores import newsletters
 from ..errors import InvalidInput, MailerError
 from ..runtime import Runtime
-from ..send import ledger
+from ..stores import deliveries
 from .localtime import format_local, parse_local
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def unschedule(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
     row = newsletters.get(rt.db, slug)
     if row.status not in ("scheduled", "missed", "paused"):
         raise InvalidInput(f"'{slug}' is {row.status}, not scheduled: nothing to unschedule")
-    if ledger.counts(rt.db, row.id)["sent"]:
+    if deliveries.count_by_status(rt.db, row.id)["sent"]:
         raise InvalidInput(f"'{slug}' has already gone out to part of the list: use 'mailer pause {slug}' to hold it")
     newsletters.set_status(rt.db, row.id, "draft", "", send_at=None)
     newsletters.log_event(rt.db, f"{slug}: unscheduled (back to draft)", row.id)
@@ -135,6 +136,11 @@ def send_due(rt: Runtime, now: datetime | None = None) -> list[str]:
                 continue
         elif row.status != "sending":
             continue
+        else:
+            counts = deliveries.count_by_status(rt.db, row.id)
+            untried = counts["pending"] + counts["sending"]
+            if untried == 0 and sum(counts.values()) > 0:
+                continue   # only retries left: retry_due's
         try:
             report = send_newsletter(rt, row.slug)
         except SendBusy:
@@ -153,6 +159,13 @@ def send_due(rt: Runtime, now: datetime | None = None) -> list[str]:
     return done
 
 
+def retry_due(rt: Runtime) -> list[str]:
+    """Send the deliveries whose wait for a retry is over (the send engine's retry function)."""
+    from ..send.sender import retry_waiting
+
+    return retry_waiting(rt)
+
+
 @dataclass(frozen=True)
 class Overview:
     slug: str
@@ -165,7 +178,9 @@ class Overview:
     failed: int
     bounced: int
     suppressed: int
-    pending: int             # pending + sending
+    pending: int             # pending + sending: not tried yet
+    waiting: int             # waiting for a retry
+    retryable: int           # failed for a temporary reason: 'mailer retry' sends them again
     in_database: bool
 
     def as_dict(self) -> dict[str, object]:
@@ -175,16 +190,17 @@ class Overview:
 def overview(rt: Runtime) -> list[Overview]:
     """Every newsletter, in the database or only as a file (a draft), with its delivery counts."""
     tz = rt.config.schedule.tz
-    counts = ledger.all_counts(rt.db)
+    counts = deliveries.count_all(rt.db)
     rows = newsletters.list_all(rt.db)
     out: list[Overview] = []
     for r in rows:
-        c = counts.get(r.id, dict.fromkeys(ledger.STATES, 0))
+        c = counts.get(r.id, dict.fromkeys(deliveries.STATES, 0))
         # A newsletter sent by hand has no send_at: show when its send started instead.
         shown = r.send_at or r.started_at
+        retryable = deliveries.count_retryable(rt.db, r.id) if c["failed"] else 0
         out.append(Overview(r.slug, r.title, r.status, _iso(r.send_at), format_local(shown, tz),
                             r.status_reason, c["sent"], c["failed"], c["bounced"], c["suppressed"],
-                            c["pending"] + c["sending"], True))
+                            c["pending"] + c["sending"], c["waiting"], retryable, True))
     known = {r.slug for r in rows}
     try:
         from ..compose.parse import list_newsletters
@@ -195,5 +211,5 @@ def overview(rt: Runtime) -> list[Overview]:
         files = []
     for nl in files:
         if nl.slug not in known:
-            out.append(Overview(nl.slug, nl.title, "draft", None, "", "only a file so far", 0, 0, 0, 0, 0, False))
+            out.append(Overview(nl.slug, nl.title, "draft", None, "", "only a file so far", 0, 0, 0, 0, 0, 0, 0, False))
     return out

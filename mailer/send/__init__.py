@@ -1,1 +1,1 @@
-"""Sending: message building, SMTP transport, the delivery ledger, throttling, resume."""
+"""Sending: the queue of deliveries, one message's bytes, DKIM, throttling, the workers and progress."""

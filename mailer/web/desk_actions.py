@@ -1,0 +1,132 @@
+"""What the desk asks of the sending and scheduling code, in one place.
+
+Every call from the desk into mailer.send and mailer.schedule goes through this module, so a
+change of their public functions is followed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from subscribers import store as subscribers
+
+from ..stores import desk as desk_store
+from ..stores import newsletters
+from ..config import Config
+from ..errors import MailerError
+from ..runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    address: str
+    ok: bool
+    detail: str      # the Message-ID, or why it was not sent
+
+
+def send_tests(rt: Runtime, slug: str, addresses: list[str]) -> list[TestResult]:
+    """One test copy ("[TEST]" in the subject) to each address; a failure for one does not stop the rest."""
+    from ..send.sender import send_test
+
+    results = []
+    for address in addresses:
+        try:
+            results.append(TestResult(address, True, send_test(rt, slug, address)))
+        except MailerError as exc:
+            results.append(TestResult(address, False, str(exc)))
+    return results
+
+
+def schedule(rt: Runtime, slug: str, local_time: str) -> tuple[newsletters.NewsletterRow, str, str]:
+    """Schedule at a wall-clock time in [schedule] timezone -> (row, local time shown, note)."""
+    from ..schedule.service import schedule as schedule_at
+
+    result = schedule_at(rt, slug, local_time)
+    return result.row, result.local, result.note
+
+
+def unschedule(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
+    from ..schedule.service import unschedule as take_off
+
+    return take_off(rt, slug)
+
+
+def pause(rt: Runtime, slug: str, reason: str) -> newsletters.NewsletterRow:
+    from ..schedule.service import pause as hold
+
+    return hold(rt, slug, reason)
+
+
+def resume(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
+    from ..schedule.service import resume as release
+
+    return release(rt, slug)
+
+
+def delivery_counts(rt: Runtime, newsletter_id: int) -> dict[str, int]:
+    from ..send import ledger
+
+    return ledger.counts(rt.db, newsletter_id)
+
+
+def all_delivery_counts(rt: Runtime) -> dict[int, dict[str, int]]:
+    from ..send import ledger
+
+    return ledger.all_counts(rt.db)
+
+
+def send_now(config: Config, slug: str) -> threading.Thread:
+    """Start sending ``slug`` to every subscriber in a background thread with its own database
+    connection; the web request returns at once. A second start while it runs does nothing
+    (the sender's per-newsletter lock)."""
+    from ..send.sender import SendBusy, send_newsletter
+
+    def run() -> None:
+        rt = Runtime(config)
+        try:
+            report = send_newsletter(rt, slug)
+            log.info("desk send of %s: %s sent, %s failed (%s)", slug, report.sent, report.failed, report.status)
+        except SendBusy:
+            log.info("desk send of %s: already being sent", slug)
+        except MailerError as exc:
+            log.error("desk send of %s stopped: %s", slug, exc)
+            row = newsletters.find(rt.db, slug)
+            if row is not None:
+                newsletters.log_event(rt.db, f"{slug}: send from the desk stopped: {exc}", row.id, level="error")
+        except Exception:  # a background thread has nobody else to report to
+            log.exception("desk send of %s failed", slug)
+        finally:
+            rt.close()
+
+    thread = threading.Thread(target=run, name=f"desk-send-{slug}", daemon=True)
+    thread.start()
+    return thread
+
+
+@dataclass(frozen=True)
+class Audience:
+    recipients: int      # who would get the issue if it went out now
+    already: int         # active subscribers who have it already (an interrupted send resumed)
+    suppressed: int      # active but on the suppression list: skipped
+
+
+def audience(db: Any, newsletter_id: int | None) -> Audience:
+    """How many subscribers an immediate send reaches: active, not suppressed, not served yet."""
+    suppressed_hashes = subscribers.suppressed_hashes(db)
+    served = desk_store.served_subscriber_ids(db, newsletter_id) if newsletter_id is not None else set()
+    recipients = already = suppressed = 0
+    for sub in subscribers.iter_mailable(db):
+        if sub.email is None:
+            continue
+        if sub.id in served:
+            already += 1
+        elif subscribers.email_hash(sub.email) in suppressed_hashes:
+            suppressed += 1
+        else:
+            recipients += 1
+    return Audience(recipients, already, suppressed)
