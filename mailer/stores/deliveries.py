@@ -394,3 +394,17 @@ def erase_for_subscriber(db: sqlite_utils.Database, subscriber_id: int, email: s
                          [subscriber_id]).rowcount
     db.execute("UPDATE test_sends SET email = '' WHERE lower(email) = ?", [email.strip().lower()])
     return int(blanked)
+
+
+def recent_test_sends(db: Conn, newsletter_id: int, limit: int = 8) -> list[TestSend]:
+    """The latest test copies of one newsletter, newest first."""
+    return [TestSend(newsletter_id, r[0], r[1], r[2]) for r in _conn(db).execute(
+        "SELECT email, message_id, sent_at FROM test_sends WHERE newsletter_id = ? ORDER BY id DESC LIMIT ?",
+        [newsletter_id, limit])]
+
+
+def settled_subscriber_ids(db: Conn, newsletter_id: int) -> set[int]:
+    """Subscribers whose delivery of the issue is settled (sent, failed, bounced, ...)."""
+    return {int(r[0]) for r in _conn(db).execute(
+        "SELECT subscriber_id FROM deliveries WHERE newsletter_id = ?"
+        " AND status NOT IN ('pending', 'sending')", [newsletter_id])}

@@ -13,6 +13,7 @@ from typing import Any
 
 from subscribers import store as subscribers
 
+from ..stores import deliveries
 from ..stores import desk as desk_store
 from ..stores import newsletters
 from ..config import Config
@@ -69,15 +70,11 @@ def resume(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
 
 
 def delivery_counts(rt: Runtime, newsletter_id: int) -> dict[str, int]:
-    from ..send import ledger
-
-    return ledger.counts(rt.db, newsletter_id)
+    return deliveries.count_by_status(rt.db, newsletter_id)
 
 
 def all_delivery_counts(rt: Runtime) -> dict[int, dict[str, int]]:
-    from ..send import ledger
-
-    return ledger.all_counts(rt.db)
+    return deliveries.count_all(rt.db)
 
 
 def send_now(config: Config, slug: str) -> threading.Thread:
@@ -118,7 +115,7 @@ class Audience:
 def audience(db: Any, newsletter_id: int | None) -> Audience:
     """How many subscribers an immediate send reaches: active, not suppressed, not served yet."""
     suppressed_hashes = subscribers.suppressed_hashes(db)
-    served = desk_store.served_subscriber_ids(db, newsletter_id) if newsletter_id is not None else set()
+    served = deliveries.settled_subscriber_ids(db, newsletter_id) if newsletter_id is not None else set()
     recipients = already = suppressed = 0
     for sub in subscribers.iter_mailable(db):
         if sub.email is None:

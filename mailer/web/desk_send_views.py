@@ -16,6 +16,7 @@ from .. import links
 from ..stores import newsletters
 from ..errors import InvalidInput, MailerError
 from ..schedule.localtime import FORMAT, format_local, parse_local
+from ..stores import deliveries
 from ..stores import desk as desk_store
 from . import desk_actions, desk_files
 from .desk_forms import send_at_from_input
@@ -55,7 +56,7 @@ def desk_send(name: str) -> Response:
     return page("desk/send.html", issue=f, row=row, state=row.status if row else "draft", counts=counts,
                 schedule_value=_local_input(proposed), tz=cfg.schedule.timezone,
                 send_at_local=format_local(row.send_at, cfg.schedule.tz) if row else "",
-                addresses="\n".join(addresses), tests=desk_store.recent_test_sends(db(), row.id) if row else [],
+                addresses="\n".join(addresses), tests=deliveries.recent_test_sends(db(), row.id) if row else [],
                 web_url=links.web_version_url(cfg, f.slug) if row and row.status in ("sent", "sending") else "",
                 schedulable=(row.status if row else "draft") in SCHEDULABLE,
                 grace=f"{cfg.schedule.grace_hours:g}")
@@ -71,6 +72,7 @@ def desk_state(name: str) -> ResponseReturnValue:
     counts = desk_actions.delivery_counts(desk_runtime(), row.id) if row else {}
     return jsonify({"status": status, "label": state_label(status), "sent": counts.get("sent", 0),
                     "failed": counts.get("failed", 0) + counts.get("bounced", 0),
+                    "waiting": counts.get("waiting", 0),
                     "pending": counts.get("pending", 0) + counts.get("sending", 0)})
 
 
