@@ -25,7 +25,7 @@ from . import bilingual
 # Chosen with bench/theme_threshold.py on the labelled replies of bench/theme_cases.json (see
 # docs/inbox-quality.md): the best theme needs this cosine and this lead over the runner-up.
 SIMILARITY_THRESHOLD = 0.08
-SIMILARITY_LEAD = 1.1
+SIMILARITY_LEAD = 1.0
 # Similarity is never certain: its confidence stays at or below this.
 SIMILARITY_MAX_CONFIDENCE = 0.8
 # A quoted passage counts when it shares this many 4-word shingles with one theme's text and covers
