@@ -49,9 +49,10 @@ from pathlib import Path
 from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # support.parse_eval
 
 from mailer.inbox.parse import parse_message  # noqa: E402
-from mailer.inbox.parse_eval import OWN_ADDRESSES, normalise  # noqa: E402
+from support.parse_eval import OWN_ADDRESSES, normalise  # noqa: E402
 
 PACKAGES = {
     "flufl.bounce": "flufl.bounce==6.0.0",

@@ -6,9 +6,7 @@ The schema lives in ``mailer/migrations/NNNN_name.sql``, applied in number order
 
 from __future__ import annotations
 
-import logging
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -18,8 +16,6 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from .errors import MailerError
-
-log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -78,46 +74,6 @@ def connect(path: str | Path, *, migrate: bool = True, wal_autocheckpoint: int |
             " or at a mailer database"
         ) from None
     return db
-
-
-@contextmanager
-def background_checkpoints(db: sqlite_utils.Database, path: str | Path, *,
-                           interval: float = 0.2) -> Iterator[None]:
-    """While the block runs, WAL checkpoints happen in a thread on a connection of its own
-    instead of inside ``db``'s commits.
-
-    For bulk writes (the poller filing a backlog): with SQLite's automatic checkpoints, every few
-    commits one of them copies the WAL back into the database file and waits for the disk - on
-    this machine 50 of the 80 us each filed reply spent in COMMIT. PASSIVE checkpoints never block
-    the writer or readers; afterwards automatic checkpoints are back at SQLite's default of 1000
-    pages. Start any forked worker processes before entering: the thread holds SQLite's locks
-    while it runs, and a fork at that moment would hand them to the child locked.
-    """
-    db.conn.execute("PRAGMA wal_autocheckpoint=0")
-    stop = threading.Event()
-
-    def run() -> None:
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout=30000")
-            while not stop.wait(interval):
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            # And once more at the end: what the block wrote last is not left in the WAL for the
-            # next small commit to copy back in the foreground.
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as exc:  # the writer's own checkpoints take over again afterwards
-            log.warning("background WAL checkpoint failed (%s)", exc)
-        finally:
-            conn.close()
-
-    thread = threading.Thread(target=run, name="wal-checkpoint", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-        db.conn.execute("PRAGMA wal_autocheckpoint=1000")
 
 
 @contextmanager

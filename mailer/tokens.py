@@ -40,35 +40,8 @@ def _b36(n: int) -> str:
 
 
 def _mac(key: bytes, payload: str) -> str:
-    digest = _hmac_sha256(key, payload.encode("ascii"))[:MAC_BYTES]
-    if len(digest) == 10:
-        # base64.b32encode(digest).decode("ascii").lower() by hand for the 80-bit MAC: 16
-        # characters without padding, two for each 10 bits (speed: the stdlib's pure-Python
-        # encoder ~2.2 us, this ~0.7; tests/test_tokens.py compares the two).
-        n = int.from_bytes(digest, "big")
-        return "".join([_B32_PAIRS[(n >> shift) & 1023] for shift in (70, 60, 50, 40, 30, 20, 10, 0)])
+    digest = hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()[:MAC_BYTES]
     return base64.b32encode(digest).decode("ascii").lower().rstrip("=")
-
-
-_B32_LOWER = "abcdefghijklmnopqrstuvwxyz234567"  # RFC 4648 base32, lower case
-_B32_PAIRS = tuple(a + b for a in _B32_LOWER for b in _B32_LOWER)  # the two characters of each 10 bits
-
-# HMAC-SHA256 with the key already read in, one per key, copied for every token (speed: hmac.new
-# sets OpenSSL's HMAC up for the key each time, ~24,000 instructions a token; a copy of one set up
-# ~17,000; every reply is read with its token). A process signs with one key; at most 16 are kept.
-_KEYED: dict[bytes, hmac.HMAC] = {}
-
-
-def _hmac_sha256(key: bytes, data: bytes) -> bytes:
-    """``hmac.new(key, data, hashlib.sha256).digest()``."""
-    keyed = _KEYED.get(key) if type(key) is bytes else None
-    if keyed is None:
-        keyed = hmac.new(key, digestmod=hashlib.sha256)
-        if type(key) is bytes and len(_KEYED) < 16:
-            _KEYED[key] = keyed
-    mac = keyed.copy()
-    mac.update(data)
-    return mac.digest()
 
 
 def make(key: bytes, purpose: str, *fields: int) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from pathlib import Path
 
 import pytest
@@ -108,20 +106,3 @@ def runtime(config: Config):
     rt = Runtime(config)
     yield rt
     rt.close()
-
-
-def first_letters(pattern: re.Pattern) -> set[str]:
-    """The literal each top-level branch of ``pattern`` starts with, after leading anchors and
-    inside one enclosing group (for tests of hand-written first-letter lookaheads)."""
-    items = list(re._parser.parse(pattern.pattern, pattern.flags))
-    while items and str(items[0][0]) == "AT":
-        items.pop(0)
-    if len(items) == 1 and str(items[0][0]) == "SUBPATTERN":
-        items = list(items[0][1][-1])
-    assert len(items) == 1 and str(items[0][0]) == "BRANCH", items[:1]
-    letters = set()
-    for branch in items[0][1][1]:
-        op, value = branch[0]
-        assert str(op) == "LITERAL", branch[0]
-        letters.add(chr(value))
-    return letters

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mailer.inbox import autoreply
 from mailer.inbox.parse import parse_message
 
 
@@ -74,90 +75,15 @@ def test_auto_in_the_middle_of_a_subject_is_not_an_auto_reply() -> None:
     assert parse_message(msg("", "Re: Auto: delen in de wijk", body="Wij delen al twee auto's.")).kind == "reaction"
 
 
-# --- the out-of-office text search with its first-letter lookahead --------------------------------
-
-import re  # noqa: E402
-
-from conftest import first_letters  # noqa: E402
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from mailer.inbox import autoreply  # noqa: E402
-
-
-def test_ooo_body_lookahead_lists_every_first_letter() -> None:
-    assert first_letters(autoreply._OOO_BODY) == set(autoreply._OOO_BODY_FIRST)
-
-
-def test_ooo_body_lookahead_matches_the_same_characters_as_the_letters() -> None:
-    flags = autoreply._OOO_BODY.flags
-    one_class = re.compile(f"[{autoreply._OOO_BODY_FIRST}]", flags)
-    literals = re.compile("|".join(autoreply._OOO_BODY_FIRST), flags)
-    for code in range(0x110000):
-        ch = chr(code)
-        assert (one_class.fullmatch(ch) is None) == (literals.fullmatch(ch) is None), hex(code)
-
-
-@pytest.mark.parametrize("text", ["Ik ben afwezig tot maandag.", "Goedemorgen, IK BEN tot en met 3 mei niet bereikbaar",
-                                  "I'm away from my desk", "ıch bin bis Montag abwesend", "Gewoon een reactie.", ""])
-def test_ooo_body_search_finds_what_the_pattern_finds(text: str) -> None:
-    assert (autoreply._OOO_BODY_SEARCH.search(text) is None) == (autoreply._OOO_BODY.search(text) is None)
-
-
-def test_ooo_body_search_class_is_the_letters_with_their_case_variants() -> None:
-    letters = re.compile(f"[{autoreply._OOO_BODY_FIRST}]", autoreply._OOO_BODY.flags)
-    cased = re.compile(f"[{autoreply._OOO_BODY_FIRST_CASED}]")
-    for code in range(0x110000):
-        ch = chr(code)
-        assert (letters.fullmatch(ch) is None) == (cased.fullmatch(ch) is None), hex(code)
-        if cased.fullmatch(ch):
-            assert re.fullmatch(r"\w", ch)  # so the lookbehind is _OOO_BODY's \b in front of it
-
-
-def test_ooo_body_search_keeps_every_branch() -> None:
-    branches = autoreply._OOO_BODY_BRANCHES
-    assert "|".join(branches) == autoreply._OOO_BODY.pattern[len(r"\b(?:"):-1]
-    assert autoreply._OOO_BODY.pattern.startswith(r"\b(?:") and autoreply._OOO_BODY.pattern.endswith(")")
-    assert [b[0] for b in branches] == [chr(c) for c in _first_letter_codes(autoreply._OOO_BODY)]
-    assert {b[0] for b in branches} == set(autoreply._OOO_BODY_FIRST)
-
-
-def _first_letter_codes(pattern: re.Pattern) -> list[int]:
-    items = list(re._parser.parse(pattern.pattern, pattern.flags))
-    while items and str(items[0][0]) == "AT":
-        items.pop(0)
-    return [branch[0][1] for branch in items[0][1][1]]
-
-
-_OOO_WORDS = st.sampled_from(["ik", "IK", "ben", "Ben", "tot", "t/m", "van", "afwezig", "niet", "aanwezig", "op", "vakantie",
-                              "dit", "is", "een", "automatisch", "i", "I", "İ", "ı", "am", "i'm", "Im", "away", "this", "an",
-                              "automated", "reply", "will", "be", "absent", "ich", "bin", "bis", "abwesend", "je", "suis",
-                              "x", "Bij", "in", "2026", "\n", " ", "  ", "-", "_", "é", "ţ", "out", "of", "office", "from",
-                              # the rest of _OOO_BODY's words, and letters IGNORECASE reads as others
-                              "kantoor", "bereikbaar", "het", "werk", "met", "verlof", "gegenereerd", "bericht", "currently",
-                              "on", "leave", "annual", "vacation", "the", "until", "nicht", "im", "büro", "BÜRO", "buro",
-                              "actuellement", "AFWEZIG", "Vakantie", "ſ", "K", "\xa0"])
-
-
-@settings(max_examples=1500, deadline=None)
-@given(st.lists(_OOO_WORDS, max_size=16).map(" ".join), st.lists(_OOO_WORDS, max_size=16).map("".join))
-def test_ooo_body_search_equals_the_pattern(spaced: str, glued: str) -> None:
-    for text in (spaced, glued, spaced + glued, glued + " " + spaced):
-        assert (autoreply._OOO_BODY_SEARCH.search(text) is None) == (autoreply._OOO_BODY.search(text) is None), text
-        if autoreply._OOO_BODY.search(text):
-            assert autoreply._may_say_away(text), text
-
-
 @pytest.mark.parametrize("text", ["Ik ben afwezig tot maandag.", "IK BEN TOT EN MET 3 MEI NIET OP HET WERK",
                                   "ben ik van 1 tot 3 mei met verlof", "Dit is een automatisch gegenereerd bericht",
                                   "I am on annual leave", "I'm away until Monday", "This is an automated response",
                                   "I will be absent", "Ich bin bis Montag nicht im Büro", "ich bin derzeit abwesend",
                                   "Je suis actuellement absent", "I am on vacation", "I will be out of the office",
                                   "Ik ben momenteel niet aanwezig", "ık ben afwezıg", "thiſ iſ an automatic reply"])
-def test_ooo_body_words_are_in_every_match(text: str) -> None:
-    assert autoreply._OOO_BODY.search(text) and autoreply._may_say_away(text)
+def test_every_out_of_office_wording_is_recognised(text: str) -> None:
+    assert autoreply.detect(lambda name: "", "Re: Samen verder", text) == "out-of-office text"
 
 
-def test_a_plain_reply_is_not_searched_for_out_of_office_words() -> None:
-    assert not autoreply._may_say_away("Dank voor deze nieuwsbrief. Groet, Noor")
+def test_a_plain_reply_is_not_out_of_office() -> None:
+    assert autoreply.detect(lambda name: "", "Re: Samen verder", "Dank voor deze nieuwsbrief. Groet, Noor") == ""

@@ -147,46 +147,6 @@ def test_person_whose_mail_mentions_failed_delivery_is_not_a_bounce() -> None:
     assert parse_message(raw, own_addresses=OWN).kind == "reaction"
 
 
-# --- the daemon-name search with its first-letter lookahead ----------------------------------------
-
-import re  # noqa: E402
-
-from conftest import first_letters  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from mailer.inbox import bounces  # noqa: E402
-
-
-LOOKAHEADS = [(bounces._DAEMON_NAME, bounces._DAEMON_NAME_FIRST), (bounces._BOUNCE_SUBJECT, bounces._BOUNCE_SUBJECT_FIRST)]
-
-
-@pytest.mark.parametrize(("pattern", "first"), LOOKAHEADS)
-def test_lookahead_lists_every_first_letter(pattern: re.Pattern, first: str) -> None:
-    assert first_letters(pattern) == set(first)
-
-
-@pytest.mark.parametrize(("pattern", "first"), LOOKAHEADS)
-def test_lookahead_matches_the_same_characters_as_the_letters(pattern: re.Pattern, first: str) -> None:
-    one_class = re.compile(f"[{first}]", pattern.flags)
-    literals = re.compile("|".join(first), pattern.flags)
-    for code in range(0x110000):
-        ch = chr(code)
-        assert (one_class.fullmatch(ch) is None) == (literals.fullmatch(ch) is None), hex(code)
-
-
-@pytest.mark.parametrize("subject", ["Undelivered Mail Returned to Sender", "Re: Samen verder", "ﬁx: Delivery Status Notification",
-                                     "WARNING: message abc delayed", "onbestelbaar: x", "Kan niet worden bezorgd", ""])
-def test_bounce_subject_search_finds_what_the_pattern_finds(subject: str) -> None:
-    assert bounces._is_bounce_subject(subject) == (bounces._BOUNCE_SUBJECT.search(subject) is not None)
-
-
-@pytest.mark.parametrize("name", ["Mail Delivery Subsystem <mailer-daemon@x>", "POSTMASTER", "Anne <a@b.nl>",
-                                  "ſystem administrator", "Mail Gateway", ""])
-def test_daemon_name_search_finds_what_the_pattern_finds(name: str) -> None:
-    assert (bounces._DAEMON_NAME_SEARCH.search(name) is None) == (bounces._DAEMON_NAME.search(name) is None)
-
-
 def _wrapped_report(outer_from: str, outer_subject: str) -> bytes:
     """A delivery-status report that a gateway passed on whole, as an attached message."""
     report = (
@@ -219,30 +179,6 @@ def test_a_report_wrapped_whole_by_a_gateway_is_read() -> None:
 def test_a_reader_forwarding_a_bounce_is_not_a_bounce() -> None:
     p = parse_message(_wrapped_report("Pieter Jansen <pieter@lezer.example.nl>", "Fwd: deze kwam terug"))
     assert p.kind != "bounce" and p.bounced_addresses == ()
-
-
-_DAEMON_PIECES = st.sampled_from(["mail", "Mailer", "MAILER", "-", ".", " ", "daemon", "DAEMON", "postmaster", "Postmaster",
-                                  "delivery", "Delivery", "system", "subsystem", "administrator", "antivirus", "gateway",
-                                  "Gateway", "ſystem", "ı", "İ", "Anne", "<", ">", "@", "x.nl", "\xa0", "\t", "é"])
-
-
-@settings(max_examples=1500, deadline=None)
-@given(st.lists(_DAEMON_PIECES, max_size=10).map("".join), st.lists(_DAEMON_PIECES, max_size=10).map(" ".join))
-def test_daemon_name_words_are_in_every_match(glued: str, spaced: str) -> None:
-    for name in (glued, spaced):
-        if bounces._DAEMON_NAME.search(name):
-            assert bounces._may_name_a_daemon(name), name
-
-
-@pytest.mark.parametrize("name", ["Mail Delivery Subsystem <x@y>", "MAILER-DAEMON", "mail.daemon", "maildaemon", "Postmaster",
-                                  "Mail Delivery System", "System Administrator", "Antivirus", "Mail Gateway", "mailgateway",
-                                  "ſyſtem adminiſtrator", "MAİL GATEWAY"])
-def test_daemon_name_words_in_a_match_of_every_branch(name: str) -> None:
-    assert bounces._DAEMON_NAME.search(name) and bounces._may_name_a_daemon(name)
-
-
-def test_a_plain_name_is_not_searched_for_a_mail_system() -> None:
-    assert not bounces._may_name_a_daemon("Noor Hendriks <noor165@lezer.example.nl>")
 
 
 def test_a_list_servers_own_addresses_are_no_failures() -> None:

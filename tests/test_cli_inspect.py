@@ -11,9 +11,9 @@ from conftest import write_config
 from mailer import tokens
 from mailer.cli import main
 from mailer.config import load_config
-from mailer.inbox import samples
-from mailer.stores import reactions as reaction_store
 from mailer.runtime import Runtime
+from mailer.stores import reactions as reaction_store
+from support import samples
 
 KEYS = {"kind", "reply_text", "bounced_addresses", "newsletter", "theme", "attribution", "from", "subject",
         "theme_attribution", "confidence", "token_status", "errors", "newsletter_confidence", "theme_confidence"}

@@ -11,7 +11,7 @@ from conftest import write_config
 from mailer import tokens
 from mailer.cli import main
 from mailer.config import load_config
-from mailer.inbox import samples
+from support import samples
 from mailer.inbox.pipeline import file_message
 from mailer.runtime import Runtime
 

@@ -22,7 +22,7 @@ from mailer.compose.parse import find_newsletter
 from mailer.config import load_config
 from mailer.localservers import free_port
 from mailer.runtime import Runtime
-from mailer.send import ledger
+from mailer.stores import deliveries
 from subscribers import store
 from conftest import write_config
 
@@ -224,7 +224,7 @@ def test_serve_runs_on_waitress_and_stops_within_5_s_of_sigterm_under_load(tmp_p
     print("seconds from signal to exit:", ", ".join(f"{t:.2f}" for t in timings))
     check = Runtime(load_config(cfg_path))
     try:
-        states = ledger.counts(check.db, row.id)
+        states = deliveries.count_by_status(check.db, row.id)
     finally:
         check.close()
     received = [m.rcpt_tos[0] for m in smtp_server.messages]

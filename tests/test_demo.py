@@ -67,3 +67,35 @@ def test_demo_rendered_html_and_config_are_left_for_a_person(demo_run):
                              capture_output=True, text=True, timeout=60)
     assert listing.returncode == 0, listing.stderr
     assert len(json.loads(listing.stdout)) >= 5
+
+
+def test_demo_serve_stops_cleanly_on_sigterm(tmp_path):
+    import signal
+    import threading
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
+    env["COLUMNS"] = "200"
+    proc = subprocess.Popen(_mailer() + ["demo", "--serve", "--dir", str(tmp_path / "out")], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(120), "".join(lines)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0, "".join(lines)
+        assert time.monotonic() - started < 5.0
+        assert "Traceback" not in "".join(lines)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

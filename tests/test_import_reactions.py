@@ -6,13 +6,13 @@ import mailbox
 
 import pytest
 
-from conftest import write_config
+from conftest import DATA, write_config
 from mailer.config import load_config
 from mailer.errors import InvalidInput, NotFound
-from mailer.inbox import samples
-from mailer.stores import reactions as reaction_store
+from support import samples
 from mailer.inbox.importer import import_path
 from mailer.runtime import Runtime
+from mailer.stores import reactions as reaction_store
 
 
 @pytest.fixture
@@ -67,3 +67,18 @@ def test_missing_path_and_empty_folder_are_clear_errors(rt, tmp_path):
     (tmp_path / "leeg").mkdir()
     with pytest.raises(InvalidInput, match=r"no \.eml or \.mbox files"):
         import_path(rt, tmp_path / "leeg")
+
+
+def test_the_report_names_the_kinds_stored_and_errors_apart_from_them(rt, tmp_path):
+    folder = tmp_path / "mix"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(samples.reply(from_address="a@x.example", subject="Hoi", body="Een reactie."))
+    odd = samples.reply(from_address="b@x.example", subject="Hoi", body="Nog een reactie.")
+    (folder / "b.eml").write_bytes(odd.replace(b'charset="utf-8"', b'charset="x-onbekend"'))
+    (folder / "c.eml").write_bytes(DATA.joinpath("bounce_postfix_dsn_user_unknown.eml").read_bytes())
+    report = import_path(rt, folder)
+    kinds = {r.kind for r in reaction_store.list_rows(rt.db)}
+    assert kinds == {"reaction", "bounce"} and report.by_kind == {"reaction": 2, "bounce": 1}
+    assert report.errors == 1  # the unknown charset, noted on a message stored as a reaction
+    assert report.summary() == "3 new, 0 already filed (bounce 1, reaction 2); 1 with errors noted on them"
+    assert "other" not in report.summary()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailer.inbox.parse import parse_message
-from mailer.inbox.parse_eval import OWN_ADDRESSES, evaluate, normalise
+from support.parse_eval import OWN_ADDRESSES, evaluate, normalise
 
 DATA = Path(__file__).parent / "data"
 CASES = sorted(p for p in DATA.glob("*.eml") if p.with_suffix(".expected.json").exists())

@@ -1,4 +1,4 @@
-"""file_message: raw first, dedupe, resume after a crash, token checks, attachments (real SQLite)."""
+"""file_message: raw first, dedupe by content, resume after a crash, token checks, attachments (real SQLite)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import pytest
 from conftest import write_config
 from mailer import tokens
 from mailer.config import load_config
-from mailer.inbox import pipeline, samples, store
-from mailer.stores import reactions as reaction_store
+from mailer.inbox import pipeline
+from mailer.stores import inbox as store
+from support import samples
 from mailer.inbox.pipeline import Duplicate, FiledReaction, file_message
 from mailer.runtime import Runtime
+from mailer.stores import reactions as reaction_store
 
 
 @pytest.fixture
@@ -34,17 +36,31 @@ def test_same_bytes_twice_is_a_duplicate(rt):
     first = file_message(rt, raw, source="test")
     second = file_message(rt, raw, source="test")
     assert isinstance(first, FiledReaction) and first.kind == "reaction"
-    assert isinstance(second, Duplicate) and second.reason == "sha256"
-    assert second.reaction_id == first.reaction_id
+    assert isinstance(second, Duplicate) and second.reaction_id == first.reaction_id
     assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
 
 
-def test_same_message_id_with_other_bytes_is_a_duplicate(rt):
+def test_the_same_mail_with_unix_line_ends_is_a_duplicate(rt):
     raw = samples.reply(from_address="a@x.example", subject="Hoi", body="Tekst.", message_id="<vaste-id@x.example>")
     lf = raw.replace(b"\r\n", b"\n")  # the same mail saved by a client with Unix line ends
-    assert isinstance(file_message(rt, raw, source="imap:INBOX"), FiledReaction)
+    first = file_message(rt, raw, source="imap:INBOX")
     dup = file_message(rt, lf, source="import:x.eml")
-    assert isinstance(dup, Duplicate) and dup.reason == "message-id"
+    assert isinstance(first, FiledReaction) and isinstance(dup, Duplicate) and dup.reaction_id == first.reaction_id
+
+
+def test_another_mail_with_a_message_id_seen_before_is_stored_too(rt):
+    first = file_message(rt, samples.reply(from_address="a@x.example", subject="Hoi", body="Eerste tekst.",
+                                           message_id="<hergebruikt@x.example>"), source="test")
+    other = samples.reply(from_address="b@y.example", subject="Iets anders", body="Een heel ander bericht.",
+                          message_id="<hergebruikt@x.example>")
+    second = file_message(rt, other, source="test")
+    assert isinstance(first, FiledReaction) and isinstance(second, FiledReaction)
+    assert second.reaction_id != first.reaction_id and second.kind == "reaction"
+    assert reaction_store.counts(rt.db) == {"raw_messages": 2, "reactions": 2}
+    assert bytes(rt.db.execute("SELECT data FROM raw_messages WHERE id = ?", [second.raw_message_id]).fetchone()[0]) == other
+    note = rt.db.execute("SELECT body FROM reaction_notes WHERE reaction_id = ?", [second.reaction_id]).fetchone()[0]
+    assert f"reactie {first.reaction_id}" in note
+    assert file_message(rt, other, source="test") == Duplicate(second.raw_message_id, second.reaction_id)
 
 
 def test_a_raw_message_stored_before_a_crash_is_filed_on_the_next_try(rt, monkeypatch):
@@ -59,7 +75,7 @@ def test_a_raw_message_stored_before_a_crash_is_filed_on_the_next_try(rt, monkey
     assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 0}
     monkeypatch.undo()
     result = file_message(rt, raw, source="test")
-    assert isinstance(result, FiledReaction) and result.kind == "reaction"
+    assert isinstance(result, FiledReaction) and result.kind == "reaction" and result.resumed
     assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
 
 

@@ -11,9 +11,11 @@ import pytest
 from mailer import tokens
 from mailer.config import load_config
 from mailer.errors import ImapUnavailable
-from mailer.inbox import parse, poll, samples, store
-from mailer.stores import reactions as reaction_store
+from mailer.inbox import parse, poll
+from support import samples
 from mailer.runtime import Runtime
+from mailer.stores import inbox as store
+from mailer.stores import reactions as reaction_store
 from conftest import append_to as _append, flags_of as _flags, write_config
 
 
@@ -116,7 +118,8 @@ def test_seen_is_set_only_after_the_commit(seeded, imap_server, monkeypatch):
     # The raw message was committed first; the reaction was rolled back.
     assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 0}
     report = poll.poll_once(rt)
-    assert report.filed == 1
+    assert (report.filed, report.resumed) == (1, 1)  # stored by the failed poll: not reported as new
+    assert "0 nieuw gearchiveerd, 1 alsnog gearchiveerd na een onderbroken poll" in report.summary()
     assert reaction_store.counts(rt.db) == {"raw_messages": 1, "reactions": 1}
     assert all(b"\\Seen" in f for f in _flags(imap_server.port).values())
 
@@ -221,6 +224,16 @@ def test_unreachable_server_and_bad_login_are_one_line_errors(tmp_path, imap_ser
         poll.poll_once(rt2)
 
 
+def test_a_missing_mailbox_is_named_with_the_fix(tmp_path, imap_server):
+    rt = Runtime(load_config(write_config(tmp_path, 8025, imap_server.port, imap={"mailbox": "Reacties"})))
+    with pytest.raises(ImapUnavailable) as err:
+        poll.poll_once(rt)
+    message = str(err.value)
+    assert "the mailbox 'Reacties' does not exist" in message and "[imap] mailbox" in message
+    assert "INBOX" in message and "again" not in message and "\n" not in message
+    rt.close()
+
+
 def test_run_forever_uses_idle_and_files_new_mail(tmp_path, imap_server):
     # A long poll interval: only IDLE can make the new message arrive within the test's time.
     rt = Runtime(load_config(write_config(tmp_path, 8025, imap_server.port, imap={"poll_interval": 600})))
@@ -295,8 +308,12 @@ def test_batches_are_sized_to_a_byte_budget(seeded, imap_server, monkeypatch):
 def test_one_bounce_rule_for_send_time_and_inbox_bounces(seeded):
     """SMTP's refusal at send time and a bounce read from the inbox go through the same rule
     (subscribers.apply_bounce): only an active or pending subscriber changes."""
-    from mailer.send import ledger
+    from mailer.stores import deliveries
     from subscribers import store as subscribers
+
+    def mark_bounced(db, delivery_id, detail):  # what the inbox does with a bounce of a known delivery
+        delivery = deliveries.mark_bounced(db, delivery_id, detail)
+        return subscribers.apply_bounce(db, delivery.subscriber_id, bounce_type="hard", detail=detail)
 
     rt, issues, readers = seeded
     gone, active, other = readers[2], readers[3], readers[4]
@@ -304,7 +321,7 @@ def test_one_bounce_rule_for_send_time_and_inbox_bounces(seeded):
     for reader in (gone, active):
         row = rt.db.execute("SELECT id FROM deliveries WHERE subscriber_id = ? ORDER BY id LIMIT 1",
                             [reader.subscriber_id]).fetchone()
-        note = ledger.mark_bounced(rt.db, row[0], "550 5.1.1 user unknown")
+        note = mark_bounced(rt.db, row[0], "550 5.1.1 user unknown")
         status = rt.db.execute("SELECT status FROM deliveries WHERE id = ?", [row[0]]).fetchone()[0]
         assert status == "bounced"
         assert bool(note) == (reader is active)

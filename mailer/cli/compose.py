@@ -58,7 +58,7 @@ def _can_open_browser() -> bool:
               help="Write to this file instead of standard output.")
 @click.option("--lang", "language", type=click.Choice(["nl", "en"]), default=None,
               help="Language of the layout's own texts (default: the newsletter's language).")
-def render_command(slug: str, as_text: bool, out: str | None, language: str | None) -> None:
+def render_issue(slug: str, as_text: bool, out: str | None, language: str | None) -> None:
     """Print the newsletter SLUG as a reader gets it (HTML, or text with --text).
 
     The example reader is "Voorbeeldlezer" (subscriber id 0); reply links carry real
@@ -84,7 +84,7 @@ def render_command(slug: str, as_text: bool, out: str | None, language: str | No
               help="Language of the layout's own texts (default: the newsletter's language).")
 @click.option("--open/--no-open", "open_browser", default=True,
               help="Open the HTML in a browser when one is available (default: yes).")
-def preview_command(slug: str, language: str | None, open_browser: bool) -> None:
+def preview_issue(slug: str, language: str | None, open_browser: bool) -> None:
     """Write the newsletter SLUG as HTML (and text) into the output folder and open it.
 
     The files go to [content] output_dir as <slug>.html and <slug>.txt; the browser opens

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 from pathlib import Path
@@ -92,6 +93,8 @@ def _serve_demo(console: Console, cfg, servers) -> None:
     from ..web.auth import create_user
     from ..web.server import ServerThread
 
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop ends it like Ctrl-C
     rt = Runtime(cfg)
     password = "demo-" + os.urandom(4).hex()
     create_user(rt.db, "demo", password)
@@ -106,8 +109,7 @@ def _serve_demo(console: Console, cfg, servers) -> None:
     console.print("(Ctrl-C om te stoppen)")
     try:
         shown = len(smtp.messages) if smtp else 0
-        while True:
-            threading.Event().wait(1.0)
+        while not stop.wait(1.0):
             if smtp is None or outbox is None:
                 continue
             for number in range(shown + 1, len(smtp.messages) + 1):   # mail sent while serving

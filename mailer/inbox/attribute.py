@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
 from .. import tokens
 from ..stores import newsletters
 from ..errors import TokenError
-from . import matching, similarity, store
+from ..stores import inbox as store
+from . import matching, similarity
 from .matching import SentIssue, strip_subject, utc
+from .parse import ParsedMessage
 
 __all__ = ["Attribution", "AttributionSettings", "Attributor", "attribute", "strip_subject"]
 
@@ -61,19 +63,6 @@ class AttributionSettings:
     issue_threshold: float = 0.12  # the best section's cosine before the words name an issue
     issue_lead: float = 1.3        # ... and its lead over the best section of any other issue
     override_lead: float = 1.5     # words name another issue than the latest: lead over the latest
-
-
-class ParsedLike(Protocol):
-    """The fields of ``mailer.inbox.parse.ParsedMessage`` that attribution reads."""
-
-    in_reply_to: tuple[str, ...]
-    references: tuple[str, ...]
-    from_address: str
-    recipients: tuple[str, ...]
-    subject: str
-    date: datetime | None
-    reply_text: str
-    quoted_text: str
 
 
 class Attribution(NamedTuple):
@@ -152,7 +141,7 @@ class Attributor:
         return newsletters.theme_slugs(self.db, newsletter_id), similarity.themes_of(texts)
 
     # -- newsletter -----------------------------------------------------------------------------
-    def attribute(self, parsed: ParsedLike, *, received_at: datetime | None = None) -> Attribution:
+    def attribute(self, parsed: ParsedMessage, *, received_at: datetime | None = None) -> Attribution:
         """Attribute one parsed message; ``received_at`` (default: now) bounds a plausible Date."""
         notes: list[str] = []
         token_status = "absent"
@@ -244,7 +233,7 @@ class Attributor:
             return None
         return written
 
-    def _by_message_ids(self, parsed: ParsedLike) -> dict[str, Any] | None:
+    def _by_message_ids(self, parsed: ParsedMessage) -> dict[str, Any] | None:
         for method, ids in (("in-reply-to", parsed.in_reply_to), ("references", tuple(reversed(parsed.references)))):
             for mid in ids:
                 d = store.delivery_by_message_id(self.db, mid)
@@ -253,7 +242,7 @@ class Attributor:
                             "subscriber_id": d.subscriber_id, "delivery_id": d.id}
         return None
 
-    def _by_reader(self, parsed: ParsedLike, sender: str, moment: datetime, *, dated: bool) -> dict[str, Any] | None:
+    def _by_reader(self, parsed: ParsedMessage, sender: str, moment: datetime, *, dated: bool) -> dict[str, Any] | None:
         """The latest issue sent to this reader before the reply was written, unless the reader's
         words clearly name another issue they were sent."""
         if not sender:
@@ -287,7 +276,7 @@ class Attributor:
                     "delivery_id": d.id}
         return found
 
-    def _by_content(self, parsed: ParsedLike, candidates: list[SentIssue]) -> dict[str, Any] | None:
+    def _by_content(self, parsed: ParsedMessage, candidates: list[SentIssue]) -> dict[str, Any] | None:
         """The sent issue whose sections the reply's words match, when one stands out; when the
         best issues share the matching theme but cannot be told apart, only that theme."""
         ranked = matching.by_words(self.corpus(), parsed.reply_text or "", candidates)
@@ -321,7 +310,7 @@ class Attributor:
     def _theme_scores(self, reply_text: str, issue: SentIssue) -> dict[str, float]:
         return similarity.theme_scores(self.corpus(), issue.ref.id, reply_text)
 
-    def _theme(self, newsletter_id: int, parsed: ParsedLike, found: dict[str, Any], hint: str | None,
+    def _theme(self, newsletter_id: int, parsed: ParsedMessage, found: dict[str, Any], hint: str | None,
                notes: list[str]) -> tuple[str | None, str, float]:
         slugs, themes = self.themes(newsletter_id)
         theme_index = int(found.get("theme_index", 0))
@@ -346,7 +335,7 @@ class Attributor:
         return guess.theme, guess.method, guess.confidence
 
 
-def attribute(db: sqlite_utils.Database, key: bytes, parsed: ParsedLike, *,
+def attribute(db: sqlite_utils.Database, key: bytes, parsed: ParsedMessage, *,
               received_at: datetime | None = None) -> Attribution:
     """Attribute one parsed message (see the module docstring for the order)."""
     return Attributor(db, key).attribute(parsed, received_at=received_at)

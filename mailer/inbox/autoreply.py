@@ -8,10 +8,7 @@ then the subject alone, then a short body that says so in so many words.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Callable
-
-from .prefilter import may_hold_any
 
 HeaderGetter = Callable[[str], str]
 
@@ -40,75 +37,11 @@ _OOO_BODY = re.compile(
     r"|je\s+suis\s+(?:actuellement\s+)?absent)",
     re.IGNORECASE,
 )
-# _OOO_BODY with a lookahead on the letters its branches start with: the same matches, but a
-# position that cannot start a branch is passed over at once instead of trying the whole
-# case-insensitive alternation there (speed: searching a bench reply 6.1 -> 3.3 us;
-# tests/test_autoreply.py checks the letters against the pattern).
-_OOO_BODY_FIRST = "ibdtj"
-
-
-def _top_level_branches(alternation: str) -> list[str]:
-    """The branches of a regex alternation, split at its top-level "|" (not inside (), [] or an escape)."""
-    branches, depth, start, i = [], 0, 0, 0
-    while i < len(alternation):
-        ch = alternation[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":
-            i = alternation.index("]", i + 2) + 1
-            continue
-        depth += (ch == "(") - (ch == ")")
-        if ch == "|" and depth == 0:
-            branches.append(alternation[start:i])
-            start = i + 1
-        i += 1
-    return branches + [alternation[start:]]
-
-
-# Every character IGNORECASE lets [ibdtj] match (with the Turkish dotted and dotless i), spelled
-# out: a pattern that starts with a plain character class lets the regex engine skip through the
-# text in C to the next such character, where a lookahead or IGNORECASE class makes it try the
-# pattern at every position (tests/test_autoreply.py checks the class).
-_OOO_BODY_FIRST_CASED = "BDIJTbdijt\u0130\u0131"
-_OOO_BODY_BRANCHES = _top_level_branches(_OOO_BODY.pattern[len(r"\b(?:"):-1])
-# _OOO_BODY for searching: the first letter of a branch is read by that class, at a word start
-# (the lookbehind is _OOO_BODY's \b before a letter), then the branches that start with it go on
-# from the next character (each after a lookbehind on its letter, case-insensitive as before).
-# The same matches, at the same places (speed: searching a bench reply 3.5 -> 2.2 us;
-# tests/test_autoreply.py compares the two).
-_OOO_BODY_SEARCH = re.compile(
-    f"[{_OOO_BODY_FIRST_CASED}](?<!\\w[{_OOO_BODY_FIRST_CASED}])(?i:" + "|".join(
-        f"(?<={letter})(?:" + "|".join(b[1:] for b in _OOO_BODY_BRANCHES if b[0] == letter) + ")"
-        for letter in _OOO_BODY_FIRST) + ")")
-# One of these words (lower case) is in every match of _OOO_BODY: each branch ends in what the
-# reader is (afwezig, niet aanwezig, op vakantie, niet op kantoor, niet bereikbaar, niet op het
-# werk, met verlof, automatisch ..., out of office, away, on leave, on vacation, absent,
-# abwesend, nicht im büro or buro). A text whose lower-cased form holds none of them is not
-# searched (speed: see _may_say_away; the characters IGNORECASE lets match a letter otherwise,
-# İ, ı and ſ, are handled in prefilter.py).
-_OOO_BODY_WORDS = ("wezig", "vakantie", "kantoor", "bereikbaar", "werk", "verlof", "automa", "office", "away",
-                   "leave", "vacation", "absent", "abwesend", "büro", "buro")
-
-
-def _may_say_away(text: str) -> bool:
-    """False when _OOO_BODY cannot match in ``text`` (see _OOO_BODY_WORDS; speed: the search tries
-    its branches at every word that starts with one of their first letters; detect 42,200 ->
-    24,100 instructions a bench reply, callgrind)."""
-    return may_hold_any(text, _OOO_BODY_WORDS)
-
-
 MAX_BODY_FOR_TEXT_RULE = 1200  # characters; a long letter mentioning "ik ben afwezig" is still a letter
 
 
 def _ooo_subject(subject: str) -> bool:
     return bool(_OOO_SUBJECT.match(subject) or _OOO_SUBJECT_ANYWHERE.search(subject))
-
-
-# Remembered per subject (speed: _OOO_SUBJECT_ANYWHERE tries its alternation at every position,
-# ~3 us, and most replies to an issue share its "Re: ..." subject); short subjects only, so the
-# cache stays small.
-_is_ooo_subject = lru_cache(maxsize=4096)(_ooo_subject)
 
 
 def detect(h: HeaderGetter, subject: str, body: str) -> str:
@@ -123,7 +56,7 @@ def detect(h: HeaderGetter, subject: str, body: str) -> str:
     precedence = h("Precedence").strip().lower()
     if precedence in {"auto_reply", "auto-reply"}:
         return f"Precedence: {precedence}"
-    ooo_subject = _is_ooo_subject(subject) if len(subject) <= 300 else _ooo_subject(subject)
+    ooo_subject = _ooo_subject(subject)
     if ooo_subject and precedence in {"bulk", "junk", "list"}:
         return f"Precedence: {precedence} with out-of-office subject"
     if ooo_subject and h("X-Auto-Response-Suppress"):
@@ -132,7 +65,6 @@ def detect(h: HeaderGetter, subject: str, body: str) -> str:
         return "out-of-office subject"
     text = body.strip()
     if text and len(text) <= MAX_BODY_FOR_TEXT_RULE:
-        start = text[:600]
-        if _may_say_away(start) and _OOO_BODY_SEARCH.search(start):
+        if _OOO_BODY.search(text[:600]):
             return "out-of-office text"
     return ""

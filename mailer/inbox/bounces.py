@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from email.message import Message
 
-from mailer.inbox.parse_mime import BodyParts, dsn_blocks
-from mailer.inbox.prefilter import may_hold_any
+from mailer.inbox.body import BodyParts, dsn_blocks
 
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+\-=']{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}")
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -32,23 +30,6 @@ _LIST_ADMIN = re.compile(r"^(?:owner-.+|.+-(?:owner|request|bounces?|admin|confi
 # Sender names mail systems use when the address itself is a person-like one ("admin@", "Postmaster <>").
 _DAEMON_NAME = re.compile(r"(mail(?:er)?[ .-]?daemon|postmaster|mail delivery (?:system|subsystem)|system administrator"
                           r"|antivirus|mail ?gateway)", re.IGNORECASE)
-# _DAEMON_NAME with a lookahead on the letters its branches start with: the same matches, but a
-# position that cannot start a branch is passed over at once (speed: searching a From header
-# 1.25 -> 0.56 us; tests/test_bounces.py checks the letters against the pattern).
-_DAEMON_NAME_FIRST = "mpsa"
-_DAEMON_NAME_SEARCH = re.compile(f"(?=[{_DAEMON_NAME_FIRST}])" + _DAEMON_NAME.pattern, _DAEMON_NAME.flags)
-# One of these words (lower case) is in every match of _DAEMON_NAME; a From header whose
-# lower-cased form holds none of them is not searched (speed: the search tries the pattern at
-# each m, p, s and a of a person's name and address, ~1 us a From header; these `in` tests a
-# third of that; İ, ı and ſ, which IGNORECASE lets match a letter otherwise, see prefilter.py).
-_DAEMON_NAME_WORDS = ("daemon", "postmaster", "delivery", "administrator", "antivirus", "gateway")
-
-
-def _may_name_a_daemon(name: str) -> bool:
-    """False when _DAEMON_NAME cannot match in ``name`` (see _DAEMON_NAME_WORDS)."""
-    return may_hold_any(name, _DAEMON_NAME_WORDS)
-
-
 _BOUNCE_SUBJECT = re.compile(
     r"(undeliver(?:ed|able)|undelivered mail returned to sender|mail delivery (?:failed|failure|system)"
     r"|delivery status notification|delivery (?:failure|failed|has failed|notification|report)|failure notice"
@@ -58,10 +39,6 @@ _BOUNCE_SUBJECT = re.compile(
     r"|user unknown|unknown user|no such user|returning to sender|not delivered|bezorging mislukt)",
     re.IGNORECASE,
 )
-# The same with a lookahead on its branches' first letters (see _DAEMON_NAME_SEARCH): searching a
-# 60-character subject that is no bounce's 10.4 -> 5.0 us, where _is_bounce_subject has not seen it.
-_BOUNCE_SUBJECT_FIRST = "abcdfkmnopruw"
-_BOUNCE_SUBJECT_SEARCH = re.compile(f"(?=[{_BOUNCE_SUBJECT_FIRST}])" + _BOUNCE_SUBJECT.pattern, _BOUNCE_SUBJECT.flags)
 _BOUNCE_BODY = re.compile(
     r"(this is the qmail-send program|this message was created automatically by mail delivery software"
     r"|this is the mail system at host|i'm sorry to have to inform you that your message could not"
@@ -114,11 +91,8 @@ class BounceInfo:
 
 def detect(
     msg: Message, body: BodyParts, *, subject: str, from_address: str, own_addresses: tuple[str, ...],
-    from_header: str | None = None,
 ) -> BounceInfo | None:
-    """A ``BounceInfo`` if this message is a bounce (or a delay notice), else None. ``from_header``,
-    if the caller has it: what ``msg.get("From", "")`` returns (the parser reads it from its header
-    index, instead of a second search of the headers here; ~0.8 us a message)."""
+    """A ``BounceInfo`` if this message is a bounce (or a delay notice), else None."""
     text = body.full_text or ""
     if body.delivery_status:
         own = {_base(a) for a in own_addresses if a}
@@ -129,7 +103,7 @@ def detect(
                               "RFC 3464 delivery-status")
         if _dsn_recipients(body.delivery_status):
             return None  # a "delivered" or "relayed" success report
-    from_name = _from_name(msg) if from_header is None else from_header[:300]
+    from_name = _from_name(msg)
     if not _looks_like_bounce(subject, from_address, text, from_name):
         return None
     own = {_base(a) for a in own_addresses if a}  # only now: most mail is not a bounce
@@ -226,10 +200,10 @@ def _looks_like_bounce(subject: str, from_address: str, notice: str, from_name: 
     local = from_address.lower().rpartition("@")[0] if "@" in from_address else from_address.lower()
     daemon = (local in _DAEMON_LOCALS or "mailer-daemon" in from_address.lower() or not from_address.strip()
               or _LIST_ADMIN.match(local.split("+", 1)[0]) is not None)
-    if not daemon and from_name and _may_name_a_daemon(from_name) and _DAEMON_NAME_SEARCH.search(from_name):
+    if not daemon and from_name and _DAEMON_NAME.search(from_name):
         daemon = True
     subject = subject or ""
-    subject_hit = _is_bounce_subject(subject) if len(subject) <= 300 else bool(_BOUNCE_SUBJECT_SEARCH.search(subject))
+    subject_hit = bool(_BOUNCE_SUBJECT.search(subject))
     if not (daemon or subject_hit):
         return False  # a person's mail: no need to scan the body
     if daemon and subject_hit:
@@ -237,15 +211,6 @@ def _looks_like_bounce(subject: str, from_address: str, notice: str, from_name: 
     if _BOUNCE_BODY.search(notice[:20000]):
         return True
     return daemon and bool(_QMAIL.search(notice[:20000]))  # a mail system listing "<x@y>:" lines, no words we know
-
-
-@lru_cache(maxsize=4096)
-def _is_bounce_subject(subject: str) -> bool:
-    """_BOUNCE_SUBJECT.search, remembered: it costs ~5 us on a 60-character subject even with its
-    lookahead (a long case-insensitive alternation), and most replies to an issue share its
-    "Re: ..." subject (bounces.detect 15.6 -> 3.4 us a message on the bench replies). Only
-    subjects up to 300 characters are remembered, so the cache stays small."""
-    return bool(_BOUNCE_SUBJECT_SEARCH.search(subject))
 
 
 def _is_delay(subject: str, notice: str) -> bool:

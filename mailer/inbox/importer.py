@@ -1,8 +1,8 @@
 """``mailer reactions import``: replies that reached someone's own mailbox, through the same pipeline.
 
 Accepts one ``.eml`` file, one ``.mbox`` file, or a folder (searched recursively for both). The
-source is recorded as ``import:<path>``; deduplication by content hash and Message-ID makes a
-second import of the same file file nothing.
+source is recorded as ``import:<path>``; deduplication by content makes a second import of the
+same file file nothing.
 """
 
 from __future__ import annotations
@@ -26,14 +26,20 @@ class ImportReport:
     files: int = 0
     messages: int = 0
     new: int = 0
+    resumed: int = 0           # of ``new``: stored by an interrupted import, filed only now
     duplicates: int = 0
-    errors: int = 0            # messages filed with an error
+    errors: int = 0            # messages filed with an error noted on them (whatever their kind)
+    by_kind: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # files that are neither .eml nor .mbox
 
     def summary(self) -> str:
         text = f"{self.new} new, {self.duplicates} already filed"
+        if self.resumed:
+            text += f", {self.resumed} of the new ones stored by an interrupted import before"
+        if set(self.by_kind) - {"reaction"}:
+            text += " (" + ", ".join(f"{k} {v}" for k, v in sorted(self.by_kind.items())) + ")"
         if self.errors:
-            text += f", {self.errors} filed with errors (kind 'other')"
+            text += f"; {self.errors} with errors noted on them"
         if self.skipped:
             text += f"; skipped {len(self.skipped)} file(s) that are not .eml or .mbox"
         return text
@@ -88,7 +94,9 @@ def import_path(rt: Runtime, path: str | Path, *, batch_size: int = BATCH_SIZE) 
                 report.duplicates += 1
             elif isinstance(r, FiledReaction):
                 report.new += 1
+                report.resumed += r.resumed
                 report.errors += bool(r.error)
+                report.by_kind[r.kind] = report.by_kind.get(r.kind, 0) + 1
         batch.clear()
 
     for raw, source in _messages(p, report):

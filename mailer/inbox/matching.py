@@ -11,8 +11,9 @@ from typing import NamedTuple
 
 import sqlite_utils
 
+from ..stores import inbox as store
 from ..stores import newsletters
-from . import similarity, store
+from . import similarity
 
 _PREFIX = re.compile(
     r"^\s*(?:(?:re|antw|antwoord|aw|sv|vs|fw|fwd|doorst|doorgestuurd|wg|tr|rif|ref|réf)\s*(?:\[\d+\])?\s*:\s*"

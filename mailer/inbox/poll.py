@@ -1,26 +1,25 @@
 """The poller: new messages by UID, filed, then marked on the server only after the commit.
 
 ``inbox_state`` remembers (UIDVALIDITY, last UID) per mailbox. A changed UIDVALIDITY refetches
-the whole mailbox; deduplication (SHA-256, Message-ID) makes that harmless. Per batch: fetch
-(BODY.PEEK, so nothing is flagged by reading), file (raw first, see pipeline), commit, flag or
-move, then advance last_uid. A crash anywhere in between refetches the batch and files nothing twice.
+the whole mailbox; deduplication by content makes that harmless. Per batch: fetch (BODY.PEEK, so
+nothing is flagged by reading), file (raw first, see pipeline), commit, flag or move, then advance
+last_uid. A crash anywhere in between refetches the batch and files nothing twice. Everything runs
+in this one process: a poll killed at any point leaves no process and no connection behind.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..db import background_checkpoints
 from ..errors import ImapUnavailable
 from ..runtime import Runtime
-from . import store
+from ..stores import inbox as store
 from .fetch import CONNECTION_ERRORS, Fetched, ImapSession
-from .pipeline import Duplicate, FiledReaction, Filer, Incoming, PendingBatch, Result
+from .pipeline import Duplicate, FiledReaction, Filer, Incoming, Result
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +29,14 @@ FIRST_BATCH = 250                 # the first batch, before the poll knows how b
 IDLE_CHECK_SECONDS = 1.0          # how often the IDLE wait looks at the stop event
 IDLE_RENEW_SECONDS = 25 * 60      # RFC 2177: re-issue IDLE before 29 minutes
 MAX_BACKOFF_SECONDS = 300.0
-PARSE_WORKERS = min(4, os.cpu_count() or 1)
-PARSE_POOL_MIN_BACKLOG = 500      # new messages in one poll before parsing moves to worker processes
+RETRYABLE: tuple[type[BaseException], ...] = (ImapUnavailable, *CONNECTION_ERRORS)  # the poller waits and retries
 
 
 @dataclass
 class PollReport:
     fetched: int = 0
     filed: int = 0
+    resumed: int = 0         # of ``filed``: stored by an interrupted poll, filed only now
     duplicates: int = 0
     errors: int = 0          # messages filed with an error (kept as 'other' or with a failed side effect)
     too_large: int = 0
@@ -47,6 +46,7 @@ class PollReport:
     def add(self, other: "PollReport") -> None:
         self.fetched += other.fetched
         self.filed += other.filed
+        self.resumed += other.resumed
         self.duplicates += other.duplicates
         self.errors += other.errors
         self.too_large += other.too_large
@@ -56,8 +56,9 @@ class PollReport:
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_kind.items()))
-        return (f"{self.fetched} opgehaald, {self.filed} nieuw gearchiveerd ({kinds or '-'}), "
-                f"{self.duplicates} al eerder gearchiveerd, {self.errors} met fouten")
+        resumed = f", {self.resumed} alsnog gearchiveerd na een onderbroken poll" if self.resumed else ""
+        return (f"{self.fetched} opgehaald, {self.filed - self.resumed} nieuw gearchiveerd{resumed}"
+                f" ({kinds or '-'}), {self.duplicates} al eerder gearchiveerd, {self.errors} met fouten")
 
 
 def open_session(rt: Runtime) -> ImapSession:
@@ -81,81 +82,32 @@ def poll_session(rt: Runtime, session: ImapSession, *, batch_size: int = BATCH_S
     if state is None or report.uidvalidity_changed:
         store.set_inbox_state(db, cfg.mailbox, status.uidvalidity, 0)
     uids = session.uids_after(last_uid)
-    if not uids:
-        return report
-    # Parser workers on the other cores only pay off for a big backlog (starting them takes ~0.2 s).
-    filer = Filer(rt, workers=PARSE_WORKERS if len(uids) >= PARSE_POOL_MIN_BACKLOG else 0)
-    try:
-        if filer.workers and filer.start_workers():
-            # A backlog: checkpoints off the filing connection's commits (started after the fork).
-            with background_checkpoints(db, rt.config.database_path):
-                _file_all(rt, session, filer, uids, status.uidvalidity, batch_size, report)
-        else:
-            _file_all(rt, session, filer, uids, status.uidvalidity, batch_size, report)
-    finally:
-        filer.close()
+    if uids:
+        _file_all(rt, session, Filer(rt), uids, status.uidvalidity, batch_size, report)
     return report
 
 
 def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], uidvalidity: int,
               batch_size: int, report: PollReport) -> None:
-    """Fetch and file batch by batch. With parser workers the batches overlap: batch N+1 is fetched
-    and its raw bytes committed (its parsing starts in the workers) before batch N is completed;
-    batch N-1, completed in the round before, is flagged on the server while batch N is completed
-    (the STORE is sent first and its answer read after). So each batch keeps the order raw COMMIT
-    -> parse -> reactions COMMIT -> flag -> last_uid, and a crash anywhere refetches from the
-    oldest batch not yet recorded in inbox_state."""
+    """Fetch and file batch by batch: raw COMMIT -> parse -> reactions COMMIT -> flag -> last_uid."""
     cfg = rt.config.imap
     source = f"imap:{cfg.mailbox}"
-    begun: tuple[PendingBatch, list[Fetched], int] | None = None        # raw committed, parsing
-    filed: tuple[list[Fetched], int, list[Result]] | None = None       # reactions committed, not flagged
     start, size = 0, min(batch_size, FIRST_BATCH)
-    # The messages over the size limit, for all of them in one search instead of one a batch (a
-    # round trip each; messages never change, so their sizes hold for the whole poll).
+    # The messages over the size limit, for all of them in one search instead of one a batch
+    # (messages never change, so their sizes hold for the whole poll).
     large = session.larger_than(uids, cfg.max_message_bytes)
     while start < len(uids):
         batch = uids[start:start + size]
         start += len(batch)
         fetched = session.fetch(batch, cfg.max_message_bytes, large=large)
         # Bigger batches cost less per message (one commit, one flag command); the byte budget
-        # keeps two batches in memory (the overlap below) small whatever the messages weigh.
+        # keeps a batch of big messages small in memory.
         average = sum(len(f.raw) for f in fetched) / max(1, len(fetched))
         size = max(1, min(batch_size, int(BATCH_BYTES / max(average, 1.0))))
-        items = [Incoming(f.raw, source, uidvalidity, f.uid, f.size if f.too_large else None)
-                 for f in fetched]
-        if not filer.workers:
-            results = filer.file_batch(items)          # commits; raises if the database fails
-            _finish(rt, session, fetched, batch[-1], uidvalidity, results, report)
-            continue
-        pending = filer.begin(items)                   # raw COMMIT; parsing starts in the workers
-        filed = _complete_while_flagging(rt, session, filer, begun, filed, uidvalidity, report)
-        begun = (pending, fetched, batch[-1])
-    filed = _complete_while_flagging(rt, session, filer, begun, filed, uidvalidity, report)
-    if filed is not None:
-        _finish(rt, session, filed[0], filed[1], uidvalidity, filed[2], report)
-
-
-def _complete_while_flagging(rt: Runtime, session: ImapSession, filer: Filer,
-                             begun: tuple[PendingBatch, list[Fetched], int] | None,
-                             filed: tuple[list[Fetched], int, list[Result]] | None, uidvalidity: int,
-                             report: PollReport) -> tuple[list[Fetched], int, list[Result]] | None:
-    """Flag ``filed`` (sent first, the answer read after) while ``begun`` is completed (reactions
-    COMMIT), then record ``filed`` in inbox_state; returns ``begun`` completed, to be flagged next.
-    Speed: the server's flag work, a rename per message in a maildir, runs beside the database
-    work instead of after it."""
-    flagging = session.mark_processed_send(f.uid for f in filed[0]) if filed is not None else None
-    completed = None if begun is None else (begun[1], begun[2], filer.complete(begun[0]))
-    if filed is not None:
-        session.mark_processed_wait(flagging)
-        _record(rt, filed[0], filed[1], uidvalidity, filed[2], report)
-    return completed
-
-
-def _finish(rt: Runtime, session: ImapSession, fetched: list[Fetched], last_uid: int, uidvalidity: int,
-            results: list[Result], report: PollReport) -> None:
-    """After a batch's reactions COMMIT: flag (or move) on the server, then advance last_uid."""
-    session.mark_processed(f.uid for f in fetched)
-    _record(rt, fetched, last_uid, uidvalidity, results, report)
+        results = filer.file_batch([Incoming(f.raw, source, uidvalidity, f.uid, f.size if f.too_large else None)
+                                    for f in fetched])  # commits; raises if the database fails
+        session.mark_processed(f.uid for f in fetched)
+        _record(rt, fetched, batch[-1], uidvalidity, results, report)
 
 
 def _record(rt: Runtime, fetched: list[Fetched], last_uid: int, uidvalidity: int, results: list[Result],
@@ -169,6 +121,7 @@ def _record(rt: Runtime, fetched: list[Fetched], last_uid: int, uidvalidity: int
             report.duplicates += 1
         elif isinstance(r, FiledReaction):
             report.filed += 1
+            report.resumed += r.resumed
             report.by_kind[r.kind] = report.by_kind.get(r.kind, 0) + 1
             if r.error:
                 report.errors += 1
@@ -213,7 +166,7 @@ def run_forever(rt: Runtime, stop: threading.Event, *, on_report: Callable[[Poll
                     _idle_wait(session, stop, cfg.poll_interval)
                 else:
                     stop.wait(cfg.poll_interval)
-        except (ImapUnavailable, *CONNECTION_ERRORS) as exc:
+        except RETRYABLE as exc:
             log.warning("inbox poller: %s; retrying in %.0f s", exc, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)

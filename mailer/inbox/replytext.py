@@ -2,7 +2,7 @@
 
 Line-based and hand-written, on purpose. We measured mail-parser-reply 1.36 (languages nl, en,
 de, fr; the first reply's ``.body``, i.e. without its signature) on our corpus in tests/data
-(``python -m mailer.inbox.parse_eval tests/data``): it gets the reply text exactly right on 17 of
+(``tests/support/parse_eval.py tests/data``): it gets the reply text exactly right on 17 of
 38 reactions (45%), this module on all of them. mail-parser-reply splits on the first quote
 header and so drops inline answers between ``>`` quotes; its Dutch header wants "schreef:" at
 the end, so Gmail-nl ("... schreef Naam <adres>:") and Apple Mail-nl ("heeft ... het volgende
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from email.utils import parsedate_tz
 
 # --- quote headers -------------------------------------------------------------------------------
@@ -49,20 +48,6 @@ _WROTE_OPENING = r"(?:op|on|am|le|w dniu|den|på|el|il|em|vào)\s"
 # tarihinde X <" / "x@y> şunu yazdı:").
 _WROTE_START = re.compile(r"^\s*(?:" + _WROTE_OPENING + r"|.*\d.*<[^<>\s]+@[^<>\s]+>\s*$|.*\d.*<\s*$)", re.IGNORECASE)
 _OPENING_WORD = re.compile(r"\s*" + _WROTE_OPENING, re.IGNORECASE)
-
-
-def _may_start_header(line: str, stripped: str) -> bool:
-    """Prefilter for _header_span: False for a line that starts no quote header or separator,
-    whatever follows it (most lines of a reply are prose). Every pattern that can start one needs
-    a ":" (_WROTE and the text before a header, which end in one, _SEPARATOR's labels, _HDR_FROM,
-    _HDR_DATE), a "-" (_SEPARATOR's dashes, _DASHED_WROTE), a "_" (_UNDERSCORES), a stripped line
-    that starts with a digit (str.isdecimal is re's \\d; _DATE_ADDRESS, the two-line date) or
-    ends in ">" (_DATE_ADDRESS, _WROTE_START's second branch), or _WROTE_START's opening word (a
-    wrapped header that finds its ":" on the next lines). Asked with `in` and str methods, not a
-    search for any of [\\d:_-] (speed: that search reads a prose line character by character for
-    a digit, ~0.6 us a 100-character line, this ~0.2 us; extract 17.2 -> 15.7 us a bench reply)."""
-    return (":" in line or "-" in line or "_" in line or stripped[0].isdecimal() or stripped[-1] == ">"
-            or _OPENING_WORD.match(line) is not None)
 
 
 # "-----Original Message-----" in the words of any client and language: dashes, a short label
@@ -137,12 +122,6 @@ _DISCLAIMER = re.compile(
     r"|bestemd|intended)\b|confidentiality\s+notice|diese\s+e-?mail\s+(?:enthält|kann)\s+vertrauliche)",
     re.IGNORECASE,
 )
-# _DELIMITER, _MOBILE or _DISCLAIMER in one match: a line where the reader's words end, whatever
-# its place (speed: one call instead of three for each line of the reader's text, ~30% fewer
-# instructions; tests/test_replytext.py compares it with the three).
-_END_OF_WORDS = re.compile("|".join(
-    f"(?:{pattern.pattern})" if not pattern.flags & re.IGNORECASE else f"(?i:{pattern.pattern})"
-    for pattern in (_DELIMITER, _MOBILE, _DISCLAIMER)))
 _POSTSCRIPT = re.compile(r"^\s*(?:p\.?\s?s\.?|pps\.?)[\s:,]", re.IGNORECASE)
 
 
@@ -153,17 +132,7 @@ class ReplySplit:
 
 
 _QUOTE_MARKS = re.compile(r"^\s*(?:>\s?)+")
-# An unquoted line with text, anywhere after the first line of "\n"-joined lines.
-_UNQUOTED_LINE = re.compile(r"\n[^\S\n]*[^\s>]")
-# A ">"-quoted line, the way the all-quoted tail keeps it: _unquote(line).rstrip() is the group.
-# (Within one line, [^\S\n] is \s; re's \s and str.isspace() are the same characters.) Used from
-# a line start on text whose non-blank lines are all quoted, it matches each of them once and
-# skips the blank ones.
-_QUOTED_BODY = re.compile(r"^[^\S\n]*(?:>[^\S\n]?)+((?:[^\n]*\S)?)", re.MULTILINE)
-_BLANK_RUN = re.compile(r"\n{3,}")
 _ADDRESS_OR_TIME = re.compile(r"@|\b\d{1,2}:\d{2}\b")
-_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")  # _ADDRESS_OR_TIME's second branch
-_DIGIT = re.compile(r"\d")
 _DATE_START = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 _WORD = re.compile(r"\w+")
@@ -174,18 +143,6 @@ def _is_quoted(line: str) -> bool:
 
 
 def _unquote(line: str) -> str:
-    """``line`` without its quote marks: _QUOTE_MARKS removed. Written out for the two common shapes
-    (speed: a quoted reply has dozens of such lines; on the bench replies 21.5 -> 10.0 us a message):
-    - no ">" after the leading whitespace: the pattern cannot match, the line stays as it is;
-    - one ">" at the very start, perhaps one whitespace character, then no further ">": the
-      pattern removes exactly those (``\\s*`` matches nothing, ``(?:>\\s?)+`` one round).
-    Anything else (nested "> >", indented quotes) goes through the pattern."""
-    if line[:1] == ">":
-        cut = 2 if line[1:2].isspace() else 1
-        if line[cut:cut + 1] != ">":
-            return line[cut:]
-    elif not line.lstrip().startswith(">"):
-        return line
     return _QUOTE_MARKS.sub("", line)
 
 
@@ -197,8 +154,6 @@ def _header_span(lines: list[str], i: int) -> int:
     stripped = line.strip()
     if not stripped or stripped[0] == ">":
         return 0
-    if not _may_start_header(line, stripped):
-        return 0
     if _SEPARATOR.match(line) or _DASHED_WROTE.match(line):
         return 1
     if _DATE_ADDRESS.match(line) and _quoted_next(lines, i + 1):
@@ -206,14 +161,14 @@ def _header_span(lines: list[str], i: int) -> int:
     if (_DATE_START.match(line) and i + 1 < len(lines)
             and _DATE_ADDRESS.match(stripped + " " + lines[i + 1].strip()) and _quoted_next(lines, i + 2)):
         return 2
-    if _wrote(line):
+    if stripped.endswith((":", "\uff1a")) and _WROTE.match(line):  # every quote header ends in a colon
         return 1 if _quote_follows(lines, i, i + 1) else 0
     if stripped.endswith(":") and _text_before_header(line):  # "Prima!--- Op ... schreef X <x@y>:"
         return 1 if _quote_follows(lines, i, i + 1) else 0
     # A quote header wrapped over two (or three) lines, e.g. Gmail's "... schreef X <\nx@y>:". One
     # that opens with a clock time may take up to four lines with blank ones between (Polymail:
     # "On Tue, Apr 11, 2017 at 10:07 PM John Smith", "", "<", "mailto:John <j@x.com>", "> wrote:").
-    if not stripped.endswith(":") and _wrote_start(line):
+    if not stripped.endswith(":") and _WROTE_START.match(line):
         joined = stripped
         timed = _TIME.search(stripped) is not None
         taken, j = 0, i
@@ -227,7 +182,7 @@ def _header_span(lines: list[str], i: int) -> int:
                 break
             joined += " " + _unquote(lines[j]).strip()
             taken += 1
-            if _wrote(joined):
+            if joined.endswith((":", "\uff1a")) and _WROTE.match(joined):
                 return j - i + 1 if _quote_follows(lines, i, j + 1) else 0
     if _UNDERSCORES.match(line):
         nxt = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()), None)
@@ -248,13 +203,9 @@ def _text_before_header(line: str) -> str:
     of the line is a complete header counts."""
     if _OPENING_WORD.match(line) is not None:
         return ""
-    # Every _WROTE match has a digit (its "(?=.*\d)"), so a line without one has no header inside:
-    # skip the search for its opening words (speed: ~2 us for a reader's line ending in ":").
-    if _DIGIT.search(line) is None:
-        return ""
     for m in _HEADER_INSIDE.finditer(line):
         rest = line[m.start() + 1:]
-        if _wrote(rest):
+        if _WROTE.match(rest):
             return line[:m.start() + 1].rstrip(" -\t")
     return ""
 
@@ -272,39 +223,11 @@ def _wrapped_link(lines: list[str], j: int) -> bool:
     return _is_quoted(before) and _is_quoted(after)
 
 
-def _wrote(text: str) -> bool:
-    """``_WROTE.match(text)``, skipped where it cannot match: every branch of _WROTE ends in ":"
-    followed only by whitespace. The regex backtracks through its ".{4,200}" branches on every
-    line with a digit (a wrapped header's first line, a reader's "in 2050"), ~3-5 us a line."""
-    if not text.rstrip().endswith((":", "\uff1a")):
-        return False
-    return _wrote_cached(text) if len(text) <= 400 else _WROTE.match(text) is not None
-
-
-@lru_cache(maxsize=4096)
-def _wrote_cached(text: str) -> bool:
-    """_WROTE.match, remembered: the replies to one issue quote the same header line ("Op do 12
-    nov. 2026 om 09:00 schreef Verkenner <nieuwsbrief@...>:"), in a handful of client formats, and
-    a successful match costs 3-6 us (extract 29.0 -> 26.5 us a message on the bench replies)."""
-    return _WROTE.match(text) is not None
-
-
-def _wrote_start(line: str) -> bool:
-    """``_WROTE_START.match(line)``: its first branch is _OPENING_WORD; the others end in ">" or "<"
-    followed only by whitespace, and backtrack through ".*\\d.*" where it cannot match."""
-    return (_OPENING_WORD.match(line) is not None
-            or (line.rstrip().endswith((">", "<")) and _WROTE_START.match(line) is not None))
-
-
 def _quote_follows(lines: list[str], header: int, start: int) -> bool:
     """Clients put ">"-quoted text (or nothing) after an "... wrote:" header; "On page 3 you wrote:"
     followed by the reader's own sentences is not a quote header. Headers with an address or a
     time (Yahoo, Lotus Notes and others quote by indenting, without ">") count regardless."""
-    # _ADDRESS_OR_TIME.search(joined), with its "@" branch as a substring test: the regex has no
-    # literal to scan for and tries every position of a header that has its "@" near the end
-    # (speed: 1.1 -> 0.2 us a quote header).
-    joined = " ".join(lines[header:start])
-    if "@" in joined or _CLOCK.search(joined):
+    if _ADDRESS_OR_TIME.search(" ".join(lines[header:start])):
         return True
     for j in range(start, min(start + 4, len(lines))):
         if lines[j].strip():
@@ -338,97 +261,52 @@ def _outlook_block(lines: list[str], i: int) -> bool:
     return False
 
 
-# _header_span(lines, i) reads lines up to lines[i + _LOOKAHEAD] (and compares len(lines) with no
-# more than i + _LOOKAHEAD + 1): a quote header wrapped over up to seven lines (lines[i + 6]) and
-# the four after it that _quote_follows looks at, or an underscore line, the first line with
-# text after it (lines[i + 3] at most) and the seven of an Outlook block after that.
-_LOOKAHEAD = 10
-# extract splits the text's lines off this many at a time (speed: a reply's quote header comes a
-# few lines in, its quoted tail has dozens or hundreds: extract 15.8 -> 15.4 us a bench reply of
-# 37 lines, 48.5 -> 40.3 us a reply quoting 150 lines).
-_SPLIT_AHEAD = 20
-
-
 def extract(text: str, from_name: str = "", own_addresses: tuple[str, ...] = ()) -> ReplySplit:
     """Split ``text`` into (reader's words, quoted earlier message). A message that opens with a
     forwarded message's header block, with nothing written above it, is a forward: when
     ``own_addresses`` are given and the forwarded message is not from one of them, its words are
     the reader's (an earlier reply of theirs, a colleague's answer), else it is all quoted."""
-    if "\r" in text:  # one scan for the usual text without "\r" instead of two replace passes
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # The lines are split off as the search for the quote header reaches them: it mostly stops
-    # a few lines in, before a quoted tail of dozens (speed: see _SPLIT_AHEAD). Until ``whole``,
-    # the last of ``lines`` is the rest of the text, still holding "\n"s; _header_span(lines, i)
-    # reads no line past lines[i + _LOOKAHEAD], which is split off first, so it answers as with
-    # every line split (tests/test_replytext.py compares the two).
-    lines = text.split("\n", _SPLIT_AHEAD)
-    whole = len(lines) <= _SPLIT_AHEAD
-    cut = None
-    span = 0
-    i = 0
-    while i < len(lines):
-        if not whole and i + _LOOKAHEAD >= len(lines) - 1:
-            more = lines.pop().split("\n", _SPLIT_AHEAD)
-            lines += more
-            whole = len(more) <= _SPLIT_AHEAD
-            continue
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut = span = 0
+    for i in range(len(lines)):
         span = _header_span(lines, i)
         if span:
             cut = i
             break
-        i += 1
-    if cut is not None and own_addresses and not any(ln.strip() for ln in lines[:cut]):
-        forwarded = _forwarded_words(text.split("\n"), cut, own_addresses)
+    if span and own_addresses and not any(ln.strip() for ln in lines[:cut]):
+        forwarded = _forwarded_words(lines, cut, own_addresses)
         if forwarded is not None:
             return forwarded
     reply_lines: list[str] = []
     quoted_lines: list[str] = []
-    quoted_tail: tuple[str, ...] = ()  # quoted lines already unquoted and right-stripped (the fast path)
-    if cut is None:
-        for line in lines:
-            (quoted_lines if line.lstrip().startswith(">") else reply_lines).append(line)
-    else:
-        for line in lines[:cut]:
-            (quoted_lines if line.lstrip().startswith(">") else reply_lines).append(line)
+    for line in lines[:cut] if span else lines:
+        (quoted_lines if _is_quoted(line) else reply_lines).append(line)
+    if span:
         before = _text_before_header(lines[cut]) if span == 1 else ""
         if before:  # "Prima! On Wed, Apr 4, 2012 at 3:59 PM, Bob wrote:" - the reader's words first
             reply_lines.append(before)
         quoted_lines += lines[cut:cut + span]
-        # Where the tail (the lines after the header) starts in ``text``; text[start - 1] is "\n".
-        start = sum(map(len, lines[:cut + span])) + cut + span
-        tail_text = text[start - 1:]
-        quoted_tail = (_all_quoted_tail_cached(tail_text) if len(tail_text) <= _TAIL_CACHE_CHARS
-                       else _all_quoted_tail(tail_text))
-        if not quoted_tail:
-            if not whole:
-                lines[-1:] = lines[-1].split("\n")
-            tail = lines[cut + span:]
-            first = next((ln for ln in tail if ln.strip()), "")
-            if _is_quoted(first):
-                # ">"-quoted original: unquoted lines between the quotes are inline answers, up to a
-                # further (unquoted) header, after which everything is older history.
-                inline: list[str] = []
-                for j, line in enumerate(tail):
-                    if line.lstrip().startswith(">") or _wrapped_link(tail, j):
-                        quoted_lines.append(line)
-                        inline.append("")
-                        continue
-                    if line.strip() and _header_span(tail, j):
-                        quoted_lines += tail[j:]
-                        break
-                    inline.append(line)
-                if any(ln.strip() for ln in inline):
-                    reply_lines += [""] + inline
-            else:
-                quoted_lines += tail
+        tail = lines[cut + span:]
+        first = next((ln for ln in tail if ln.strip()), "")
+        if _is_quoted(first):
+            # ">"-quoted original: unquoted lines between the quotes are inline answers, up to a
+            # further (unquoted) header, after which everything is older history.
+            inline: list[str] = []
+            for j, line in enumerate(tail):
+                if _is_quoted(line) or _wrapped_link(tail, j):
+                    quoted_lines.append(line)
+                    inline.append("")
+                    continue
+                if line.strip() and _header_span(tail, j):
+                    quoted_lines += tail[j:]
+                    break
+                inline.append(line)
+            if any(ln.strip() for ln in inline):
+                reply_lines += [""] + inline
+        else:
+            quoted_lines += tail
     reply = _strip_signature(reply_lines, from_name)
-    # _unquote's commonest case ("> text") inline, without the function call (speed).
-    quoted = [(ln[2:] if ln[:2] == "> " and ln[2:3] != ">" else _unquote(ln)).rstrip() for ln in quoted_lines]
-    if not quoted_tail:
-        return ReplySplit(reply=_tidy(reply), quoted=_tidy_stripped(quoted))
-    if len(tail_text) <= _TAIL_CACHE_CHARS:  # the tail's reading is remembered: so is the quote made with it
-        return ReplySplit(reply=_tidy(reply), quoted=_quoted_text_cached(tuple(quoted), tail_text))
-    return ReplySplit(reply=_tidy(reply), quoted=_tidy_stripped(quoted + list(quoted_tail)))
+    return ReplySplit(reply=_tidy(reply), quoted=_tidy([_unquote(ln) for ln in quoted_lines]))
 
 
 _HEADER_ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
@@ -460,34 +338,6 @@ def _address_base(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
-def _all_quoted_tail(tail: str) -> tuple[str, ...]:
-    """For ``tail`` = "\\n" + the lines after the quote header: when every non-blank line of it is
-    quoted (the usual reply), those lines unquoted and right-stripped; () when a line is not, or
-    none is. In the first case the line loop in extract would keep exactly those lines and find
-    no inline answer; they are read with one regex scan instead of splitting, filtering,
-    unquoting and stripping the tail line by line (speed: ~30 quoted lines in a bench reply)."""
-    if _UNQUOTED_LINE.search(tail) is not None:
-        return ()
-    return tuple(_QUOTED_BODY.findall(tail, 1))
-
-
-# Remembered per tail text, bounded (128 tails of at most 16,000 characters): the replies to one
-# issue quote it the same way, client by client, and reading the quote is ~6 us of a bench reply.
-# Keyed on the whole text, so the answer is the one _all_quoted_tail gives for it.
-_TAIL_CACHE_CHARS = 16_000
-_all_quoted_tail_cached = lru_cache(maxsize=128)(_all_quoted_tail)
-
-
-@lru_cache(maxsize=128)
-def _quoted_text_cached(head: tuple[str, ...], tail_text: str) -> str:
-    """The quoted text extract makes of ``head`` (the quote header's lines and any quoted ones
-    before it, unquoted and right-stripped) and a tail whose lines are all quoted, remembered
-    like the tail's reading: the replies to one issue from one client quote the same header
-    and tail, and joining and tidying the ~30 lines of a bench reply's quote is ~1 us. Keyed
-    on both, so the answer is _tidy_stripped's for them."""
-    return _tidy_stripped([*head, *_all_quoted_tail_cached(tail_text)])
-
-
 def _strip_signature(lines: list[str], from_name: str) -> list[str]:
     content = [i for i, ln in enumerate(lines) if ln.strip()]
     if not content:
@@ -498,7 +348,7 @@ def _strip_signature(lines: list[str], from_name: str) -> list[str]:
         line = lines[i].replace("\xa0", " ")
         if len(line) > 300:
             continue
-        if _END_OF_WORDS.match(line):
+        if _DELIMITER.match(line) or _MOBILE.match(line) or _DISCLAIMER.match(line):
             cut = i
             break
         if i > first and _SIGNOFF.match(line):
@@ -541,19 +391,6 @@ def _signature_line(line: str) -> bool:
     """A short line of a signature block (title, organisation, phone, web address), not a sentence."""
     return len(line) <= 70 and not line.endswith(("?", "!", ":", ";")) and not (
         line.endswith(".") and len(_WORD.findall(line)) > 4)
-
-
-def _tidy_stripped(lines: list[str]) -> str:
-    """``_tidy(lines)`` for lines that are already right-stripped and hold no "\\n": the same
-    text, made with string operations on the joined lines instead of a loop over them (speed:
-    ~30 quoted lines a bench reply, 2.6 -> 0.5 us). Right-stripped, a blank line is empty, so a run
-    of blank lines is a run of three or more "\\n"; the no-break spaces can be replaced at the end."""
-    text = "\n".join(lines)
-    if "\n\n\n" in text:
-        text = _BLANK_RUN.sub("\n\n", text)
-    if "\xa0" in text:
-        text = text.replace("\xa0", " ")
-    return text.strip("\n")
 
 
 def _tidy(lines: list[str]) -> str:

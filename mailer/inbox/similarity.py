@@ -163,12 +163,11 @@ def _best_two(scores: Mapping[str, float]) -> tuple[str | None, float, float]:
     return ranked[0][0], ranked[0][1], second
 
 
-def by_quote(quoted_text: str, theme_texts: Mapping[str, str] | Themes) -> ThemeGuess:
-    """The theme whose text the reader quoted, if one clearly stands out."""
-    if not quoted_text.strip() or not theme_texts:
-        return NONE
-    quoted = shingles(quoted_text)
-    if not quoted:
+def by_quote(quoted_text: str | frozenset[tuple[str, ...]], theme_texts: Mapping[str, str] | Themes) -> ThemeGuess:
+    """The theme whose text the reader quoted, if one clearly stands out (``quoted_text`` may be
+    given as its ``shingles``, read once for comparing with several newsletters)."""
+    quoted = shingles(quoted_text) if isinstance(quoted_text, str) else quoted_text
+    if not quoted or not theme_texts:
         return NONE
     themes = themes_of(theme_texts)
     shared = {slug: len(quoted & theme) for slug, theme in themes.shingles.items()}

@@ -19,7 +19,7 @@ from email.utils import format_datetime, make_msgid
 import sqlite_utils
 
 from mailer.compose.model import Newsletter, Section, Theme
-from mailer.inbox.store import index_reactions
+from mailer.stores.inbox import index_reactions
 from mailer.stores.newsletters import NewsletterRow, sync
 
 

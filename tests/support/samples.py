@@ -17,9 +17,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..stores import newsletters as nl_store
-from ..db import utcnow
-from . import store
+from mailer.db import utcnow
+from mailer.stores import inbox as store
+from mailer.stores import newsletters as nl_store
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def seed_history(db: sqlite_utils.Database, newsletters_dir: Path, *, readers: i
     """Sync the sample issues (oldest first, marked sent a month apart) and give each reader a delivery."""
     from subscribers import store as subscribers
 
-    from ..compose.parse import list_newsletters
+    from mailer.compose.parse import list_newsletters
 
     issues: list[SeededIssue] = []
     loaded = sorted(list_newsletters(newsletters_dir, timezone.utc), key=lambda n: n.slug)

@@ -1,5 +1,5 @@
-"""The inbox store: raw messages, filed reactions, attachments, poller state, and the read-only
-look-ups attribution needs (deliveries, test sends, newsletters). All inbox SQL lives here.
+"""The inbox's store: raw messages, filed reactions, attachments, poller state, and the read-only
+look-ups attribution needs (deliveries, test sends, newsletters). All SQL of mailer/inbox lives here.
 
 Transactions are the caller's business only where a docstring says so; every function that
 writes takes an open connection in autocommit mode (see ``mailer.db.connect``) and the pipeline
@@ -9,26 +9,14 @@ wraps batches in ``transaction(db)``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import sqlite_utils
 
+from ..db import transaction as transaction  # noqa: F401 - re-exported: callers write through this store
 from ..db import utcnow
-
-
-@contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
 
 
 # --- raw messages -------------------------------------------------------------------------------
@@ -39,31 +27,10 @@ class RawRef:
     reaction_id: int | None  # None: stored raw but never filed (a crash between the two commits)
 
 
-def find_raw(db: sqlite_utils.Database, sha256: str, message_id: str | None) -> tuple[RawRef, str] | None:
-    """An earlier raw message with the same bytes, else the same Message-ID; with the match's reason."""
-    row = db.execute(
-        "SELECT r.id, x.id FROM raw_messages r LEFT JOIN reactions x ON x.raw_message_id = r.id WHERE r.sha256 = ?",
-        [sha256],
-    ).fetchone()
-    if row:
-        return RawRef(row[0], row[1]), "sha256"
-    if message_id:
-        row = db.execute(
-            "SELECT r.id, x.id FROM raw_messages r LEFT JOIN reactions x ON x.raw_message_id = r.id"
-            " WHERE r.message_id = ? ORDER BY r.id LIMIT 1",
-            [message_id],
-        ).fetchone()
-        if row:
-            return RawRef(row[0], row[1]), "message-id"
-    return None
-
-
-def find_raws(db: sqlite_utils.Database, sha256s: Sequence[str],
-              message_ids: Sequence[str]) -> tuple[dict[str, RawRef], dict[str, RawRef]]:
-    """``find_raw`` for a whole batch in two queries: earlier raw messages by SHA-256, and the
-    earliest by Message-ID. Chunked below SQLite's variable limit."""
-    by_sha: dict[str, RawRef] = {}
-    by_mid: dict[str, RawRef] = {}
+def find_raws(db: sqlite_utils.Database, sha256s: Sequence[str]) -> dict[str, RawRef]:
+    """Earlier raw messages by SHA-256, each with its reaction if it was filed; chunked below
+    SQLite's variable limit."""
+    found: dict[str, RawRef] = {}
     shas = list(dict.fromkeys(sha256s))
     for start in range(0, len(shas), 500):
         chunk = shas[start:start + 500]
@@ -71,21 +38,26 @@ def find_raws(db: sqlite_utils.Database, sha256s: Sequence[str],
             "SELECT r.id, r.sha256, x.id FROM raw_messages r LEFT JOIN reactions x ON x.raw_message_id = r.id"
             f" WHERE r.sha256 IN ({','.join('?' * len(chunk))})", chunk,
         ).fetchall():
-            by_sha[sha] = RawRef(raw_id, reaction_id)
-    mids = [m for m in dict.fromkeys(message_ids) if m]
+            found[sha] = RawRef(raw_id, reaction_id)
+    return found
+
+
+def reactions_by_message_id(db: sqlite_utils.Database, message_ids: Sequence[str]) -> dict[str, int]:
+    """The first filed reaction per Message-ID, for those of ``message_ids`` seen before."""
+    found: dict[str, int] = {}
+    mids = list(dict.fromkeys(m for m in message_ids if m))
     for start in range(0, len(mids), 500):
         chunk = mids[start:start + 500]
-        for raw_id, mid, reaction_id in db.execute(
-            "SELECT r.id, r.message_id, x.id FROM raw_messages r LEFT JOIN reactions x ON x.raw_message_id = r.id"
-            f" WHERE r.message_id IN ({','.join('?' * len(chunk))}) ORDER BY r.id", chunk,
+        for mid, reaction_id in db.execute(
+            "SELECT r.message_id, x.id FROM raw_messages r JOIN reactions x ON x.raw_message_id = r.id"
+            f" WHERE r.message_id IN ({','.join('?' * len(chunk))}) ORDER BY x.id", chunk,
         ).fetchall():
-            by_mid.setdefault(mid, RawRef(raw_id, reaction_id))
-    return by_sha, by_mid
+            found.setdefault(mid, reaction_id)
+    return found
 
 
 class NewRaw(NamedTuple):
     sha256: str
-    message_id: str | None
     data: bytes
     source: str
     uidvalidity: int | None
@@ -103,11 +75,16 @@ def insert_raws(db: sqlite_utils.Database, rows: Sequence[tuple[int, NewRaw]]) -
     """Insert raw messages under the ids given (from ``next_raw_id`` onwards, in the caller's write
     transaction): one executemany for a batch."""
     db.conn.executemany(
-        "INSERT INTO raw_messages (id, sha256, message_id, size, data, source, imap_uidvalidity, imap_uid,"
-        " received_at, parse_error) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [(rid, r.sha256, r.message_id, len(r.data), r.data, r.source, r.uidvalidity, r.uid, r.received_at, r.note)
+        "INSERT INTO raw_messages (id, sha256, size, data, source, imap_uidvalidity, imap_uid,"
+        " received_at, parse_error) VALUES (?,?,?,?,?,?,?,?,?)",
+        [(rid, r.sha256, len(r.data), r.data, r.source, r.uidvalidity, r.uid, r.received_at, r.note)
          for rid, r in rows],
     )
+
+
+def set_raw_message_ids(db: sqlite_utils.Database, pairs: Sequence[tuple[str, int]]) -> None:
+    """Record (Message-ID, raw message id) as the parser read them, in the caller's filing transaction."""
+    db.conn.executemany("UPDATE raw_messages SET message_id = ? WHERE id = ?", pairs)
 
 
 def raw_data(db: sqlite_utils.Database, raw_id: int) -> bytes:
@@ -145,9 +122,7 @@ _INSERT_REACTION = (
 
 
 class PreparedReaction(NamedTuple):
-    """A reaction ready to insert, all but its raw message and times. A plain tuple underneath:
-    the parser workers build these, and a tuple crosses the process boundary in a fifth of the
-    time the nested dataclasses took (3 against 16 us a reply)."""
+    """A reaction ready to insert, all but its raw message and times."""
 
     columns: tuple[object, ...]        # values for REACTION_FIELDS, in that order
     newsletter_slug: str | None

@@ -27,7 +27,8 @@ def available() -> bool:
 class LocalDovecot:
     """``with LocalDovecot(folder, port) as d: d.port, d.user, d.password; d.stop(); d.start()``"""
 
-    def __init__(self, port: int, folder: Path | None = None, user: str = "tester", password: str = "secret") -> None:
+    def __init__(self, port: int, folder: Path | None = None, user: str = "tester", password: str = "secret",
+                 max_connections: int = 10) -> None:
         # Dovecot's auth process runs as user 'dovecot' and must traverse to the users file: pytest's
         # tmp_path (mode 0700 under root) is out of reach, so by default a world-traversable folder.
         self._own_folder = folder is None
@@ -37,6 +38,7 @@ class LocalDovecot:
         self.port = port
         self.user = user
         self.password = password
+        self.max_connections = max_connections  # per user and IP (Dovecot's default is 10)
         self.conf = self.folder / "dovecot.conf"
         self._write_config()
 
@@ -60,6 +62,7 @@ ssl = no
 disable_plaintext_auth = no
 mail_location = maildir:~/Maildir
 first_valid_uid = 1
+mail_max_userip_connections = {self.max_connections}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN {f}/users

@@ -1,6 +1,6 @@
 """Score the parser on a corpus of ``.eml`` files with ``<name>.expected.json`` sidecars.
 
-    python -m mailer.inbox.parse_eval tests/data [--json]
+    .venv/bin/python tests/support/parse_eval.py tests/data
 
 A sidecar holds ``kind`` and optionally ``reply_text`` and ``bounced_addresses`` (plus other
 fields the tests check). Prints per-file misses and three shares: exact reply text (after
@@ -17,8 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from mailer.inbox.parse import parse_message
-from mailer.inbox.parse_mime import collect_parts
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # run as a script: the repository's mailer package
+    sys.path.insert(0, str(ROOT))
+
+from mailer.inbox.parse import parse_message  # noqa: E402
+from mailer.inbox.body import collect_parts  # noqa: E402
 
 OWN_ADDRESSES = ("nieuwsbrief@verkenning.example.nl", "reacties@verkenning.example.nl", "bounces@verkenning.example.nl")
 

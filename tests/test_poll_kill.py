@@ -1,0 +1,123 @@
+"""`mailer poll` killed with SIGKILL mid-filing leaves nothing behind (Debian's Dovecot, real processes)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+from conftest import write_config
+from mailer.config import load_config
+from mailer.db import connect
+from mailer.errors import ImapUnavailable
+from mailer.inbox import poll
+from mailer.localservers import free_port
+from mailer.runtime import Runtime
+from mailer.stores import reactions as reaction_store
+from support import dovecot, samples
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not dovecot.available(), reason="needs Debian's dovecot-imapd and root"),
+]
+
+MAILER = [sys.executable, "-c", "from mailer.cli import main; main()"]  # `mailer`, with this interpreter
+
+
+@pytest.fixture
+def server():
+    # Few connections allowed, so that connections left open by killed polls would lock the account.
+    d = dovecot.LocalDovecot(free_port(), max_connections=3)
+    try:
+        yield d.start()
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def _client(d: dovecot.LocalDovecot) -> IMAPClient:
+    c = IMAPClient("127.0.0.1", port=d.port, ssl=False, timeout=10)
+    c.login(d.user, d.password)
+    return c
+
+
+def _load(d: dovecot.LocalDovecot, n: int) -> None:
+    messages = [samples.reply(from_address=f"lezer{i}@x.example", subject=f"Reactie {i}",
+                              body=f"Gedachte {i}: " + "tekst " * 40) for i in range(n)]
+    with _client(d) as c:
+        for start in range(0, n, 250):
+            c.multiappend("INBOX", messages[start:start + 250])
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _kill_mid_filing(config: Path, env: dict[str, str], watch) -> None:
+    """Start `mailer poll --once` in a process group of its own, SIGKILL its process as soon as it
+    has committed anything (raw messages or reactions), and check that nothing of the group
+    outlives it."""
+    before = reaction_store.counts(watch)
+    proc = subprocess.Popen([*MAILER, "--config", str(config), "poll", "--once"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while reaction_store.counts(watch) == before and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert proc.poll() is None, f"the poll ended before it could be killed: {proc.stderr.read()!r}"
+    os.kill(proc.pid, signal.SIGKILL)  # the poll's own process only, as the OOM killer would
+    proc.wait(10)
+    deadline = time.monotonic() + 5
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _group_alive(proc.pid), "a process of the killed poll is still running"
+
+
+def test_six_polls_killed_mid_filing_then_the_seventh_files_everything_once(tmp_path, server, monkeypatch):
+    n = 2500
+    _load(server, n)
+    monkeypatch.setenv("MAILER_IMAP_PASSWORD", server.password)
+    config = write_config(tmp_path, 8025, server.port, imap={"username": server.user})
+    env = dict(os.environ)
+    rt = Runtime(load_config(config))
+    rt.db  # noqa: B018 - create and migrate before the polls start
+    watch = connect(rt.config.database_path)
+    try:
+        for _ in range(6):
+            _kill_mid_filing(config, env, watch)
+        filed_before = reaction_store.counts(watch)["reactions"]
+        assert filed_before < n
+        report = poll.poll_once(rt)  # the seventh: no "too many connections", no lost or doubled reply
+        assert filed_before + report.filed == n
+        assert reaction_store.counts(watch) == {"raw_messages": n, "reactions": n}
+        assert watch.execute("SELECT COUNT(DISTINCT raw_message_id) FROM reactions").fetchone()[0] == n
+        with _client(server) as c:
+            c.select_folder("INBOX", readonly=True)
+            assert len(c.search(["SEEN"])) == n
+    finally:
+        watch.conn.close()
+        rt.close()
+
+
+def test_a_login_refused_for_too_many_connections_says_so(tmp_path, server, monkeypatch):
+    monkeypatch.setenv("MAILER_IMAP_PASSWORD", server.password)
+    rt = Runtime(load_config(write_config(tmp_path, 8025, server.port, imap={"username": server.user})))
+    held = [_client(server) for _ in range(server.max_connections)]
+    try:
+        with pytest.raises(ImapUnavailable, match="too many connections are open for this account") as err:
+            poll.poll_once(rt)
+        assert "\n" not in str(err.value) and "PASSWORD" not in str(err.value)
+    finally:
+        for c in held:
+            c.logout()
+    assert poll.poll_once(rt).fetched == 0  # the account is usable again once they are closed
+    rt.close()
