@@ -71,12 +71,16 @@ def inspect_cmd(message: Path, as_json: bool) -> None:
         raise NotFound(f"{message} does not exist: give the path of a saved .eml message")
     rt = get_runtime()
     data = analyse(rt, message.read_bytes()).as_json()
+    # The newsletter's and the theme's confidence under names that say which is which.
+    data["newsletter_confidence"] = data.get("confidence", 0.0)
+    data.setdefault("theme_confidence", 0.0)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     table = Table(show_header=False, box=None)
-    for key in ("kind", "from", "subject", "newsletter", "theme", "attribution", "theme_attribution",
-                "confidence", "token_status", "bounced_addresses", "bounce_type", "errors", "notes"):
+    for key in ("kind", "from", "subject", "newsletter", "attribution", "newsletter_confidence", "theme",
+                "theme_attribution", "theme_confidence", "token_status", "bounced_addresses", "bounce_type",
+                "errors", "notes"):
         value = data.get(key)
         table.add_row(key, json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value))
     console = Console()
