@@ -179,3 +179,40 @@ def test_a_report_wrapped_whole_by_a_gateway_is_read() -> None:
 def test_a_reader_forwarding_a_bounce_is_not_a_bounce() -> None:
     p = parse_message(_wrapped_report("Pieter Jansen <pieter@lezer.example.nl>", "Fwd: deze kwam terug"))
     assert p.kind != "bounce" and p.bounced_addresses == ()
+
+
+def test_a_list_servers_own_addresses_are_no_failures() -> None:
+    raw = (b"From: teamlijst-owner@lijsten.x.org\r\nSubject: Bericht geweigerd\r\nAuto-Submitted: auto-replied\r\n\r\n"
+           b"Uw bericht aan teamlijst@lijsten.x.org kon niet worden bezorgd: alleen leden mogen posten.\r\n"
+           b"Vragen? Schrijf owner-teamlijst@lijsten.x.org, teamlijst-request@lijsten.x.org of mailman@lijsten.x.org.\r\n")
+    p = parse_message(raw, own_addresses=OWN)
+    assert (p.kind, p.bounced_addresses) == ("bounce", ("teamlijst@lijsten.x.org",))
+
+
+def test_advice_and_placeholders_in_a_notice_are_no_failures() -> None:
+    raw = (b"From: MAILER-DAEMON@post.x.edu\r\nSubject: Returned mail\r\n\r\n"
+           b"Message not delivered to the following:\r\n\r\n"
+           b"  a.baker@x.edu    No match in the directory\r\n\r\n"
+           b"If a.b@x.edu fails, try the full form, for example anna.baker@x.edu.\r\n"
+           b"Former staff: write to NAME@alumni.x.edu.\r\n")
+    assert parse_message(raw, own_addresses=OWN).bounced_addresses == ("a.baker@x.edu",)
+    # With no recipient line to go by, every address but the advice and the placeholders.
+    raw = raw.replace(b"  a.baker@x.edu    No match in the directory", b"a.baker@x.edu was refused")
+    assert parse_message(raw, own_addresses=OWN).bounced_addresses == ("a.baker@x.edu",)
+
+
+@pytest.mark.parametrize(("subject", "sender", "body", "notice"), [
+    ("Read: Samen verder", "lezer@x.net", "Your message\n\n  To: Lezer\n\nwas read on Thursday, 12 November 2026.", True),
+    ("Niet gelezen: Samen verder", "lezer@x.net", "Uw bericht is verwijderd zonder te zijn gelezen op vrijdag.", True),
+    ("Doorgestuurd: Samen verder", "postmaster@x.net",
+     "De bezorging bij deze geadresseerden of groepen is voltooid, maar de doelserver heeft geen melding gestuurd.", True),
+    # A reader's words, and a reader forwarding: no notices.
+    ("Re: Samen verder", "lezer@x.net", "Uw stuk is gelezen op de raad van dinsdag, mooi!", False),
+    ("Doorgestuurd: Samen verder", "lezer@x.net", "Zie hieronder, is gelezen op het werk.", False),
+])
+def test_plain_text_receipts_and_relay_notices_are_other(subject: str, sender: str, body: str, notice: bool) -> None:
+    from mailer.inbox.bounces import is_delivery_notice
+
+    assert is_delivery_notice(subject, sender, body) is notice
+    raw = f"From: {sender}\r\nSubject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n".encode()
+    assert parse_message(raw, own_addresses=OWN).kind == ("other" if notice else "reaction")

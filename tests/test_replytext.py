@@ -252,3 +252,74 @@ def test_a_link_wrapped_inside_a_quote_is_not_an_inline_answer() -> None:
     inline = ("Op di 24 nov. 2026 om 09:12 schreef Redactie <r@verkenning.example.nl>:\n> Kom je ook?\n"
               "Ja, zeker.\n> Tot dan!")
     assert extract(inline).reply == "Ja, zeker."
+
+
+@pytest.mark.parametrize("header", [
+    "24 Kas 2026 Sal, 09:12 tarihinde Marieke Jansen <\nm@verkenning.example.nl> şunu yazdı:",
+    "Dne 24. 11. 2026 v 9:12 Marieke Jansen <m@verkenning.example.nl> napsal(a):",
+    "Marieke Jansen <m@verkenning.example.nl> ezt írta (időpont: 2026. nov. 24., K, 9:12):",
+    "24.11.2026, 09:12, \"Marieke Jansen\" <m@verkenning.example.nl> пишет:",
+    "În mar., 24 nov. 2026 la 09:12, Marieke Jansen <m@verkenning.example.nl> a scris:",
+])
+def test_quote_headers_in_more_languages(header: str) -> None:
+    split = extract(f"Mooi stuk.\n\n{header}\n{QUOTE}")
+    assert split.reply == "Mooi stuk."
+    assert "Wie draagt de publieke zaak in 2050?" in split.quoted
+
+
+@pytest.mark.parametrize("separator", [
+    "-------- Original-Nachricht --------", "----- Mensaje original -----", "-------- Messaggio originale --------",
+    "-------- Message d'origine --------", "-------- Ursprungligt meddelande --------", "_" * 12, "-" * 40,
+])
+def test_separators_in_more_forms(separator: str) -> None:
+    block = f"{separator}\nVon: Marieke <m@v.nl>\nGesendet: Dienstag, 24. November 2026 09:12\nAn: Anne\nBetreff: Samen verder"
+    split = extract(f"Mooi stuk.\n\n{block}\n\nBeste lezer, de tekst van de nieuwsbrief.")
+    assert split.reply == "Mooi stuk." and "de tekst van de nieuwsbrief" in split.quoted
+
+
+def test_a_dash_line_in_the_readers_text_stays() -> None:
+    text = "Drie punten:\n" + "-" * 20 + "\nEen: vertrouwen.\nTwee: tijd."
+    assert reply(text) == " ".join(text.split())
+
+
+@pytest.mark.parametrize("footer", [
+    "Envoyé depuis mon smartphone Samsung Galaxy.", "Envoyé de mon iPad", "Gesendet mit der WEB.DE Mail App",
+    "Gesendet von meinem Huawei-Telefon", "Von meinem iPhone gesendet", "Enviado desde mi iPhone",
+    "Outlook voor iOS<https://aka.ms/o0ukef> downloaden", "Outlook für Android<https://aka.ms/ghei36> herunterladen",
+    "Get Outlook for iOS<https://aka.ms/o0ukef>", "Obtenir Outlook pour Android",
+])
+def test_app_footers_in_more_languages(footer: str) -> None:
+    assert reply(f"Mooi stuk over de makers.\n\n{footer}\n") == "Mooi stuk over de makers."
+
+
+def test_a_sentence_about_outlook_or_sending_stays() -> None:
+    text = "Outlook voor Android is bij ons traag geworden, vandaar de late reactie.\nGesendet: nie."
+    assert reply(text) == " ".join(text.split())
+
+
+def test_name_and_title_lines_without_greeting_are_a_signature() -> None:
+    text = ("Het idee van een vaste relatiebeheerder ga ik voorstellen.\n\n"
+            "Femke Postma\nSenior beleidsadviseur participatie\nGemeente Zwartewater | 038 000 0000\n")
+    assert reply(text, from_name="Femke Postma") == "Het idee van een vaste relatiebeheerder ga ik voorstellen."
+    # Sentences after the name are the reader's words (a P.S. without the letters, a second thought).
+    text2 = "Eerste gedachte.\n\nFemke\nNog iets: wanneer verschijnt de volgende editie?\n"
+    assert reply(text2, from_name="Femke Postma") == " ".join(text2.split())
+
+
+FORWARD_FROM = ("---------- Forwarded message ---------\nVan: {sender}\nDate: ma 23 nov. 2026 om 20:10\n"
+                "Subject: Samen verder\nTo: <sara@x.example>\n\n{body}\n")
+
+
+def test_a_forwarded_message_from_someone_else_is_the_readers_reaction() -> None:
+    text = FORWARD_FROM.format(sender="Kees Bruin <k.bruin@gemeente.example.nl>",
+                               body="Wij willen graag meedoen aan de proef.\n\nMet vriendelijke groet,\nKees Bruin")
+    split = extract(text, from_name="Ria de Wit", own_addresses=("reacties@verkenning.example.nl",))
+    assert split.reply == "Wij willen graag meedoen aan de proef."
+    assert "k.bruin@gemeente.example.nl" in split.quoted
+
+
+def test_a_forwarded_issue_of_ours_is_all_quoted() -> None:
+    text = FORWARD_FROM.format(sender="Verkenner <nieuwsbrief+x@verkenning.example.nl>", body="Beste lezer, ...")
+    own = ("nieuwsbrief@verkenning.example.nl",)
+    assert extract(text, own_addresses=own).reply == ""
+    assert extract(text).reply == ""  # without our addresses nothing is taken as the reader's

@@ -106,6 +106,8 @@ def test_session_cookie_is_secure_behind_https(tmp_path):
 
 
 def test_wrong_passwords_slow_the_client_down_not_the_account(app, rt):
+    # A frozen clock: on a loaded machine the first one-second wait could run out between requests.
+    app.extensions["mailer_login_guard"] = auth.LoginGuard(clock=lambda: 1000.0)
     c = app.test_client()
     for _ in range(auth.FREE_FAILURES):
         resp = login(c, password="fout")
@@ -188,10 +190,13 @@ def test_actions_are_recorded_with_who(client, rt, data):
     d = triage.get_reaction(rt.db, rid)
     assert d.summary.status == "in_behandeling" and d.summary.theme_slug == "de-nieuwe-makers"
     assert d.attribution == "manual" and d.summary.tags == ("boek",) and d.summary.assignee == "bram"
+    assert (d.confidence, d.theme_confidence) == (1.0, 1.0)
     assert [(e.actor, e.action) for e in d.events] == [
         ("anna", "status"), ("anna", "refiled"), ("anna", "tag"), ("anna", "assign"), ("anna", "note")]
     page = client.get(base).get_data(as_text=True)
     assert "Bellen &lt;b&gt;maandag&lt;/b&gt;" in page and "met de hand" in page
+    theme_by = re.search(r'id="theme-attribution">([^<]+)</strong>\s*\((\w+) (\d+)%\)', page)
+    assert theme_by is not None and theme_by.group(3) == "100", "the theme's own confidence is shown"
     resp = client.post(f"{base}/refile", data={"csrf_token": tok, "target": "2026-11-samen-verder|onzin"},
                        follow_redirects=True)
     assert "hoort niet bij nieuwsbrief" in resp.get_data(as_text=True)

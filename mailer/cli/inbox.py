@@ -80,12 +80,15 @@ def inspect_cmd(message: Path, as_json: bool) -> None:
         raise NotFound("%(message)s does not exist: give the path of a saved .eml message", message=message)
     rt = get_runtime()
     data = analyse(rt, message.read_bytes()).as_json()
+    # The newsletter's and the theme's confidence under names that say which is which.
+    data["newsletter_confidence"] = data.get("confidence", 0.0)
+    data.setdefault("theme_confidence", 0.0)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     labels = {"kind": _t("kind"), "from": _t("from"), "subject": _t("subject"), "newsletter": _t("newsletter"),
-              "theme": _t("theme"), "attribution": _t("newsletter by"), "theme_attribution": _t("theme by"),
-              "confidence": _t("confidence"), "token_status": _t("reply token"),
+              "attribution": _t("newsletter by"), "newsletter_confidence": _t("confidence"), "theme": _t("theme"),
+              "theme_attribution": _t("theme by"), "theme_confidence": _t("theme confidence"), "token_status": _t("reply token"),
               "bounced_addresses": _t("bounced addresses"), "bounce_type": _t("bounce type"),
               "errors": _t("errors"), "notes": _t("notes")}
     words = {"kind": KINDS, "attribution": ATTRIBUTIONS, "theme_attribution": ATTRIBUTIONS}

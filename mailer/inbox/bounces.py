@@ -22,6 +22,11 @@ _SMTP_CODE = re.compile(r"\b([45])\d\d\b")
 MAX_NOTICE_CHARS = 100_000  # a real notice is a few KB; never scan megabytes for addresses
 _DAEMON_LOCALS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon", "mail-delivery-subsystem",
                   "mail.delivery.system", "mail-delivery-system", "maildelivery"}
+# The administrative addresses of mailing-list software ("team-owner@", "owner-team@", "team-request@",
+# "mailman@"): a list that refuses or returns our issue writes from one, and names others in its
+# notice; none of them is a failed recipient.
+_LIST_ADMIN = re.compile(r"^(?:owner-.+|.+-(?:owner|request|bounces?|admin|confirm|join|leave|subscribe|unsubscribe)"
+                         r"|mailman|majordomo|listserv|lyris|sympa|ezmlm)$")
 # Sender names mail systems use when the address itself is a person-like one ("admin@", "Postmaster <>").
 _DAEMON_NAME = re.compile(r"(mail(?:er)?[ .-]?daemon|postmaster|mail delivery (?:system|subsystem)|system administrator"
                           r"|antivirus|mail ?gateway)", re.IGNORECASE)
@@ -47,7 +52,8 @@ _BOUNCE_BODY = re.compile(
     r"|(?:deli|dele)very to the following recipients?|failed permanently|was automatically rejected|no such user"
     r"|user not found|has been postponed|intended recipient\s*:|failed addresses follow|failed recipient"
     r"|not accepting mail|could not find a gateway|kan niet worden afgeleverd|konnte nicht zugestellt werden"
-    r"|n'a pas pu (?:être|etre) (?:remis|distribué|délivré))",
+    r"|n'a pas pu (?:être|etre) (?:remis|distribué|délivré)"
+    r"|(?:kon|kan|konden|kunnen) niet worden (?:bezorgd|afgeleverd)|automatisch (?:geweigerd|afgewezen))",
     re.IGNORECASE,
 )
 _COPY_MARKER = re.compile(
@@ -120,6 +126,33 @@ def detect(
     return BounceInfo(addresses, kind, status, _returned_message_id(body, returned_text), reason)
 
 
+# Notices that a message arrived, was passed on or was read, sent as plain text (Exchange and
+# Outlook without a multipart/report): their fixed wording, and a subject prefix or a mail system
+# as sender, so a reader's "is gelezen op de raad" stays a reaction.
+_NOTICE_SUBJECT = re.compile(
+    r"^\s*(?:read|not read|gelezen|niet gelezen|gelesen|ungelesen|nicht gelesen|lu|non lu|leído|no leído|letto"
+    r"|relayed|delivered|bezorgd|afgeleverd|zugestellt|weitergeleitet|remis|doorgestuurd)\s*:", re.IGNORECASE)
+_RECEIPT_BODY = re.compile(
+    r"^\s*(?:your message|uw bericht|ihre nachricht|votre message|su mensaje|il messaggio)\b.{0,600}?"
+    r"(?:\bwas read on\b|\bis gelezen op\b|\bwurde (?:am .{1,60} )?gelesen\b|\ba été lu le\b"
+    r"|\bwas deleted without being read\b|\bis verwijderd zonder te zijn gelezen\b|\bohne gelesen zu werden\b"
+    r"|\ba été supprimé sans avoir été lu\b)", re.IGNORECASE | re.DOTALL)
+_RELAY_BODY = re.compile(
+    r"(?:\bdelivery to these recipients or groups is complete\b|\bde bezorging bij deze geadresseerden of groepen is voltooid\b"
+    r"|\bdie zustellung an diese empfänger oder gruppen ist abgeschlossen\b"
+    r"|\bla remise à ces destinataires ou groupes est terminée\b)", re.IGNORECASE)
+
+
+def is_delivery_notice(subject: str, from_address: str, text: str) -> bool:
+    """A plain-text notice that a message was delivered, relayed, read or deleted unread (as
+    Exchange and Outlook send them without a multipart/report): no reaction and no failure."""
+    local = from_address.lower().rpartition("@")[0]
+    if not (_NOTICE_SUBJECT.match(subject or "") or local in _DAEMON_LOCALS):
+        return False
+    head = text[:3000]
+    return _RECEIPT_BODY.search(head) is not None or _RELAY_BODY.search(head) is not None
+
+
 def _wrapped_reports(body: BodyParts) -> list[list[tuple[str, str]]]:
     """DSN field blocks of a multipart/report attached whole (message/rfc822) to a bounce notice.
     Only asked of a message that already looks like a bounce: a reader who forwards a bounce to
@@ -165,7 +198,8 @@ def _base(address: str) -> str:
 
 def _looks_like_bounce(subject: str, from_address: str, notice: str, from_name: str = "") -> bool:
     local = from_address.lower().rpartition("@")[0] if "@" in from_address else from_address.lower()
-    daemon = local in _DAEMON_LOCALS or "mailer-daemon" in from_address.lower() or not from_address.strip()
+    daemon = (local in _DAEMON_LOCALS or "mailer-daemon" in from_address.lower() or not from_address.strip()
+              or _LIST_ADMIN.match(local.split("+", 1)[0]) is not None)
     if not daemon and from_name and _DAEMON_NAME.search(from_name):
         daemon = True
     subject = subject or ""
@@ -293,8 +327,9 @@ _RECIPIENT_LINE = re.compile(
     r"(?:\"[^\"]*\"\s*)?<?'?" + _ADDRESS.pattern + r"'?>?[\s:.;,]*"  # the address alone (perhaps quoted, bulleted)
     r"|(?:[\w -]{0,40}(?:recipient|recipients|ontvanger|empfänger|destinataire|address|adres|user)(?:\(s\))?\s*:\s*<?"
     + _ADDRESS.pattern + r">?.{0,80})"  # "Failed Recipient: x@y"
-    r"|<?" + _ADDRESS.pattern + r">?\s*(?:\.\.\.|-|:|\()\s*(?:user unknown|unknown|no such|not found|mailbox|quota"
-    r"|unknown host|host unknown|invalid|does not exist|account|over|full|unavailable|disabled|rejected).{0,120}"
+    r"|<?" + _ADDRESS.pattern + r">?\s*(?:\.\.\.|-|:|\(|\s{2,}|\t)\s*(?:user unknown|unknown|no such|not found|mailbox|quota"
+    r"|unknown host|host unknown|invalid|does not exist|account|over|full|unavailable|disabled|rejected|no match"
+    r"|niet gevonden|onbekend|bestaat niet|nicht gefunden|unbekannt|inconnu|introuvable|closed|gesloten).{0,120}"
     r"|\(expanded from:?\s*<?" + _ADDRESS.pattern + r">?\)"  # the address we sent to, forwarded elsewhere
     r")$",
     re.IGNORECASE,
@@ -307,6 +342,9 @@ def _addresses_from_text(notice: str, own: set[str]) -> tuple[tuple[str, ...], s
     excluded = {m.group(0).lower() for ln in lines
                 if re.match(r"\s*(?:x-)?(?:original-)?(?:message-id|in-reply-to|references|id)\s*:", ln, re.IGNORECASE)
                 for m in _ADDRESS.finditer(ln)}
+    # A placeholder in the notice's advice ("NAME@example.edu") is no one's address.
+    excluded |= {m.group(0).lower() for m in _ADDRESS.finditer(notice)
+                 if len(m.group(0).split("@")[0]) > 1 and m.group(0).split("@")[0].isupper()}
 
     def keep(found: list[str]) -> tuple[str, ...]:
         out: list[str] = []
@@ -314,7 +352,8 @@ def _addresses_from_text(notice: str, own: set[str]) -> tuple[tuple[str, ...], s
             # "smtp=x@y" (Exchange), "'x@y" (quoted in prose): a type prefix or quote is no part of it
             address = _ADDRESS_PREFIX.sub("", address.lower()).strip(".'=")
             local = address.rpartition("@")[0]
-            if _base(address) in own or local in _DAEMON_LOCALS or address in excluded or address in out:
+            if (_base(address) in own or local in _DAEMON_LOCALS or _LIST_ADMIN.match(local.split("+", 1)[0])
+                    or address in excluded or address in out):
                 continue
             out.append(address)
         return tuple(out)
@@ -343,4 +382,11 @@ def _addresses_from_text(notice: str, own: set[str]) -> tuple[tuple[str, ...], s
     found = keep([a for line in lines if _RECIPIENT_LINE.match(line) for a in _ADDRESS.findall(line)])
     if found:
         return found, "recipient lines"
-    return keep(_ADDRESS.findall(notice)), "bounce notice (addresses in text)"
+    # Last resort: every address in the notice, but not those in its advice ("if x@y fails, try
+    # x.y@y", "contact helpdesk@y"): examples and contacts, not failures.
+    return keep([a for line in lines if not _ADVICE.search(line) for a in _ADDRESS.findall(line)]), \
+        "bounce notice (addresses in text)"
+
+
+_ADVICE = re.compile(r"\b(?:try|e\.g\.|for example|for instance|instead|contact|questions?|help ?desk|probeer"
+                     r"|bijvoorbeeld|neem contact|vragen|versuchen sie|zum beispiel|essayez|par exemple)\b", re.IGNORECASE)

@@ -261,7 +261,7 @@ def _parse_full(msg: Message, headers: Headers, fields: dict[str, Any], errors: 
         for a in body.attachments
     )
     try:
-        split = replytext.extract(body.text, from_name=fields["from_name"])
+        split = replytext.extract(body.text, from_name=fields["from_name"], own_addresses=own)
     except Exception as exc:  # noqa: BLE001 - keep the whole text rather than lose the message
         errors.append(f"reply text extraction failed: {type(exc).__name__}: {exc}"[:300])
         split = replytext.ReplySplit(reply=body.text.strip(), quoted="")
@@ -298,8 +298,9 @@ def _kind(msg: Message, headers: Headers, body: BodyParts, split: replytext.Repl
         bounce = None
     if bounce is not None:
         return _Kind(KIND_BOUNCE, bounce.addresses, bounce.type, bounce.status, bounce.message_id)
-    if body.is_report:
-        # A delivery report that is not a failure (delivered/relayed), a read receipt (MDN) and the like.
+    if body.is_report or bounces.is_delivery_notice(fields["subject"], fields["from_address"], body.full_text):
+        # A delivery report that is not a failure (delivered/relayed), a read receipt (MDN, or its
+        # plain-text form) and the like.
         return _Kind(KIND_OTHER)
     reason = autoreply.detect(h, fields["subject"], split.reply or body.full_text)
     if reason:

@@ -33,7 +33,10 @@ _WROTE_HEADERS = [
     # "X <x@y> schreef op 24 november 2026 09:12:" (Outlook mobile, KDE and others); needs a digit
     # ... and the same in the languages of other clients (sv/da/no, pl, ru, vi, it, es, pt, fi)
     r"(?=.*(?:@|\d:\d\d)).{1,200}\b(schreef|wrote|schrieb|a [ée]crit|skrev|napisał[a]?|написал[а]?|đã viết"
-    r"|ha scritto|escribió|escreveu|kirjoitti)\b(\s+(op|on|am|le)\b.{1,80})?\s*:",
+    r"|ha scritto|escribió|escreveu|kirjoitti|yazdı|napisao|napisala|a scris|έγραψε|пишет)\b(\s+(op|on|am|le)\b.{1,80})?\s*[:：]",
+    # ... and those whose verb ends in a bracket or a bracketed time: Czech "... napsal(a):",
+    # Hungarian "X <x@y> ezt írta (időpont: 2026. nov. 24., K, 9:12):", Chinese "... 写道："
+    r"(?=.*(?:@|\d:\d\d)).{1,200}(?:\bnapsal(?:\(a\)|a)?|\bezt írta(?:\s*\([^()]{1,80}\))?|写道|寫道)\s*[:：]",
 ]
 # Every client puts a date in its quote header: requiring a digit keeps "On the other hand, as
 # Jane wrote:" in the reader's text.
@@ -41,17 +44,25 @@ _WROTE = re.compile(r"^(?=.*\d)\s*(?:" + "|".join(_WROTE_HEADERS) + r")\s*$", re
 # Where a wrapped quote header may start: its opening word, or a line that ends in the address
 # ("W dniu 28 stycznia 2026 09:12 użytkownik Anne <a@b.pl>" / "napisał:").
 _WROTE_OPENING = r"(?:op|on|am|le|w dniu|den|på|el|il|em|vào)\s"
-_WROTE_START = re.compile(r"^\s*(?:" + _WROTE_OPENING + r"|.*\d.*<[^<>\s]+@[^<>\s]+>\s*$)", re.IGNORECASE)
+# ... or a line with a date that Gmail wrapped just before the address ("24 Kas 2026 Sal, 09:12
+# tarihinde X <" / "x@y> şunu yazdı:").
+_WROTE_START = re.compile(r"^\s*(?:" + _WROTE_OPENING + r"|.*\d.*<[^<>\s]+@[^<>\s]+>\s*$|.*\d.*<\s*$)", re.IGNORECASE)
 _OPENING_WORD = re.compile(r"\s*" + _WROTE_OPENING, re.IGNORECASE)
 
 
+# "-----Original Message-----" in the words of any client and language: dashes, a short label
+# that says original or forwarded ("-------- Original-Nachricht --------", "----- Mensaje
+# original -----", "-------- Message d'origine --------"), dashes.
+_SEPARATOR_WORDS = (r"original|oorspronkelijk|origineel|ursprüngliche|forwarded|doorgestuurd|weitergeleitete"
+                    r"|transféré|d'origine|originale|mensaje|messaggio|mensagem|původní|ursprungligt|oprindelig"
+                    r"|opprinnelig|alkuperäinen|oryginalna|исходное|пересылаемое|przekazana|továbbított")
 _SEPARATOR = re.compile(
-    r"^\s*(?:-{2,}\s*(?:original message|oorspronkelijk bericht|origineel bericht|ursprüngliche nachricht"
-    r"|message d'origine|forwarded message|doorgestuurd bericht|weitergeleitete nachricht|message transféré)"
-    r"\s*-{2,}|begin (?:forwarded message|doorgestuurd bericht)\s*:|(?:doorgestuurd bericht|forwarded message)\s*:)\s*$",
+    r"^\s*(?:-{2,}\s*[^\n]{0,30}?(?:" + _SEPARATOR_WORDS + r")[^\n]{0,30}?\s*-{2,}"
+    r"|begin (?:forwarded message|doorgestuurd bericht)\s*:|(?:doorgestuurd bericht|forwarded message)\s*:)\s*$",
     re.IGNORECASE,
 )
-_UNDERSCORES = re.compile(r"^\s*_{20,}\s*$")
+# A rule of underscores or dashes above an Outlook-style header block.
+_UNDERSCORES = re.compile(r"^\s*(?:_{10,}|-{10,})\s*$")
 # "---- Anne wrote ----", "-----On 12/29/2026 17:32, Anne wrote-----" (Android and older webmail)
 _DASHED_WROTE = re.compile(r"^\s*-{2,}\s*.{1,200}\b(?:wrote|schreef|schrieb|a [ée]crit)\s*:?\s*-{2,}\s*$", re.IGNORECASE)
 # A quote header that is only a date and an address, "2026-11-24 9:12 GMT+01:00 Anne <a@b.nl>:" (older
@@ -90,7 +101,12 @@ _DEVICE = (r"(?:mijn\s+|my\s+|de\s+|the\s+)?(?:iphone|ipad|android|samsung|galax
 _MOBILE = re.compile(
     r"^\s*(?:(?:verstuurd|verzonden)\s+(?:vanaf|vanuit|met|via|van)\s+" + _DEVICE + r".{0,60}"
     r"|sent\s+(?:from|with|via|using)\s+" + _DEVICE + r".{0,60}|get\s+outlook\s+for\s+.{1,80}"
-    r"|download\s+outlook\s+voor\s+.{1,80}|outlook\s+voor\s+\w+\s+downloaden\s*(?:<[^>]*>)?|von\s+meinem\s+.{1,40}\s+gesendet|envoyé\s+de\s+mon\s+.{1,40})$",
+    r"|download\s+outlook\s+voor\s+.{1,80}|von\s+meinem\s+.{1,40}\s+gesendet|gesendet\s+(?:von|vom|mit|über)\s+.{1,60}"
+    r"|envoy[ée]\s+(?:de|depuis|à\s+partir\s+de|avec|via)\s+.{1,60}|enviado\s+desde\s+.{1,60}|inviato\s+da\s+.{1,60}"
+    # the Outlook apps, the link before or after the verb: "Outlook voor iOS<https://aka.ms/o0ukef> downloaden",
+    # "Outlook für Android<https://aka.ms/ghei36> herunterladen", "Obtenir Outlook pour iOS<...>"
+    r"|(?:(?:get|download|obtenir|télécharger|descargar|scarica)\s+)?outlook\s+(?:for|voor|für|pour|para|per)\s+(?:ios|android)"
+    r"\s*(?:<[^>]*>)?\s*(?:downloaden|herunterladen|télécharger|holen|descargar|scaricare)?\s*(?:<[^>]*>)?)$",
     re.IGNORECASE,
 )
 # Legal footers, anchored on their fixed openings only: "De informatie in dit stuk klopt niet" or
@@ -145,7 +161,7 @@ def _header_span(lines: list[str], i: int) -> int:
     if (_DATE_START.match(line) and i + 1 < len(lines)
             and _DATE_ADDRESS.match(stripped + " " + lines[i + 1].strip()) and _quoted_next(lines, i + 2)):
         return 2
-    if stripped.endswith(":") and _WROTE.match(line):  # every quote header ends in ":"
+    if stripped.endswith((":", "\uff1a")) and _WROTE.match(line):  # every quote header ends in a colon
         return 1 if _quote_follows(lines, i, i + 1) else 0
     if stripped.endswith(":") and _text_before_header(line):  # "Prima!--- Op ... schreef X <x@y>:"
         return 1 if _quote_follows(lines, i, i + 1) else 0
@@ -166,7 +182,7 @@ def _header_span(lines: list[str], i: int) -> int:
                 break
             joined += " " + _unquote(lines[j]).strip()
             taken += 1
-            if joined.endswith(":") and _WROTE.match(joined):
+            if joined.endswith((":", "\uff1a")) and _WROTE.match(joined):
                 return j - i + 1 if _quote_follows(lines, i, j + 1) else 0
     if _UNDERSCORES.match(line):
         nxt = next((j for j in range(i + 1, min(i + 4, len(lines))) if lines[j].strip()), None)
@@ -245,8 +261,11 @@ def _outlook_block(lines: list[str], i: int) -> bool:
     return False
 
 
-def extract(text: str, from_name: str = "") -> ReplySplit:
-    """Split ``text`` into (reader's words, quoted earlier message)."""
+def extract(text: str, from_name: str = "", own_addresses: tuple[str, ...] = ()) -> ReplySplit:
+    """Split ``text`` into (reader's words, quoted earlier message). A message that opens with a
+    forwarded message's header block, with nothing written above it, is a forward: when
+    ``own_addresses`` are given and the forwarded message is not from one of them, its words are
+    the reader's (an earlier reply of theirs, a colleague's answer), else it is all quoted."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = span = 0
     for i in range(len(lines)):
@@ -254,6 +273,10 @@ def extract(text: str, from_name: str = "") -> ReplySplit:
         if span:
             cut = i
             break
+    if span and own_addresses and not any(ln.strip() for ln in lines[:cut]):
+        forwarded = _forwarded_words(lines, cut, own_addresses)
+        if forwarded is not None:
+            return forwarded
     reply_lines: list[str] = []
     quoted_lines: list[str] = []
     for line in lines[:cut] if span else lines:
@@ -284,6 +307,35 @@ def extract(text: str, from_name: str = "") -> ReplySplit:
             quoted_lines += tail
     reply = _strip_signature(reply_lines, from_name)
     return ReplySplit(reply=_tidy(reply), quoted=_tidy([_unquote(ln) for ln in quoted_lines]))
+
+
+_HEADER_ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _forwarded_words(lines: list[str], cut: int, own_addresses: tuple[str, ...]) -> ReplySplit | None:
+    """The words of a message forwarded whole (its header block at ``cut``, nothing above it),
+    when it was not sent from one of ``own_addresses``; None when it was, or when its sender is
+    not known."""
+    end = next((j for j in range(cut + 1, min(cut + 12, len(lines))) if not lines[j].strip()), None)
+    if end is None:
+        return None
+    sender = next((m.group(0).lower() for ln in lines[cut:end] if _HDR_FROM.match(ln)
+                   for m in [_HEADER_ADDRESS.search(ln)] if m), None)
+    if sender is None:
+        return None
+    own = {_address_base(a) for a in own_addresses}
+    if _address_base(sender) in own:
+        return None
+    name = next((ln.split(":", 1)[1] for ln in lines[cut:end] if _HDR_FROM.match(ln)), "")
+    inner = extract("\n".join(lines[end:]), from_name=name.split("<")[0].split("[")[0].strip(" \t\"'"))
+    header = "\n".join(ln.rstrip() for ln in lines[cut:end])
+    return ReplySplit(reply=inner.reply, quoted=(header + "\n\n" + inner.quoted).strip("\n"))
+
+
+def _address_base(address: str) -> str:
+    """'reacties+r-1-2@x' -> 'reacties@x' (lower case)."""
+    local, _, domain = address.strip().strip("<>").lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def _strip_signature(lines: list[str], from_name: str) -> list[str]:
@@ -317,16 +369,28 @@ def _strip_signature(lines: list[str], from_name: str) -> list[str]:
 
 
 def _drop_trailing_name(lines: list[str], from_name: str) -> list[str]:
-    """Drop a last line that is only the sender's name (or first name), as in "...\\n\\nAnne"."""
+    """Drop a signature that starts with the sender's name (or first name) on a line of its own,
+    as in "...\\n\\nAnne" or "...\\n\\nFemke Postma\\nSenior beleidsadviseur\\nGemeente X | 038 ...":
+    the name line and up to four short lines after it that read as a title, an organisation, a
+    phone number or an address, not as sentences."""
     content = [i for i, ln in enumerate(lines) if ln.strip()]
     if len(content) < 2 or not from_name.strip():
         return lines
-    last = lines[content[-1]].strip().strip(",.!").lower()
     names = {w.lower() for w in _WORD.findall(from_name) if len(w) > 1}
-    words = _WORD.findall(last)
-    if words and len(words) <= 3 and all(w in names for w in words):
-        return lines[: content[-1]]
+    for k in range(len(content) - 1, max(0, len(content) - 6), -1):
+        words = _WORD.findall(lines[content[k]].strip().strip(",.!").lower())
+        if words and len(words) <= 3 and all(w in names for w in words):
+            after = [lines[i].strip() for i in content[k + 1:]]
+            if all(_signature_line(ln) for ln in after):
+                return lines[: content[k]]
+            return lines
     return lines
+
+
+def _signature_line(line: str) -> bool:
+    """A short line of a signature block (title, organisation, phone, web address), not a sentence."""
+    return len(line) <= 70 and not line.endswith(("?", "!", ":", ";")) and not (
+        line.endswith(".") and len(_WORD.findall(line)) > 4)
 
 
 def _tidy(lines: list[str]) -> str:

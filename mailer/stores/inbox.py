@@ -221,6 +221,7 @@ class DeliveryRef:
     subscriber_id: int | None
     email: str
     status: str
+    sent_at: str | None = None
 
 
 def _ids_with_brackets(ids: Sequence[str]) -> list[str]:
@@ -267,6 +268,15 @@ def latest_delivery_to(db: sqlite_utils.Database, email: str) -> DeliveryRef | N
     return DeliveryRef(*row) if row else None
 
 
+def deliveries_to(db: sqlite_utils.Database, email: str) -> list[DeliveryRef]:
+    """Every issue actually sent to this address, newest first, with when it went out."""
+    return [DeliveryRef(*row) for row in db.execute(
+        "SELECT id, newsletter_id, subscriber_id, email, status, sent_at FROM deliveries"
+        " WHERE email = ? AND sent_at IS NOT NULL ORDER BY sent_at DESC, id DESC",
+        [email.strip().lower()],
+    ).fetchall()]
+
+
 def latest_delivery_any_state(db: sqlite_utils.Database, email: str) -> DeliveryRef | None:
     """The newest delivery to an address whatever its state (bounces of mails we think were sent)."""
     row = db.execute(
@@ -283,14 +293,18 @@ class NewsletterRef:
     slug: str
     title: str
     subject: str
+    sent_at: str | None = None  # when it started going out; None for drafts and test sends only
 
 
 def newsletter_refs(db: sqlite_utils.Database) -> list[NewsletterRef]:
-    """All newsletters, newest first (sent ones by send time)."""
+    """All newsletters, newest first (sent ones by send time); ``sent_at`` is set for those that
+    went out to at least one subscriber."""
     return [
         NewsletterRef(*r) for r in db.execute(
-            "SELECT id, slug, title, subject FROM newsletters"
-            " ORDER BY COALESCE(finished_at, started_at, send_at, created_at) DESC, id DESC"
+            "SELECT n.id, n.slug, n.title, n.subject, CASE WHEN EXISTS (SELECT 1 FROM deliveries d"
+            " WHERE d.newsletter_id = n.id AND d.sent_at IS NOT NULL) THEN COALESCE(n.started_at,"
+            " (SELECT MIN(d.sent_at) FROM deliveries d WHERE d.newsletter_id = n.id)) END"
+            " FROM newsletters n ORDER BY COALESCE(n.finished_at, n.started_at, n.send_at, n.created_at) DESC, n.id DESC"
         ).fetchall()
     ]
 

@@ -53,6 +53,7 @@ class ReactionRecord:
     attribution: str
     theme_attribution: str
     confidence: float
+    theme_confidence: float
     token_status: str
     other_sender: bool
     reply_text: str
@@ -170,6 +171,7 @@ def get_record(db: sqlite_utils.Database, reaction_id: int) -> ReactionRecord:
         sent_date=r["sent_date"], from_address=r["from_address"], newsletter_id=r["newsletter_id"],
         theme_slug=r["theme_slug"], subscriber_id=r["subscriber_id"], attribution=r["attribution"],
         theme_attribution=r["theme_attribution"], confidence=float(r["confidence"] or 0),
+        theme_confidence=float(r["theme_confidence"] or 0),
         token_status=r["token_status"], other_sender=bool(r["other_sender"]), reply_text=r["reply_text"],
         full_text=r["full_text"], html_body=r["html_body"], bounced_addresses=_bounced(r["bounced_addresses"]),
         bounce_type=r["bounce_type"], error=r["error"],

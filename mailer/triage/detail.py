@@ -44,6 +44,7 @@ class ReactionDetail:
     attribution: str
     theme_attribution: str
     confidence: float
+    theme_confidence: float
     token_status: str
     other_sender: bool
     reply_text: str
@@ -72,7 +73,7 @@ def get_reaction(db: sqlite_utils.Database, reaction_id: int) -> ReactionDetail:
     r = reactions.get_record(db, reaction_id)
     return ReactionDetail(
         summary=summary, sent_date=r.sent_date, attribution=r.attribution, theme_attribution=r.theme_attribution,
-        confidence=r.confidence, token_status=r.token_status, other_sender=r.other_sender,
+        confidence=r.confidence, theme_confidence=r.theme_confidence, token_status=r.token_status, other_sender=r.other_sender,
         reply_text=r.reply_text, full_text=r.full_text or _full_text(db, reaction_id, r.raw_size),
         html_body=r.html_body, bounced_addresses=r.bounced_addresses, bounce_type=r.bounce_type, error=r.error,
         message_id=r.message_id, raw_size=r.raw_size, sender=_sender(db, r, summary.from_name),
