@@ -79,6 +79,6 @@ def test_a_file_that_is_not_sqlite_gives_one_clear_line(tmp_path):
     assert proc.returncode != 0
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
-    assert "not a usable SQLite database" in lines[0] and "[database] path" in lines[0]
+    assert "geen bruikbare SQLite-database" in lines[0] and "[database] path" in lines[0]  # Dutch by default
     assert "Traceback" not in proc.stderr
     assert path.read_text(encoding="utf-8").startswith("boodschappen")  # nothing overwritten
