@@ -31,7 +31,7 @@ import sqlite_utils  # noqa: E402
 
 from mailer import db as mailer_db  # noqa: E402
 from mailer.stores import newsletters  # noqa: E402
-from mailer.compose.parse import find_newsletter, load_newsletter  # noqa: E402
+from mailer.compose.source import find_newsletter, load_newsletter  # noqa: E402
 from mailer.inbox import similarity  # noqa: E402
 from mailer.inbox.attribute import Attribution, Attributor, AttributionSettings  # noqa: E402
 from mailer.inbox.parse import parse_message  # noqa: E402

@@ -49,7 +49,7 @@ FILE_THEMES_TTL = 60.0
 def _file_themes(cfg: Config) -> list[tuple[str, str]]:
     """Themes named in the newsletter files (cached for a minute): the form offers them even
     before any issue has been synced into the database."""
-    from mailer.compose.parse import list_newsletters  # compose is pure; subscribers never imports send/
+    from mailer.compose.source import list_newsletters  # compose is pure; subscribers never imports send/
 
     key = str(cfg.newsletters_dir)
     cached = _FILE_THEMES.get(key)

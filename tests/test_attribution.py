@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import PROJECT_ROOT
-from mailer.compose.parse import find_newsletter
+from mailer.compose.source import find_newsletter
 from mailer.inbox import bilingual, similarity
 from mailer.inbox.attribute import AttributionSettings, Attributor, strip_subject
 from mailer.inbox.parse import parse_message

@@ -30,7 +30,7 @@ SQL = re.compile(
 DB_CALLS = ("execute", "executemany", "executescript")
 
 # Forbidden arrows: (importer prefix, imported prefixes).
-LAYERS = ("mailer.cli", "mailer.web", "mailer.demo", "mailer.service")
+LAYERS = ("mailer.cli", "mailer.web", "mailer.demo", "mailer.daemon")
 FORBIDDEN = [
     ("mailer.inbox", ("mailer.send",)),
     ("mailer.send", ("mailer.inbox",)),

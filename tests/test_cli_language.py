@@ -198,7 +198,7 @@ def test_json_keeps_the_codes(filed: Path) -> None:
 
 
 def test_a_stored_pause_reason_is_read_back_in_each_language(tmp_path: Path) -> None:
-    from mailer.schedule.service import pause, schedule
+    from mailer.schedule.planning import pause, schedule
 
     path = write_config(tmp_path)
     rt = Runtime(load_config(path))

@@ -18,7 +18,7 @@ from imapclient import IMAPClient
 
 from mailer.stores import newsletters
 from mailer.web import auth
-from mailer.compose.parse import find_newsletter
+from mailer.compose.source import find_newsletter
 from mailer.config import load_config
 from mailer.localservers import free_port
 from mailer.runtime import Runtime

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from mailer import resources
 from mailer.cli import main
-from mailer.compose.parse import check_templates_dir
+from mailer.compose.source import check_templates_dir
 from mailer.config import BUILT_IN, DEFAULT_CONFIG, load_config
 from mailer.errors import ConfigError, TemplateError
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mailer.compose.draft import Draft, DraftSection, read_draft, slugify, write_draft
 from mailer.compose.model import Theme
-from mailer.compose.parse import parse_newsletter
+from mailer.compose.source import parse_newsletter
 from conftest import PROJECT_ROOT
 from mailer.errors import InvalidInput
 

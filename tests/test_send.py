@@ -14,7 +14,7 @@ from mailer import tokens
 from mailer.stores import newsletters
 from mailer.localservers import LocalSmtpServer
 from mailer.runtime import Runtime
-from mailer.schedule.service import pause, resume
+from mailer.schedule.planning import pause, resume
 from mailer.send import queue
 from mailer.send.lock import send_lock
 from mailer.send.sender import SendBusy, load_newsletter, send_newsletter, send_test

@@ -12,8 +12,8 @@ from . import compose as _compose  # noqa: F401,E402  render, preview
 from . import send as _send  # noqa: F401,E402  send, schedule, unschedule, newsletters, pause, resume
 from . import inbox as _inbox  # noqa: F401,E402  poll, inspect, reactions
 from . import subscribers as _subscribers  # noqa: F401,E402  subscribers ...
-from . import web as _web  # noqa: F401,E402  serve, users
+from . import users as _users  # noqa: F401,E402  users
 from . import demo as _demo  # noqa: F401,E402  demo
-from . import service as _service  # noqa: F401,E402  serve
+from . import serve as _serve  # noqa: F401,E402  serve
 
 __all__ = ["main"]

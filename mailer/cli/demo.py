@@ -84,7 +84,7 @@ def _serve_demo(console: Console, cfg: Config,
                 servers: tuple[LocalSmtpServer, LocalImapServer] | None) -> None:
     from ..demo.outbox import caught, outbox_app
     from ..runtime import Runtime
-    from ..service import start_service
+    from ..daemon import start_service
     from ..web.auth import create_user
     from ..web.server import ServerThread
 

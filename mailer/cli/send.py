@@ -16,7 +16,7 @@ from .base import get_runtime, main, status_word, stored_text
 from .base import t as _t
 
 if TYPE_CHECKING:
-    from ..schedule.service import Overview
+    from ..schedule.planning import Overview
     from ..send.sender import SendReport
 
 
@@ -186,7 +186,7 @@ def schedule_cmd(slug: str, at: str | None) -> None:
     Example:
       mailer schedule 2026-11-samen-verder --at "2026-11-26 09:00"
     """
-    from ..schedule.service import schedule
+    from ..schedule.planning import schedule
 
     result = schedule(get_runtime(), slug, at)
     if result.note:
@@ -203,7 +203,7 @@ def unschedule_cmd(slug: str) -> None:
     Example:
       mailer unschedule 2026-11-samen-verder
     """
-    from ..schedule.service import unschedule
+    from ..schedule.planning import unschedule
 
     unschedule(get_runtime(), slug)
     click.echo(_t("'%(slug)s' is no longer scheduled (a draft again).", slug=slug))
@@ -218,7 +218,7 @@ def pause_cmd(slug: str) -> None:
     Example:
       mailer pause 2026-11-samen-verder
     """
-    from ..schedule.service import pause
+    from ..schedule.planning import pause
 
     pause(get_runtime(), slug)
     click.echo(_t("'%(slug)s' is paused. To resume: mailer resume %(slug)s", slug=slug))
@@ -237,7 +237,7 @@ def resume_cmd(slug: str, now: bool) -> None:
       mailer resume 2026-11-samen-verder --now
     """
     from ..schedule.localtime import format_local
-    from ..schedule.service import resume
+    from ..schedule.planning import resume
     from ..send.sender import send_newsletter
 
     rt = get_runtime()
@@ -269,7 +269,7 @@ def newsletters_list_cmd(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..schedule.service import overview
+    from ..schedule.planning import overview
 
     rows = overview(get_runtime())
     if as_json:

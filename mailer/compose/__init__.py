@@ -11,7 +11,7 @@ Pure: knows nothing of SMTP or IMAP. Entry points:
 from __future__ import annotations
 
 from .model import Newsletter, Personalisation, RenderedParts, Section, Theme
-from .parse import find_newsletter, list_newsletters, load_newsletter
+from .source import find_newsletter, list_newsletters, load_newsletter
 from .personal import personalisation
 from .render import CompiledNewsletter, compile_newsletter, reply_subject, theme_reply_subject
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import InvalidInput
 from .model import Theme
-from .parse import FENCE, OUTRO_MARKER, SEND_AT_FORMAT, SLUG, THEME_MARK, section_starts, split_front_matter
+from .source import FENCE, OUTRO_MARKER, SEND_AT_FORMAT, SLUG, THEME_MARK, section_starts, split_front_matter
 
 OUTRO_LINE = "<!-- afsluiting -->"
 FIELDS = ("slug", "title", "subject", "preheader", "send_at", "language")

@@ -27,7 +27,7 @@ from .. import i18n
 from ..errors import TemplateError
 from .markdown import WRAP, to_html, to_text
 from .model import Newsletter, Personalisation, RenderedParts
-from .parse import check_templates_dir
+from .source import check_templates_dir
 
 LAYOUT = "newsletter.mjml"
 DOMAIN = "email"

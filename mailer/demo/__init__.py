@@ -76,7 +76,7 @@ def run_demo(base: Config, folder: Path, *, echo: Callable[..., object] = print,
              web_port: int | None = None) -> tuple[DemoResult, tuple[LocalSmtpServer, LocalImapServer] | None, Config]:
     """Run the loop; returns (DemoResult, servers) where servers is (smtp, imap) when kept running."""
     from ..stores import newsletters as nl_store
-    from ..compose.parse import list_newsletters
+    from ..compose.source import list_newsletters
     from ..inbox.poll import poll_once
     from ..stores.reactions import attribution_summary
     from ..send.sender import send_newsletter

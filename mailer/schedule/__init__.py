@@ -2,7 +2,7 @@
 
 from .localtime import format_local, parse_local
 from .scheduler import start_scheduler
-from .service import overview, pause, resume, schedule, send_due, unschedule
+from .planning import overview, pause, resume, schedule, send_due, unschedule
 
 __all__ = ["format_local", "parse_local", "start_scheduler", "overview", "pause", "resume", "schedule",
            "send_due", "unschedule"]

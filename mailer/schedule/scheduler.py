@@ -57,7 +57,7 @@ _RUNNING = _Running()
 
 @_RUNNING.track
 def _send_job(rt: Runtime) -> None:
-    from .service import send_due
+    from .planning import send_due
 
     job_rt = Runtime(rt.config)
     try:
@@ -72,7 +72,7 @@ def _send_job(rt: Runtime) -> None:
 
 @_RUNNING.track
 def _retry_job(rt: Runtime) -> None:
-    from .service import retry_due
+    from .planning import retry_due
 
     job_rt = Runtime(rt.config)
     try:

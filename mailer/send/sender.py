@@ -80,7 +80,7 @@ class SendReport:
 
 def load_newsletter(rt: Runtime, slug: str) -> tuple[Newsletter, CompiledNewsletter]:
     """Parse the newsletter file and compile it once (compose's interface)."""
-    from ..compose.parse import find_newsletter
+    from ..compose.source import find_newsletter
     from ..compose.render import compile_newsletter
 
     cfg = rt.config

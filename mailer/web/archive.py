@@ -19,7 +19,7 @@ from .. import i18n, links
 from ..stores import newsletters
 from ..compose.draft import is_slug
 from ..compose.model import Personalisation
-from ..compose.parse import find_newsletter
+from ..compose.source import find_newsletter
 from ..compose.render import compile_newsletter
 from ..errors import MailerError
 from ..runtime import Runtime

@@ -46,26 +46,26 @@ def send_tests(rt: Runtime, slug: str, addresses: list[str]) -> list[TestResult]
 
 def schedule(rt: Runtime, slug: str, local_time: str) -> tuple[newsletters.NewsletterRow, str, str]:
     """Schedule at a wall-clock time in [schedule] timezone -> (row, local time shown, note)."""
-    from ..schedule.service import schedule as schedule_at
+    from ..schedule.planning import schedule as schedule_at
 
     result = schedule_at(rt, slug, local_time)
     return result.row, result.local, result.note
 
 
 def unschedule(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
-    from ..schedule.service import unschedule as take_off
+    from ..schedule.planning import unschedule as take_off
 
     return take_off(rt, slug)
 
 
 def pause(rt: Runtime, slug: str, reason: str) -> newsletters.NewsletterRow:
-    from ..schedule.service import pause as hold
+    from ..schedule.planning import pause as hold
 
     return hold(rt, slug, reason)
 
 
 def resume(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
-    from ..schedule.service import resume as release
+    from ..schedule.planning import resume as release
 
     return release(rt, slug)
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from ..compose.draft import Draft, read_draft
 from ..compose.model import Newsletter
-from ..compose.parse import decode_source, newsletter_files, parse_newsletter
+from ..compose.source import decode_source, newsletter_files, parse_newsletter
 from ..errors import InvalidInput, MailerError, NotFound
 from .desk_i18n import error_text
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..compose.draft import Draft, DraftSection, read_draft, slugify, write_draft
 from ..compose.model import Newsletter, Theme
-from ..compose.parse import parse_newsletter
+from ..compose.source import parse_newsletter
 from ..compose.render import compile_newsletter
 from ..errors import InvalidInput, MailerError, TemplateError
 from ..schedule.localtime import parse_local

@@ -68,7 +68,7 @@ def preview_frame(slug: str) -> Response:
 def render_preview(slug: str) -> tuple[str | None, str]:
     """The issue's HTML as a sample reader gets it, or (None, why not)."""
     try:
-        from ..compose.parse import find_newsletter
+        from ..compose.source import find_newsletter
         from ..compose.render import compile_newsletter  # written by the compose work
     except ImportError:
         return None, _("The preview is not available yet: the renderer (mailer.compose.render) is missing.")

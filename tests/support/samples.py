@@ -46,7 +46,7 @@ def seed_history(db: sqlite_utils.Database, newsletters_dir: Path, *, readers: i
     """Sync the sample issues (oldest first, marked sent a month apart) and give each reader a delivery."""
     from subscribers import store as subscribers
 
-    from mailer.compose.parse import list_newsletters
+    from mailer.compose.source import list_newsletters
 
     issues: list[SeededIssue] = []
     loaded = sorted(list_newsletters(newsletters_dir, ZoneInfo("UTC")), key=lambda n: n.slug)

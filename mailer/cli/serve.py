@@ -35,7 +35,7 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
       MAILER_IMAP_PASSWORD=... MAILER_SMTP_PASSWORD=... mailer serve
       mailer serve --port 8081 --no-scheduler
     """
-    from ..service import start_service
+    from ..daemon import start_service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = get_runtime()

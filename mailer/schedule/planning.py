@@ -36,7 +36,7 @@ def _load_row(rt: Runtime, slug: str) -> newsletters.NewsletterRow:
     """The newsletter's row, synced from its file when there is one (so file-only drafts work)."""
     row = newsletters.find(rt.db, slug)
     try:
-        from ..compose.parse import find_newsletter
+        from ..compose.source import find_newsletter
 
         nl = find_newsletter(rt.config.newsletters_dir, slug, rt.config.schedule.tz)
     except MailerError:
@@ -62,7 +62,7 @@ def schedule(rt: Runtime, slug: str, at: str | None, now: datetime | None = None
                            "missed or failed newsletter can be scheduled", slug=slug, status=state(row.status))
     note = ""
     if at is None:
-        from ..compose.parse import find_newsletter
+        from ..compose.source import find_newsletter
 
         nl = find_newsletter(rt.config.newsletters_dir, slug, tz)
         if nl.send_at is None:
@@ -208,7 +208,7 @@ def overview(rt: Runtime) -> list[Overview]:
                             c["pending"] + c["sending"], c["waiting"], retryable, True))
     known = {r.slug for r in rows}
     try:
-        from ..compose.parse import list_newsletters
+        from ..compose.source import list_newsletters
 
         files = list_newsletters(rt.config.newsletters_dir, tz)
     except (ImportError, MailerError) as exc:

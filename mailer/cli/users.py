@@ -1,4 +1,4 @@
-"""CLI commands for web (registered on mailer.cli.base.main): the team's accounts."""
+"""``mailer users``: the team's accounts for the web UI."""
 
 from __future__ import annotations
 
