@@ -148,6 +148,7 @@ class Attributor:
         sender = _norm_addr(parsed.from_address or "")
         found: dict[str, Any] | None = None
         received = utc(received_at or datetime.now(timezone.utc))
+        quote = similarity.shingles(parsed.quoted_text or "")  # read once for issue and theme
 
         for address in parsed.recipients:
             tag = tokens.tag_of(address)
@@ -187,7 +188,7 @@ class Attributor:
             candidates = [i for i in self.issues() if i.sent_at <= moment + CLOCK_SLACK]
             match = matching.by_subject(parsed.subject, candidates)
             theme_hint = matching.named_theme(parsed.subject, self.theme_names())
-            quoted_issue = matching.by_quote(parsed.quoted_text or "", candidates)
+            quoted_issue = matching.by_quote(parsed.quoted_text or "", candidates, quote)
             quoted: dict[str, Any] | None = None if quoted_issue is None else {
                 "newsletter_id": quoted_issue.ref.id, "method": "quoted-section"}
             if match is not None and not (match.inside and quoted_issue not in (None, match.issue)):
@@ -214,7 +215,7 @@ class Attributor:
                                notes=tuple(notes))
         nid = int(found["newsletter_id"])
         method = str(found["method"])
-        theme, theme_method, theme_conf = self._theme(nid, parsed, found, theme_hint, notes)
+        theme, theme_method, theme_conf = self._theme(nid, parsed, quote, found, theme_hint, notes)
         return Attribution(
             newsletter_id=nid, newsletter_slug=self.slug(nid), theme_slug=theme, subscriber_id=subscriber_id,
             delivery_id=found.get("delivery_id"), method=method, theme_method=theme_method,
@@ -310,8 +311,8 @@ class Attributor:
     def _theme_scores(self, reply_text: str, issue: SentIssue) -> dict[str, float]:
         return similarity.theme_scores(self.corpus(), issue.ref.id, reply_text)
 
-    def _theme(self, newsletter_id: int, parsed: ParsedMessage, found: dict[str, Any], hint: str | None,
-               notes: list[str]) -> tuple[str | None, str, float]:
+    def _theme(self, newsletter_id: int, parsed: ParsedMessage, quote: frozenset[tuple[str, ...]],
+               found: dict[str, Any], hint: str | None, notes: list[str]) -> tuple[str | None, str, float]:
         slugs, themes = self.themes(newsletter_id)
         theme_index = int(found.get("theme_index", 0))
         if theme_index:
@@ -320,7 +321,7 @@ class Attributor:
             notes.append(f"reply token names theme {theme_index}, but the newsletter has {len(slugs)} themes")
         if found.get("subject_theme") in slugs:
             return str(found["subject_theme"]), "subject", THEME_SUFFIX_CONFIDENCE
-        guess = similarity.by_quote(parsed.quoted_text or "", themes)
+        guess = similarity.by_quote(quote, themes)
         if guess.theme is not None:
             return guess.theme, guess.method, guess.confidence
         issue = self.issue(newsletter_id)

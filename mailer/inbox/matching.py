@@ -146,11 +146,14 @@ def named_theme(subject: str, names: dict[str, str]) -> str | None:
     return next((slug for slug, name in names.items() if wanted and wanted == strip_subject(name)), None)
 
 
-def by_quote(quoted_text: str, candidates: list[SentIssue]) -> SentIssue | None:
-    """The issue whose text the reader quoted, when one stands out."""
+def by_quote(quoted_text: str, candidates: list[SentIssue],
+             quoted: frozenset[tuple[str, ...]] | None = None) -> SentIssue | None:
+    """The issue whose text the reader quoted, when one stands out (``quoted``: the text's
+    shingles, when the caller has them already)."""
     if len(quoted_text) < 40 or not candidates:
         return None
-    quoted = similarity.shingles(quoted_text)
+    if quoted is None:
+        quoted = similarity.shingles(quoted_text)
     ranked = sorted(((len(quoted & i.shingles), i) for i in candidates), key=lambda x: x[0], reverse=True)
     best, issue = ranked[0]
     second = ranked[1][0] if len(ranked) > 1 else 0

@@ -120,8 +120,9 @@ def terms(text: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
 
 
 def shingles(text: str, size: int = SHINGLE) -> frozenset[tuple[str, ...]]:
+    """Every run of ``size`` consecutive words."""
     ws = words(text)
-    return frozenset(tuple(ws[i:i + size]) for i in range(len(ws) - size + 1))
+    return frozenset(zip(*(ws[i:] for i in range(size))))
 
 
 @dataclass(frozen=True)
