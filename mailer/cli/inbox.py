@@ -37,21 +37,21 @@ def poll_cmd(once: bool) -> None:
     from ..inbox.poll import poll_once, run_forever
 
     rt = get_runtime()
-    if once:
-        report = poll_once(rt)
-        click.echo(_poll_line(report))
-        return
-    # Fail early and clearly when the server is unreachable; later drops are retried.
-    first = poll_once(rt)
-    click.echo(_poll_line(first))
+    # SIGTERM ends the poll after the batch in hand (filed and flagged); the next poll goes on from there.
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    click.echo(_t("Waiting for new messages in %(mailbox)s (Ctrl-C to stop)...", mailbox=rt.config.imap.mailbox))
     try:
-        run_forever(rt, stop, on_report=_print_report)
-    except KeyboardInterrupt:
-        stop.set()
+        # Without --once: fail early and clearly when the server is unreachable; later drops are retried.
+        report = poll_once(rt, stop=stop)
+        click.echo(_poll_line(report))
+        if once or stop.is_set():
+            return
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+        click.echo(_t("Waiting for new messages in %(mailbox)s (Ctrl-C to stop)...", mailbox=rt.config.imap.mailbox))
+        try:
+            run_forever(rt, stop, on_report=_print_report)
+        except KeyboardInterrupt:
+            stop.set()
     finally:
         signal.signal(signal.SIGTERM, previous)
 

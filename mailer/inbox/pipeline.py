@@ -27,6 +27,7 @@ from ..runtime import Runtime
 from ..stores import inbox as store
 from . import parse as parser
 from .attribute import Attribution, Attributor
+from .parse_pool import Outcome, ParsePool, parse_or_error
 
 
 @dataclass(frozen=True)
@@ -111,28 +112,33 @@ class _ToFile:
 
 
 class Filer:
-    """Files messages into one runtime's database; reads the newsletters once per Filer."""
+    """Files messages into one runtime's database; reads the newsletters once per Filer.
 
-    def __init__(self, rt: Runtime) -> None:
+    With a ``pool``, worker processes parse while this process attributes and writes.
+    """
+
+    def __init__(self, rt: Runtime, *, pool: ParsePool | None = None) -> None:
         self.rt = rt
         self.db = rt.db
         self.cfg = rt.config
+        self.pool = pool
         self.attributor = Attributor(self.db, rt.key)
+        self.max_bytes = self.cfg.imap.max_message_bytes
         s = self.cfg.sender
         self.own_addresses = tuple(a.lower() for a in (s.from_address, s.reply_address, s.bounce_address))
 
     # -- analysis (no writes) -----------------------------------------------------------------------
     def parse(self, raw: bytes) -> parser.ParsedMessage:
-        return parser.parse_message(raw, max_bytes=self.cfg.imap.max_message_bytes,
-                                    own_addresses=self.own_addresses)
+        return parser.parse_message(raw, max_bytes=self.max_bytes, own_addresses=self.own_addresses)
 
     def analyse(self, raw: bytes) -> Analysis:
         """Parse and attribute; never raises (a failure gives kind 'other' with the error)."""
-        try:
-            parsed = self.parse(raw)
-        except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; if it does, we file anyway
-            return Analysis(_fallback(raw), Attribution(), error=f"parser failed: {type(exc).__name__}: {exc}"[:500])
-        return self.analyse_parsed(parsed)
+        return self._analysis(raw, parse_or_error(raw, self.max_bytes, self.own_addresses))
+
+    def _analysis(self, raw: bytes, outcome: Outcome) -> Analysis:
+        if isinstance(outcome, str):  # the parser raised, although it promises not to: file anyway
+            return Analysis(_fallback(raw), Attribution(), error=outcome)
+        return self.analyse_parsed(outcome)
 
     def analyse_parsed(self, parsed: parser.ParsedMessage) -> Analysis:
         """Attribution of an already parsed message; never raises."""
@@ -241,7 +247,7 @@ class Filer:
         item, in order."""
         results: list[Result | None] = [None] * len(items)
         todo = self._store_raw(items, results)  # COMMIT: nothing is parsed before this
-        analyses = [self._analyse_job(items[job.index], job) for job in todo]
+        analyses = self._analyse_jobs(items, todo)
         twins = store.reactions_by_message_id(self.db, [an.parsed.message_id or "" for an in analyses])
         rows: list[tuple[_ToFile, Analysis, store.PreparedReaction]] = []
         for job, an in zip(todo, analyses):
@@ -269,11 +275,20 @@ class Filer:
             )
         return [r for r in results if r is not None]
 
-    def _analyse_job(self, item: Incoming, job: _ToFile) -> Analysis:
-        if item.too_large is None:
-            return self.analyse(job.raw)
-        return Analysis(replace(self._parse_headers_only(job.raw), kind="other"), Attribution(),
-                        error=f"too large ({item.too_large} bytes > {self.cfg.imap.max_message_bytes})")
+    def _analyse_jobs(self, items: Sequence[Incoming], todo: list[_ToFile]) -> list[Analysis]:
+        """Parse (in the pool, when there is one) and attribute each job, in order."""
+        whole = [job.raw for job in todo if items[job.index].too_large is None]
+        outcomes = (self.pool.parse(whole) if self.pool is not None
+                    else (parse_or_error(raw, self.max_bytes, self.own_addresses) for raw in whole))
+        analyses: list[Analysis] = []
+        for job in todo:
+            too_large = items[job.index].too_large
+            if too_large is None:
+                analyses.append(self._analysis(job.raw, next(outcomes)))
+            else:
+                analyses.append(Analysis(replace(self._parse_headers_only(job.raw), kind="other"), Attribution(),
+                                         error=f"too large ({too_large} bytes > {self.max_bytes})"))
+        return analyses
 
     def _store_raw(self, items: Sequence[Incoming], results: list[Result | None]) -> list[_ToFile]:
         """Step 1: store the raw bytes of every distinct new message and COMMIT; returns what is

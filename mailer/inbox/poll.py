@@ -3,22 +3,26 @@
 ``inbox_state`` remembers (UIDVALIDITY, last UID) per mailbox. A changed UIDVALIDITY refetches
 the whole mailbox; deduplication by content makes that harmless. Per batch: fetch (BODY.PEEK, so
 nothing is flagged by reading), file (raw first, see pipeline), commit, flag or move, then advance
-last_uid. A crash anywhere in between refetches the batch and files nothing twice. Everything runs
-in this one process: a poll killed at any point leaves no process and no connection behind.
+last_uid. A crash anywhere in between refetches the batch and files nothing twice. A large backlog
+is parsed by two worker processes (``parse_pool``) that hold no connection and leave with the
+poller: a poll killed at any point leaves no process and no connection behind.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import ImapUnavailable
 from ..runtime import Runtime
 from ..stores import inbox as store
 from .fetch import CONNECTION_ERRORS, Fetched, ImapSession
+from .parse_pool import ParsePool
 from .pipeline import Duplicate, FiledReaction, Filer, Incoming, Result
 
 log = logging.getLogger(__name__)
@@ -26,6 +30,8 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 1000                 # most messages in one fetch / commit / flag round
 BATCH_BYTES = 8 * 1024 * 1024     # ... and about this many bytes: later batches are sized to it
 FIRST_BATCH = 250                 # the first batch, before the poll knows how big messages are
+PARSE_WORKERS = 2                 # processes that parse a large backlog while the poller files
+POOL_MIN_MESSAGES = 1000          # a smaller backlog is parsed in the poller: starting workers costs more
 IDLE_CHECK_SECONDS = 1.0          # how often the IDLE wait looks at the stop event
 IDLE_RENEW_SECONDS = 25 * 60      # RFC 2177: re-issue IDLE before 29 minutes
 MAX_BACKOFF_SECONDS = 300.0
@@ -65,8 +71,10 @@ def open_session(rt: Runtime) -> ImapSession:
     return ImapSession(rt.config.imap, rt.config.imap_password).connect()
 
 
-def poll_session(rt: Runtime, session: ImapSession, *, batch_size: int = BATCH_SIZE) -> PollReport:
-    """File everything new in the configured mailbox over an open session."""
+def poll_session(rt: Runtime, session: ImapSession, *, batch_size: int = BATCH_SIZE,
+                 stop: threading.Event | None = None) -> PollReport:
+    """File everything new in the configured mailbox over an open session (when ``stop`` is set,
+    the poll ends after the batch in hand; the next poll goes on from there)."""
     cfg = rt.config.imap
     db = rt.db
     report = PollReport()
@@ -83,12 +91,28 @@ def poll_session(rt: Runtime, session: ImapSession, *, batch_size: int = BATCH_S
         store.set_inbox_state(db, cfg.mailbox, status.uidvalidity, 0)
     uids = session.uids_after(last_uid)
     if uids:
-        _file_all(rt, session, Filer(rt), uids, status.uidvalidity, batch_size, report)
+        filer = Filer(rt)
+        with _parse_pool(filer, len(uids)) as pool:
+            filer.pool = pool
+            _file_all(rt, session, filer, uids, status.uidvalidity, batch_size, report, stop)
     return report
 
 
+@contextmanager
+def _parse_pool(filer: Filer, backlog: int) -> Iterator[ParsePool | None]:
+    """Worker processes for a backlog of at least POOL_MIN_MESSAGES on a machine with 2+ cores."""
+    if backlog < POOL_MIN_MESSAGES or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    pool = ParsePool(PARSE_WORKERS, max_bytes=filer.max_bytes, own_addresses=filer.own_addresses)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], uidvalidity: int,
-              batch_size: int, report: PollReport) -> None:
+              batch_size: int, report: PollReport, stop: threading.Event | None) -> None:
     """Fetch and file batch by batch: raw COMMIT -> parse -> reactions COMMIT -> flag -> last_uid."""
     cfg = rt.config.imap
     source = f"imap:{cfg.mailbox}"
@@ -96,7 +120,7 @@ def _file_all(rt: Runtime, session: ImapSession, filer: Filer, uids: list[int], 
     # The messages over the size limit, for all of them in one search instead of one a batch
     # (messages never change, so their sizes hold for the whole poll).
     large = session.larger_than(uids, cfg.max_message_bytes)
-    while start < len(uids):
+    while start < len(uids) and not (stop is not None and stop.is_set()):
         batch = uids[start:start + size]
         start += len(batch)
         fetched = session.fetch(batch, cfg.max_message_bytes, large=large)
@@ -127,11 +151,12 @@ def _record(rt: Runtime, fetched: list[Fetched], last_uid: int, uidvalidity: int
                 report.errors += 1
 
 
-def poll_once(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> PollReport:
-    """Connect, file everything new, disconnect. Raises ``ImapUnavailable`` with a one-line cause."""
+def poll_once(rt: Runtime, *, batch_size: int = BATCH_SIZE, stop: threading.Event | None = None) -> PollReport:
+    """Connect, file everything new (or up to the batch in hand when ``stop`` is set), disconnect.
+    Raises ``ImapUnavailable`` with a one-line cause."""
     session = open_session(rt)
     try:
-        return poll_session(rt, session, batch_size=batch_size)
+        return poll_session(rt, session, batch_size=batch_size, stop=stop)
     except ImapUnavailable:
         raise
     except CONNECTION_ERRORS as exc:
@@ -159,7 +184,7 @@ def run_forever(rt: Runtime, stop: threading.Event, *, on_report: Callable[[Poll
             session = open_session(rt)
             idle = session.supports_idle()
             while not stop.is_set():
-                report = poll_session(rt, session, batch_size=batch_size)
+                report = poll_session(rt, session, batch_size=batch_size, stop=stop)
                 backoff = 1.0
                 if on_report is not None:
                     on_report(report)
