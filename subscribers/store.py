@@ -112,10 +112,15 @@ def log_consent(db: sqlite_utils.Database, subscriber_id: int | None, action: st
 
 
 def get(db: sqlite_utils.Database, subscriber_id: int) -> Subscriber:
-    rows = list(db.query("SELECT * FROM subscribers WHERE id = ?", [subscriber_id]))
-    if not rows:
+    found = find(db, subscriber_id)
+    if found is None:
         raise NotFound("no subscriber with id %(subscriber_id)s", subscriber_id=subscriber_id)
-    return _row(rows[0])
+    return found
+
+
+def find(db: sqlite_utils.Database, subscriber_id: int) -> Subscriber | None:
+    rows = list(db.query("SELECT * FROM subscribers WHERE id = ?", [subscriber_id]))
+    return _row(rows[0]) if rows else None
 
 
 def find_by_email(db: sqlite_utils.Database, address: str) -> Subscriber | None:
@@ -123,7 +128,13 @@ def find_by_email(db: sqlite_utils.Database, address: str) -> Subscriber | None:
         address = normalise_email(address)
     except InvalidInput:
         address = address.strip().lower()
-    rows = list(db.query("SELECT * FROM subscribers WHERE email = ?", [address]))
+    return find_by_stored_email(db, address)
+
+
+def find_by_stored_email(db: sqlite_utils.Database, address: str) -> Subscriber | None:
+    """The subscriber stored under ``address`` lower-cased, without validating it first (the inbox
+    looks up every sender; ``find_by_email`` normalises what a person typed)."""
+    rows = list(db.query("SELECT * FROM subscribers WHERE email = ?", [address.strip().lower()]))
     return _row(rows[0]) if rows else None
 
 

@@ -21,15 +21,16 @@ from typing import Any, NamedTuple
 
 import sqlite_utils
 
+from subscribers import store as subscribers
+
 from .. import tokens
-from ..stores import newsletters
-from ..errors import TokenError
-from ..stores import inbox as store
+from ..errors import NotFound, TokenError
+from ..stores import deliveries, newsletters
 from . import matching, similarity
 from .matching import SentIssue, strip_subject, utc
 from .parse import ParsedMessage
 
-__all__ = ["Attribution", "AttributionSettings", "Attributor", "attribute", "strip_subject"]
+__all__ = ["Attribution", "AttributionSettings", "Attributor", "Sent", "attribute", "sent_with", "strip_subject"]
 
 # How much each newsletter method is trusted (recorded as reactions.confidence); the content
 # route ("similar-text") computes its own from the scores.
@@ -84,6 +85,21 @@ def _norm_addr(address: str) -> str:
     return address.strip().strip("<>").lower()
 
 
+class Sent(NamedTuple):
+    newsletter_id: int
+    subscriber_id: int | None  # None for a test send
+    delivery_id: int | None    # None for a test send
+
+
+def sent_with(db: sqlite_utils.Database, message_id: str) -> Sent | None:
+    """The delivery, else the test send, that we sent with this Message-ID."""
+    delivery = deliveries.by_message_id(db, message_id)
+    if delivery is not None:
+        return Sent(delivery.newsletter_id, delivery.subscriber_id, delivery.id)
+    test = deliveries.test_send_by_message_id(db, message_id)
+    return Sent(test.newsletter_id, None, None) if test is not None else None
+
+
 class Attributor:
     """Attribution against one database; reads the sent issues, their themes and texts once."""
 
@@ -92,15 +108,15 @@ class Attributor:
         self.db = db
         self.key = key
         self.settings = settings or AttributionSettings()
-        self._refs: list[store.NewsletterRef] | None = None
+        self._refs: list[newsletters.NewsletterRef] | None = None
         self._issues: list[SentIssue] | None = None
         self._corpus: similarity.Corpus[tuple[int, str]] | None = None
         self._theme_names: dict[str, str] | None = None
 
     # -- the newsletters, read once --------------------------------------------------------------
-    def refs(self) -> list[store.NewsletterRef]:
+    def refs(self) -> list[newsletters.NewsletterRef]:
         if self._refs is None:
-            self._refs = store.newsletter_refs(self.db)
+            self._refs = newsletters.refs(self.db)
         return self._refs
 
     def slug(self, newsletter_id: int) -> str | None:
@@ -108,7 +124,10 @@ class Attributor:
             if r.id == newsletter_id:
                 return r.slug
         self._refs = None
-        return store.newsletter_slug(self.db, newsletter_id)
+        try:
+            return newsletters.get_by_id(self.db, newsletter_id).slug
+        except NotFound:
+            return None
 
     def issues(self) -> list[SentIssue]:
         """The issues that went out to subscribers, newest first."""
@@ -166,8 +185,8 @@ class Attributor:
                 token_status = "forged"
                 notes.append(f"reply token names newsletter {tok.newsletter_id}, which does not exist")
                 continue
-            sub = store.subscriber_ref(self.db, tok.subscriber_id)
-            other = sub is None or (sub[1] or "") != sender
+            sub = subscribers.find(self.db, tok.subscriber_id)
+            other = sub is None or (sub.email or "") != sender
             token_status = "other-sender" if other else "valid"
             if other:
                 notes.append("valid reply token, but sent from another address than the subscriber's")
@@ -207,8 +226,8 @@ class Attributor:
 
         subscriber_id = found.get("subscriber_id")
         if subscriber_id is None and not found.get("other_sender") and sender:
-            sub = store.subscriber_by_email(self.db, sender)
-            subscriber_id = sub[0] if sub else None
+            sub = subscribers.find_by_stored_email(self.db, sender)
+            subscriber_id = sub.id if sub else None
         if found.get("newsletter_id") is None:  # open: only the theme the candidate issues share
             return Attribution(theme_slug=found["theme"], subscriber_id=subscriber_id, theme_method="similar-text",
                                theme_confidence=found["theme_confidence"], token_status=token_status,
@@ -237,10 +256,10 @@ class Attributor:
     def _by_message_ids(self, parsed: ParsedMessage) -> dict[str, Any] | None:
         for method, ids in (("in-reply-to", parsed.in_reply_to), ("references", tuple(reversed(parsed.references)))):
             for mid in ids:
-                d = store.delivery_by_message_id(self.db, mid)
-                if d is not None:
-                    return {"newsletter_id": d.newsletter_id, "method": method,
-                            "subscriber_id": d.subscriber_id, "delivery_id": d.id}
+                sent = sent_with(self.db, mid)
+                if sent is not None:
+                    return {"newsletter_id": sent.newsletter_id, "method": method,
+                            "subscriber_id": sent.subscriber_id, "delivery_id": sent.delivery_id}
         return None
 
     def _by_reader(self, parsed: ParsedMessage, sender: str, moment: datetime, *, dated: bool) -> dict[str, Any] | None:
@@ -248,16 +267,16 @@ class Attributor:
         words clearly name another issue they were sent."""
         if not sender:
             return None
-        deliveries = [d for d in store.deliveries_to(self.db, sender)
-                      if d.sent_at is not None and utc(d.sent_at) <= moment + CLOCK_SLACK]
-        if not deliveries:
+        sent = [d for d in deliveries.sent_to(self.db, sender)
+                if d.sent_at is not None and utc(d.sent_at) <= moment + CLOCK_SLACK]
+        if not sent:
             return None
-        latest = deliveries[0]
+        latest = sent[0]
         method = "latest-issue" if dated else "latest-issue-undated"
         found: dict[str, Any] = {"newsletter_id": latest.newsletter_id, "method": "latest-issue",
                                  "confidence": CONFIDENCE[method], "subscriber_id": latest.subscriber_id,
                                  "delivery_id": latest.id}
-        received = {d.newsletter_id: d for d in deliveries}
+        received = {d.newsletter_id: d for d in sent}
         candidates = [i for i in self.issues() if i.ref.id in received]
         ranked = matching.by_words(self.corpus(), parsed.reply_text or "", candidates)
         if not ranked:

@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from ..stores import inbox as store
 from ..stores import newsletters
 from . import similarity
 
@@ -55,7 +54,7 @@ def utc(value: str | datetime) -> datetime:
 class SentIssue:
     """An issue that went out to subscribers, as a reply is compared with it."""
 
-    ref: store.NewsletterRef
+    ref: newsletters.NewsletterRef
     sent_at: datetime
     subject: str                      # stripped
     title: str                        # stripped
@@ -65,7 +64,7 @@ class SentIssue:
     shingles: frozenset[tuple[str, ...]]
 
 
-def sent_issues(db: sqlite_utils.Database, refs: list[store.NewsletterRef],
+def sent_issues(db: sqlite_utils.Database, refs: list[newsletters.NewsletterRef],
                 names: dict[str, str]) -> tuple[list[SentIssue], similarity.Corpus[tuple[int, str]]]:
     """The issues of ``refs`` that went out, newest first, and one corpus of all their themes'
     texts keyed by (newsletter id, theme slug)."""

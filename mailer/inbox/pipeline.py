@@ -24,9 +24,10 @@ from .. import tokens
 from ..db import utcnow
 from ..errors import TokenError
 from ..runtime import Runtime
+from ..stores import deliveries
 from ..stores import inbox as store
 from . import parse as parser
-from .attribute import Attribution, Attributor
+from .attribute import Attribution, Attributor, Sent, sent_with
 from .parse_pool import Outcome, ParsePool, parse_or_error
 
 
@@ -161,7 +162,9 @@ class Filer:
         return None
 
     def _analyse_bounce(self, parsed: parser.ParsedMessage) -> Analysis:
-        delivery: store.DeliveryRef | None = None
+        """The delivery a bounce is about: by the token in our bounce address, else by the returned
+        Message-ID (a test send counts too), else the latest delivery to a failed address."""
+        sent: Sent | None = None
         method, token_status, notes = "none", "absent", []
         for address in parsed.recipients:
             try:
@@ -171,28 +174,29 @@ class Filer:
                     token_status = "forged"
                     notes.append(f"bounce token in {address} is {exc.reason}")
                 continue
-            delivery = store.delivery_by_id(self.db, delivery_id)
+            delivery = deliveries.get(self.db, delivery_id)
             if delivery is not None:
-                method, token_status = "token", "valid"
+                sent, method, token_status = Sent(delivery.newsletter_id, delivery.subscriber_id, delivery.id), \
+                    "token", "valid"
                 break
-        if delivery is None and parsed.bounced_message_id:
-            delivery = store.delivery_by_message_id(self.db, parsed.bounced_message_id)
-            method = "references" if delivery is not None else method
-        if delivery is None:
+        if sent is None and parsed.bounced_message_id:
+            sent = sent_with(self.db, parsed.bounced_message_id)
+            method = "references" if sent is not None else method
+        if sent is None:
             for address in parsed.bounced_addresses:
-                delivery = store.latest_delivery_any_state(self.db, address)
+                delivery = deliveries.latest_to(self.db, address, sent_only=False)
                 if delivery is not None:
-                    method = "latest-issue"
+                    sent, method = Sent(delivery.newsletter_id, delivery.subscriber_id, delivery.id), "latest-issue"
                     break
-        if delivery is None:
+        if sent is None:
             return Analysis(parsed, Attribution(token_status=token_status, notes=tuple(notes)))
         attribution = Attribution(
-            newsletter_id=delivery.newsletter_id, newsletter_slug=self.attributor.slug(delivery.newsletter_id),
-            subscriber_id=delivery.subscriber_id, delivery_id=delivery.id, method=method,
+            newsletter_id=sent.newsletter_id, newsletter_slug=self.attributor.slug(sent.newsletter_id),
+            subscriber_id=sent.subscriber_id, delivery_id=sent.delivery_id, method=method,
             confidence={"token": 1.0, "references": 0.9, "latest-issue": 0.5}.get(method, 0.0),
             token_status=token_status, notes=tuple(notes),
         )
-        return Analysis(parsed, attribution, bounce_delivery_id=delivery.id)
+        return Analysis(parsed, attribution, bounce_delivery_id=sent.delivery_id)
 
     # -- side effects (each commits on its own, outside the filing transactions) ------------------
     def apply_side_effects(self, an: Analysis) -> list[str]:
@@ -214,8 +218,6 @@ class Filer:
     def _bounce(self, an: Analysis) -> list[str]:
         from subscribers import store as subscribers
 
-        from ..stores import deliveries
-
         p = an.parsed
         detail = f"{p.bounce_type or 'unknown'} bounce {p.bounce_status}".strip()
         limit = self.cfg.bounces.soft_bounce_limit
@@ -232,9 +234,9 @@ class Filer:
             targets.append(an.attribution.subscriber_id)
         else:
             for address in p.bounced_addresses:
-                sub = store.subscriber_by_email(self.db, address)
-                if sub is not None and sub[0] not in targets:
-                    targets.append(sub[0])
+                sub = subscribers.find_by_stored_email(self.db, address)
+                if sub is not None and sub.id not in targets:
+                    targets.append(sub.id)
         for sid in targets:
             note = subscribers.apply_bounce(self.db, sid, bounce_type=p.bounce_type, detail=detail, soft_limit=limit)
             if note:

@@ -303,6 +303,13 @@ def latest_to(db: Conn, email: str, *, before: str | None = None, sent_only: boo
     return _delivery(row) if row else None
 
 
+def sent_to(db: Conn, email: str) -> list[Delivery]:
+    """Every delivery that went out to ``email`` (sent or later bounced), newest first."""
+    return [_delivery(r) for r in _conn(db).execute(
+        f"SELECT {_COLS} FROM deliveries WHERE email = ? AND sent_at IS NOT NULL ORDER BY sent_at DESC, id DESC",
+        [email.strip().lower()]).fetchall()]
+
+
 def for_newsletter(db: Conn, newsletter_id: int, state: str | None = None) -> list[Delivery]:
     """Every delivery of a newsletter (or those in ``state``), in id order."""
     sql = f"SELECT {_COLS} FROM deliveries WHERE newsletter_id = ?"

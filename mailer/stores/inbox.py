@@ -1,5 +1,7 @@
-"""The inbox's store: raw messages, filed reactions, attachments, poller state, and the read-only
-look-ups attribution needs (deliveries, test sends, newsletters). All SQL of mailer/inbox lives here.
+"""The inbox's store: raw messages, filed reactions with their attachments, and poller state.
+
+What attribution reads about deliveries, newsletters and subscribers comes from their own stores
+(``stores.deliveries``, ``stores.newsletters``, ``subscribers.store``).
 
 Transactions are the caller's business only where a docstring says so; every function that
 writes takes an open connection in autocommit mode (see ``mailer.db.connect``) and the pipeline
@@ -155,16 +157,18 @@ def insert_reactions(db: sqlite_utils.Database, items: Sequence[tuple[int, str, 
         "INSERT INTO reaction_events (reaction_id, actor, action, detail, created_at) VALUES (?,?,?,?,?)",
         [(rid, "inbox", "filed", p.event_detail, now) for rid, (_, _, p) in zip(ids, items)],
     )
-    for rid, (raw_id, _, p) in zip(ids, items):
-        if p.attachments:
-            db.conn.executemany(
-                "INSERT INTO attachments (reaction_id, filename, content_type, size, sha256, data) VALUES (?,?,?,?,?,?)",
-                [(rid, a.filename, a.content_type, a.size, a.sha256, a.data) for a in p.attachments],
-            )
-        for body in p.notes:
-            insert_note(db, rid, "inbox", body)
-        if p.parse_error:  # only then: an UPDATE rewrites the whole row, raw bytes included
-            db.conn.execute("UPDATE raw_messages SET parse_error = ? WHERE id = ?", [p.parse_error, raw_id])
+    db.conn.executemany(
+        "INSERT INTO attachments (reaction_id, filename, content_type, size, sha256, data) VALUES (?,?,?,?,?,?)",
+        [(rid, a.filename, a.content_type, a.size, a.sha256, a.data)
+         for rid, (_, _, p) in zip(ids, items) for a in p.attachments],
+    )
+    db.conn.executemany(
+        "INSERT INTO reaction_notes (reaction_id, author, body, created_at) VALUES (?,?,?,?)",
+        [(rid, "inbox", body, now) for rid, (_, _, p) in zip(ids, items) for body in p.notes],
+    )
+    # Only where the parser failed: an UPDATE rewrites the whole row, raw bytes included.
+    db.conn.executemany("UPDATE raw_messages SET parse_error = ? WHERE id = ?",
+                        [(p.parse_error, raw_id) for raw_id, _, p in items if p.parse_error])
     index_reactions(db, ids)
     return ids
 
@@ -180,13 +184,6 @@ def index_reactions(db: sqlite_utils.Database, reaction_ids: Sequence[int]) -> N
             " WHERE id IN (SELECT value FROM json_each(?))",
             [json.dumps(list(reaction_ids))],
         )
-
-
-def insert_note(db: sqlite_utils.Database, reaction_id: int, author: str, body: str) -> None:
-    db.conn.execute(
-        "INSERT INTO reaction_notes (reaction_id, author, body, created_at) VALUES (?,?,?,?)",
-        [reaction_id, author, body, utcnow()],
-    )
 
 
 # --- poller state -------------------------------------------------------------------------------
@@ -210,132 +207,3 @@ def set_inbox_state(db: sqlite_utils.Database, mailbox: str, uidvalidity: int, l
         " updated_at=excluded.updated_at",
         [mailbox, uidvalidity, last_uid, utcnow()],
     )
-
-
-# --- read-only look-ups for attribution -----------------------------------------------------------
-
-@dataclass(frozen=True)
-class DeliveryRef:
-    id: int | None          # None for a test send
-    newsletter_id: int
-    subscriber_id: int | None
-    email: str
-    status: str
-    sent_at: str | None = None
-
-
-def _ids_with_brackets(ids: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    for i in ids:
-        bare = i.strip().strip("<>")
-        if bare:
-            out += [bare, f"<{bare}>"]
-    return out
-
-
-def delivery_by_message_id(db: sqlite_utils.Database, message_id: str) -> DeliveryRef | None:
-    """The delivery (or else test send) we sent with this Message-ID, stored with or without <>."""
-    ids = _ids_with_brackets([message_id])
-    if not ids:
-        return None
-    row = db.execute(
-        "SELECT id, newsletter_id, subscriber_id, email, status FROM deliveries WHERE message_id IN (?, ?)", ids
-    ).fetchone()
-    if row:
-        return DeliveryRef(*row)
-    row = db.execute(
-        "SELECT newsletter_id, email FROM test_sends WHERE message_id IN (?, ?) ORDER BY id DESC LIMIT 1", ids
-    ).fetchone()
-    if row:
-        return DeliveryRef(None, row[0], None, row[1], "test")
-    return None
-
-
-def delivery_by_id(db: sqlite_utils.Database, delivery_id: int) -> DeliveryRef | None:
-    row = db.execute(
-        "SELECT id, newsletter_id, subscriber_id, email, status FROM deliveries WHERE id = ?", [delivery_id]
-    ).fetchone()
-    return DeliveryRef(*row) if row else None
-
-
-def latest_delivery_to(db: sqlite_utils.Database, email: str) -> DeliveryRef | None:
-    """The newest issue actually sent to this address."""
-    row = db.execute(
-        "SELECT id, newsletter_id, subscriber_id, email, status FROM deliveries"
-        " WHERE email = ? AND sent_at IS NOT NULL ORDER BY sent_at DESC, id DESC LIMIT 1",
-        [email.strip().lower()],
-    ).fetchone()
-    return DeliveryRef(*row) if row else None
-
-
-def deliveries_to(db: sqlite_utils.Database, email: str) -> list[DeliveryRef]:
-    """Every issue actually sent to this address, newest first, with when it went out."""
-    return [DeliveryRef(*row) for row in db.execute(
-        "SELECT id, newsletter_id, subscriber_id, email, status, sent_at FROM deliveries"
-        " WHERE email = ? AND sent_at IS NOT NULL ORDER BY sent_at DESC, id DESC",
-        [email.strip().lower()],
-    ).fetchall()]
-
-
-def latest_delivery_any_state(db: sqlite_utils.Database, email: str) -> DeliveryRef | None:
-    """The newest delivery to an address whatever its state (bounces of mails we think were sent)."""
-    row = db.execute(
-        "SELECT id, newsletter_id, subscriber_id, email, status FROM deliveries"
-        " WHERE email = ? ORDER BY COALESCE(sent_at, updated_at) DESC, id DESC LIMIT 1",
-        [email.strip().lower()],
-    ).fetchone()
-    return DeliveryRef(*row) if row else None
-
-
-@dataclass(frozen=True)
-class NewsletterRef:
-    id: int
-    slug: str
-    title: str
-    subject: str
-    sent_at: str | None = None  # when it started going out; None for drafts and test sends only
-
-
-def newsletter_refs(db: sqlite_utils.Database) -> list[NewsletterRef]:
-    """All newsletters, newest first (sent ones by send time); ``sent_at`` is set for those that
-    went out to at least one subscriber."""
-    return [
-        NewsletterRef(*r) for r in db.execute(
-            "SELECT n.id, n.slug, n.title, n.subject, CASE WHEN EXISTS (SELECT 1 FROM deliveries d"
-            " WHERE d.newsletter_id = n.id AND d.sent_at IS NOT NULL) THEN COALESCE(n.started_at,"
-            " (SELECT MIN(d.sent_at) FROM deliveries d WHERE d.newsletter_id = n.id)) END"
-            " FROM newsletters n ORDER BY COALESCE(n.finished_at, n.started_at, n.send_at, n.created_at) DESC, n.id DESC"
-        ).fetchall()
-    ]
-
-
-def newsletter_slug(db: sqlite_utils.Database, newsletter_id: int | None) -> str | None:
-    if newsletter_id is None:
-        return None
-    row = db.execute("SELECT slug FROM newsletters WHERE id = ?", [newsletter_id]).fetchone()
-    return str(row[0]) if row else None
-
-
-def subscriber_ref(db: sqlite_utils.Database, subscriber_id: int) -> tuple[int, str | None, str] | None:
-    """(id, email, status) of a subscriber, or None."""
-    row = db.execute("SELECT id, email, status FROM subscribers WHERE id = ?", [subscriber_id]).fetchone()
-    return (int(row[0]), row[1], str(row[2])) if row else None
-
-
-def subscriber_by_email(db: sqlite_utils.Database, email: str) -> tuple[int, str | None, str] | None:
-    row = db.execute(
-        "SELECT id, email, status FROM subscribers WHERE email = ?", [email.strip().lower()]
-    ).fetchone()
-    return (int(row[0]), row[1], str(row[2])) if row else None
-
-
-def record_delivery(db: sqlite_utils.Database, newsletter_id: int, subscriber_id: int, email: str, message_id: str,
-                    sent_at: str, status: str = "sent") -> int:
-    """A sent delivery row, for tests, benchmarks and imports of history (the sender has its own ledger)."""
-    cur = db.conn.execute(
-        "INSERT INTO deliveries (newsletter_id, subscriber_id, email, message_id, status, attempts, sent_at,"
-        " updated_at) VALUES (?,?,?,?,?,1,?,?)",
-        [newsletter_id, subscriber_id, email.lower(), message_id, status, sent_at, sent_at],
-    )
-    return int(cur.lastrowid)  # type: ignore[arg-type]
-

@@ -122,6 +122,30 @@ def list_all(db: sqlite_utils.Database) -> list[NewsletterRow]:
     return [_row(r) for r in db.query("SELECT * FROM newsletters ORDER BY COALESCE(send_at, created_at) DESC, id DESC")]
 
 
+@dataclass(frozen=True)
+class NewsletterRef:
+    """A newsletter as a reply is matched with it."""
+
+    id: int
+    slug: str
+    title: str
+    subject: str
+    sent_at: str | None = None  # when it started going out; None for drafts and test sends only
+
+
+def refs(db: sqlite_utils.Database) -> list[NewsletterRef]:
+    """All newsletters, newest first (sent ones by send time); ``sent_at`` is set for those that
+    went out to at least one subscriber."""
+    return [
+        NewsletterRef(*r) for r in db.execute(
+            "SELECT n.id, n.slug, n.title, n.subject, CASE WHEN EXISTS (SELECT 1 FROM deliveries d"
+            " WHERE d.newsletter_id = n.id AND d.sent_at IS NOT NULL) THEN COALESCE(n.started_at,"
+            " (SELECT MIN(d.sent_at) FROM deliveries d WHERE d.newsletter_id = n.id)) END"
+            " FROM newsletters n ORDER BY COALESCE(n.finished_at, n.started_at, n.send_at, n.created_at) DESC, n.id DESC"
+        ).fetchall()
+    ]
+
+
 def sections(db: sqlite_utils.Database, newsletter_id: int) -> list[SectionRow]:
     return [
         SectionRow(r["newsletter_id"], r["position"], r["theme_slug"], r["heading"], r["body_text"])

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from mailer.db import utcnow
-from mailer.stores import inbox as store
+from mailer.db import transaction, utcnow
+from mailer.stores import deliveries
 from mailer.stores import newsletters as nl_store
 
 
@@ -71,8 +71,8 @@ def seed_history(db: sqlite_utils.Database, newsletters_dir: Path, *, readers: i
         for i, issue in enumerate(issues):
             mid = f"<{issue.slug}.{sub.id}.{r}@{domain}>"
             sent = (base + timedelta(days=30 * i, minutes=r)).isoformat(timespec="seconds")
-            with store.transaction(db):
-                dids[issue.id] = store.record_delivery(db, issue.id, sub.id, email, mid, sent)
+            with transaction(db):
+                dids[issue.id] = deliveries.record_delivery(db, issue.id, sub.id, email, mid, sent)
             mids[issue.id] = mid
         seeded.append(SeededReader(sub.id, email, name, mids, dids))
     return issues, seeded
