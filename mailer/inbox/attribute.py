@@ -167,7 +167,7 @@ class Attributor:
         sender = _norm_addr(parsed.from_address or "")
         found: dict[str, Any] | None = None
         received = utc(received_at or datetime.now(timezone.utc))
-        quote = similarity.shingles(parsed.quoted_text or "")  # read once for issue and theme
+        quote: frozenset[tuple[str, ...]] | None = None  # the quote's shingles, once read: for issue and theme
 
         for address in parsed.recipients:
             tag = tokens.tag_of(address)
@@ -207,6 +207,7 @@ class Attributor:
             candidates = [i for i in self.issues() if i.sent_at <= moment + CLOCK_SLACK]
             match = matching.by_subject(parsed.subject, candidates)
             theme_hint = matching.named_theme(parsed.subject, self.theme_names())
+            quote = similarity.shingles(parsed.quoted_text or "")
             quoted_issue = matching.by_quote(parsed.quoted_text or "", candidates, quote)
             quoted: dict[str, Any] | None = None if quoted_issue is None else {
                 "newsletter_id": quoted_issue.ref.id, "method": "quoted-section"}
@@ -330,7 +331,7 @@ class Attributor:
     def _theme_scores(self, reply_text: str, issue: SentIssue) -> dict[str, float]:
         return similarity.theme_scores(self.corpus(), issue.ref.id, reply_text)
 
-    def _theme(self, newsletter_id: int, parsed: ParsedMessage, quote: frozenset[tuple[str, ...]],
+    def _theme(self, newsletter_id: int, parsed: ParsedMessage, quote: frozenset[tuple[str, ...]] | None,
                found: dict[str, Any], hint: str | None, notes: list[str]) -> tuple[str | None, str, float]:
         slugs, themes = self.themes(newsletter_id)
         theme_index = int(found.get("theme_index", 0))
@@ -340,7 +341,7 @@ class Attributor:
             notes.append(f"reply token names theme {theme_index}, but the newsletter has {len(slugs)} themes")
         if found.get("subject_theme") in slugs:
             return str(found["subject_theme"]), "subject", THEME_SUFFIX_CONFIDENCE
-        guess = similarity.by_quote(quote, themes)
+        guess = similarity.by_quote(parsed.quoted_text or "" if quote is None else quote, themes)
         if guess.theme is not None:
             return guess.theme, guess.method, guess.confidence
         issue = self.issue(newsletter_id)
