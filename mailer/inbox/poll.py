@@ -101,7 +101,7 @@ def poll_session(rt: Runtime, session: ImapSession, *, batch_size: int = BATCH_S
 @contextmanager
 def _parse_pool(filer: Filer, backlog: int) -> Iterator[ParsePool | None]:
     """Worker processes for a backlog of at least POOL_MIN_MESSAGES on a machine with 2+ cores."""
-    if backlog < POOL_MIN_MESSAGES or (os.cpu_count() or 1) < 2:
+    if PARSE_WORKERS < 1 or backlog < POOL_MIN_MESSAGES or (os.cpu_count() or 1) < 2:
         yield None
         return
     pool = ParsePool(PARSE_WORKERS, max_bytes=filer.max_bytes, own_addresses=filer.own_addresses)
