@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.waiting import wait_for
 
 from mailer.stores import newsletters
 from mailer.config import load_config
@@ -61,15 +62,6 @@ def follow(client, response) -> str:
 def parsed(smtp_server):
     return [email.message_from_bytes(m.data, policy=email.policy.default) for m in smtp_server.messages]
 
-
-def wait_for(condition, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_send_test_to_own_address_and_colleagues(client, rt, smtp_server):
