@@ -46,8 +46,10 @@ _OPENING_WORD = re.compile(r"\s*" + _WROTE_OPENING, re.IGNORECASE)
 _SEPARATOR_WORDS = (r"original|oorspronkelijk|origineel|ursprüngliche|forwarded|doorgestuurd|weitergeleitete"
                     r"|transféré|d'origine|originale|mensaje|messaggio|mensagem|původní|ursprungligt|oprindelig"
                     r"|opprinnelig|alkuperäinen|oryginalna|исходное|пересылаемое|przekazana|továbbított")
+# The rules may be hyphens, en or em dashes (Apple, Outlook for iOS) or equals signs (older webmail).
+_RULE = r"[-\u2010-\u2015=]{2,}"
 _SEPARATOR = re.compile(
-    r"^\s*(?:-{2,}\s*[^\n]{0,30}?(?:" + _SEPARATOR_WORDS + r")[^\n]{0,30}?\s*-{2,}"
+    r"^\s*(?:" + _RULE + r"\s*[^\n]{0,30}?(?:" + _SEPARATOR_WORDS + r")[^\n]{0,30}?\s*" + _RULE +
     r"|begin (?:forwarded message|doorgestuurd bericht)\s*:|(?:doorgestuurd bericht|forwarded message)\s*:)\s*$",
     re.IGNORECASE,
 )
@@ -58,6 +60,24 @@ _DASHED_WROTE = re.compile(r"^\s*-{2,}\s*.{1,200}\b(?:wrote|schreef|schrieb|a [�
 # A quote header that is only a date and an address, "2026-11-24 9:12 GMT+01:00 Anne <a@b.nl>:" (older
 # Gmail and others in any language): recognised only when ">"-quoted text follows.
 _DATE_ADDRESS = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.{0,200}@.{0,200}[:>]\s*$")
+# A header with an address and a date or time, ending in a colon, in any wording or language:
+# Gmail ja/ko/zh ("2026年11月24日(火) 9:12 Anne <a@b.jp>:"), Apple sv ("24 nov. 2026 kl. 09:12
+# skrev Anne <a@b.se>:"), mutt ("* Anne <a@b.nl> [2026-11-24 09:12]:"). Only when ">" quotes follow,
+# and with the address in brackets as clients write it (a reader's "mailde ik jan@x.nl:" stays).
+_ADDRESS_DATE_HEADER = re.compile(
+    r"^(?=.*[<(\[\"][\w.+'-]+@[\w-]+\.[\w.-]+[>)\]\"])(?=.*(?:\d{1,2}:\d{2}|\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}))"
+    r".{8,300}[:\uff1a]\s*$")
+# A header without a date, "Anne de Vries wrote:", "\"Anne\" <a@b.nl> schreef:" (clients whose
+# attribution leaves the date out): only a name or an address before the verb, ">" quotes after it.
+# "On the other hand, as Jane wrote:", "Zoals Jan schreef:" or "You wrote:" are not a name before the
+# verb and stay the reader's.
+_NAME = r"(?:[A-ZÀ-Ý][\w.'\-]*|van|de|der|den|ter|ten|von|du|da|del|dos|le|la)"
+_NOT_A_NAME = (r"(?!(?i:zoals|as|like|you|u|je|jij|ik|i|he|she|hij|zij|ze|we|wij|they|someone|iemand|die|dat|wat"
+               r"|what|who|wie|toen|then|also|ook|hier|here|men|one)\b)")
+_NAMED_WROTE = re.compile(
+    r"^\s*" + _NOT_A_NAME + r"(?:\"[^\"]{1,60}\"|'[^']{1,60}'|" + _NAME + r"(?:\s+" + _NAME + r"){0,4})?\s*"
+    r"(?:[<(\[]?(?:mailto:)?[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+[>)\]]?)?\s*"
+    r"(?i:wrote|schreef|schrieb|a\s+[ée]crit|skrev|escribió|ha\s+scritto|escreveu|kirjoitti|napisał[a]?)\s*:\s*$")
 FROM_LINE = re.compile(r"^\s*\*?(van|from|von|de|fra|från|od|da|от)\s*:\*?\s*\S", re.IGNORECASE)
 _HDR_OTHER = re.compile(
     r"^\s*\*?(verzonden|sent|datum|date|gesendet|envoyé|aan|to|an|à|onderwerp|subject|betreff|objet|cc"
@@ -90,7 +110,9 @@ def header_span(lines: list[str], i: int) -> int:
         return 0
     if _SEPARATOR.match(line) or _DASHED_WROTE.match(line):
         return 1
-    if _DATE_ADDRESS.match(line) and _quoted_next(lines, i + 1):
+    if (_DATE_ADDRESS.match(line) or _ADDRESS_DATE_HEADER.match(stripped)) and _quoted_next(lines, i + 1):
+        return 1
+    if len(stripped) <= 120 and _NAMED_WROTE.match(stripped) and _quoted_next(lines, i + 1):
         return 1
     if (_DATE_START.match(line) and i + 1 < len(lines)
             and _DATE_ADDRESS.match(stripped + " " + lines[i + 1].strip()) and _quoted_next(lines, i + 2)):

@@ -14,14 +14,19 @@ _SIGNOFF_PHRASE = (
     r"|cheers|best|thanks|(?:yours\s+)?sincerely|many\s+thanks|thanks\s+(?:again|a\s+lot|so\s+much)"
     r"|thank\s+you(?:\s+(?:again|so\s+much))?|(?:alvast\s+)?bedankt|dank\s+(?:je|u)\s+wel"
     r"|(?:mit\s+)?(?:freundlichen|besten|herzlichen|lieben)\s+gr[üu](?:ß|ss)en|(?:viele|liebe|beste)\s+gr[üu](?:ß|ss)e"
-    r"|(?:bien\s+)?cordialement|bien\s+à\s+vous)\b"
+    r"|(?:bien\s+)?cordialement|bien\s+à\s+vous"
+    # informal and formal closings of Dutch and English writers, and those of other languages
+    r"|liefs|hoogachtend|grtz|(?:with\s+)?(?:best|kind|warm|warmest|kindest|warm\s+and\s+kind)\s+(?:regards|wishes)"
+    r"|all\s+best|warmly|take\s+care|yours\s+(?:truly|faithfully)|respectfully"
+    r"|(?:un\s+)?saludos?(?:\s+cordiales)?|cordiali\s+saluti|saluti|pozdrawiam|(?:med\s+)?vänliga\s+hälsningar)\b"
 )
 _NAME_WORD = r"(?:[A-ZÀ-Ý][\w.'\-]*|van|de|der|den|het|ter|ten|v\.d\.|d')"
 # A sign-off line is the phrase, then at most a name ("Groeten, Anne de Vries"), or a short line
 # ending in a comma ("Met vriendelijke groet en tot ziens,"). "Groeten uit Zwolle! Hier gaat het
 # goed met de coöperatie." is the reader talking, and stays.
+# Bilingual writers put both closings on one line: "Met vriendelijke groet | Kind regards".
 _SIGNOFF = re.compile(
-    r"^\s*(?:" + _SIGNOFF_PHRASE + r"[\s,.!]*(?:" + _NAME_WORD + r"(?:\s+" + _NAME_WORD + r"){0,4})?[\s,.!]*"
+    r"^\s*(?:" + _SIGNOFF_PHRASE + r"(?:\s*[/|]\s*" + _SIGNOFF_PHRASE + r")?[\s,.!]*(?:" + _NAME_WORD + r"(?:\s+" + _NAME_WORD + r"){0,4})?[\s,.!]*"
     r"|(?=.{1,45}$)" + _SIGNOFF_PHRASE + r"[^.!?]*,\s*)$"
 )
 _DELIMITER = re.compile(r"^\s*(?:--|__)\s*$")
@@ -74,7 +79,7 @@ def strip_signature(lines: list[str], from_name: str) -> list[str]:
             cut = i
             break
     if cut is None:
-        return _drop_trailing_name(lines, from_name)
+        return _drop_contact_block(_drop_trailing_name(lines, from_name))
     kept = lines[:cut]
     # A postscript after the sign-off is the reader's words too.
     for j in range(cut + 1, len(lines)):
@@ -110,4 +115,35 @@ def _signature_line(line: str) -> bool:
     """A short line of a signature block (title, organisation, phone, web address), not a sentence."""
     return len(line) <= 70 and not line.endswith(("?", "!", ":", ";")) and not (
         line.endswith(".") and len(_WORD.findall(line)) > 4)
+
+
+# A contact detail: an e-mail or web address, or a phone number (8+ digits, "+31 6 1234 5678").
+_CONTACT = re.compile(r"[\w.+-]@[\w-]+\.|https?://|\bwww\.|(?:\+|\b0)\d[\d ().-]{6,}\d")
+# A name-shaped line: two to five capitalised words (with particles), maybe "| organisation" after them.
+_NAME_LINE = re.compile(r"^\s*[A-ZÀ-Ý][\w.'\-]*(?:\s+" + _NAME_WORD + r"){1,4}\s*(?:[|,\u2013\u2014]\s*[^.!?]{0,60})?$")
+# A rule that some writers put above their signature instead of "-- ": "---", "___", an em dash.
+_RULE_LINE = re.compile(r"^\s*(?:-{3,}|_{3,}|[\u2013\u2014]{1,3})\s*$")
+
+
+def _drop_contact_block(lines: list[str]) -> list[str]:
+    """Drop a signature block at the end that no sign-off or "-- " announced, whoever the sender:
+    after a blank line, a name line with up to five short lines that hold a contact detail
+    ("Anne de Vries / Beleidsadviseur / Gemeente Zwolle / T 038 123 4567"), or a rule line ("---",
+    an em dash) directly above a name line and short lines. Sentences after the name keep it all, and
+    so does a line ending in a colon above it ("Bel gerust mijn collega:")."""
+    content = [i for i, ln in enumerate(lines) if ln.strip()]
+    for pos in range(max(1, len(content) - 7), len(content) - 1):
+        start = content[pos]
+        if lines[start - 1].strip():
+            continue
+        line = lines[start].replace("\xa0", " ").strip()
+        after = [lines[i].replace("\xa0", " ").strip() for i in content[pos + 1:]]
+        if not all(_signature_line(ln) for ln in after):
+            continue
+        if _RULE_LINE.match(line) and _NAME_LINE.match(after[0]):
+            return lines[:start]
+        if (_NAME_LINE.match(line) and len(after) <= 5
+                and any(_CONTACT.search(ln) for ln in after) and not lines[content[pos - 1]].rstrip().endswith(":")):
+            return lines[:start]
+    return lines
 
