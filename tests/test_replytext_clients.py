@@ -197,3 +197,11 @@ def test_html_only_mail_of_more_clients(html: str, expected: str) -> None:
     split = extract(html_to_marked_text(html))
     assert flat(split.reply) == expected
     assert "Beste lezer" in split.quoted
+
+
+def test_arrows_around_a_link_are_emphasis_not_a_quote() -> None:
+    text = "Aanmelden voor de bijeenkomst kan hier:\n>>> https://verkenning.example.nl/aanmelden <<<\nTot dan!"
+    assert extract(text).reply == text
+    assert extract(">> Lees dit eerst <<\nDe rest volgt.").reply == ">> Lees dit eerst <<\nDe rest volgt."
+    # a quoted line that merely contains arrows is still quoted
+    assert extract("> zie >>> hier\nAntwoord.").reply == "Antwoord."

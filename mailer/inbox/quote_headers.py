@@ -92,8 +92,13 @@ _DATE_START = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 
 
+# Arrows around a link or a call to action (">>> www.example.nl <<<", ">> Aanmelden <<") are
+# emphasis, not a quote: no client closes a quoted line with "<<".
+_ARROWS = re.compile(r"^\s*>{2,}.*<{2,}\s*$")
+
+
 def is_quoted(line: str) -> bool:
-    return line.lstrip().startswith(">")
+    return line.lstrip().startswith(">") and _ARROWS.match(line) is None
 
 
 def unquote(line: str) -> str:
