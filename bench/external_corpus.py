@@ -21,7 +21,8 @@ Sources and how their notion maps onto ours (see docs/inbox-quality.md):
   ``tests/text_quotations_test.py``. Talon removes quotations only and keeps signatures and
   sign-offs, which we remove: "exact" compares with their text as is, "comparable" with their text
   after removing what we define as signature (a "-- " block, "Sent from my ..." lines, a trailing
-  "Thanks,/Name" sign-off).
+  "Thanks,/Name" sign-off). Test functions under ``@patch`` (a talon setting changed for the
+  test) are left out: their expectation is not about the mail.
 - quotequail (Close): the parametrised cases of ``tests/test_quote.py``; the reply is the first
   (True, text) element of ``expected_quote_intro_line``; same exact/comparable split.
 - mail-parser-reply, email_reply_parser and flanker: their sdists ship test code but not the mail
@@ -190,6 +191,10 @@ def talon_cases(root: Path) -> Iterator[Case]:
         yield Case("talon", f"html_replies/{html.name}", wrap(html.read_text(encoding="utf-8"), html=True), "reaction", want, comparable(want))
     tree = ast.parse((root / "tests" / "text_quotations_test.py").read_text(encoding="utf-8"))
     for func in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        if any("patch" in ast.unparse(deco) for deco in func.decorator_list):
+            # Their expectation holds under a patched talon setting (test_too_many_lines sets
+            # MAX_LINES_COUNT to 1), not for the mail as such: not a case for us.
+            continue
         # In source order, so each eq_ sees the msg_body assigned last before it (several tests
         # reassign it between their checks).
         nodes = sorted((n for n in ast.walk(func)
@@ -310,6 +315,11 @@ def main() -> None:
         everything.merge(s)
     result["all"] = everything.shares()
     result["reply_text_by_class"] = everything.class_shares()
+    # "exact" counts a removed signature as a miss: this is the most it can reach while we remove them.
+    kept = everything.classes.get(REPLY_CLASSES[0], [0, 0, 0])[2]
+    result["reply_text_exact_ceiling"] = round(1 - kept / everything.reply_cases, 3) if everything.reply_cases else None
+    print(f"reply text exact can reach at most {result['reply_text_exact_ceiling']:.1%} while signatures are "
+          f"removed ({kept} of {everything.reply_cases} expectations keep one)")
     for name, share in sorted(everything.class_shares().items(), key=lambda kv: REPLY_CLASSES.index(kv[0])):
         print(f"reply text, {name}: {share['cases']} cases, exact {share['exact']:.1%}, comparable {share['comparable']:.1%}")
     result["parse_ms_per_case"] = round(1000 * elapsed / max(len(cases), 1), 3)
