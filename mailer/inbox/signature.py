@@ -26,7 +26,8 @@ _NAME_WORD = r"(?:[A-ZÀ-Ý][\w.'\-]*|van|de|der|den|het|ter|ten|v\.d\.|d')"
 # goed met de coöperatie." is the reader talking, and stays.
 # Bilingual writers put both closings on one line: "Met vriendelijke groet | Kind regards".
 _SIGNOFF = re.compile(
-    r"^\s*(?:" + _SIGNOFF_PHRASE + r"(?:\s*[/|]\s*" + _SIGNOFF_PHRASE + r")?[\s,.!]*(?:" + _NAME_WORD + r"(?:\s+" + _NAME_WORD + r"){0,4})?[\s,.!]*"
+    r"^\s*(?:" + _SIGNOFF_PHRASE + r"(?:\s*[/|]\s*" + _SIGNOFF_PHRASE + r")?[\s,.!]*"
+    r"(?:" + _NAME_WORD + r"(?:\s+" + _NAME_WORD + r"){0,4})?[\s,.!]*"
     r"|(?=.{1,45}$)" + _SIGNOFF_PHRASE + r"[^.!?]*,\s*)$"
 )
 _DELIMITER = re.compile(r"^\s*(?:--|__)\s*$")
