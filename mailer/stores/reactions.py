@@ -1,7 +1,7 @@
 """The reactions store: one reaction with its raw message, attachments, tags, notes and history;
 the team's changes to them; counts per newsletter; and the erasure of one person's reactions.
 
-Lists of reactions are built in ``reactions_query`` (re-exported here, so callers import one
+Lists of reactions are built in ``reactions_query`` and ``reactions_page`` (re-exported here, so callers import one
 module). Writes run in the caller's transaction (``mailer.db.transaction``).
 """
 
@@ -18,9 +18,10 @@ from ..errors import InvalidInput, NotFound
 from .reactions_query import (
     DEFAULT_KINDS, EVERY_KIND, FACETS, HIT_END, HIT_START, KINDS, LOW_CONFIDENCE, NONE, OPEN_STATUSES, ORDERS, PER_PAGE,
     STATUSES, FacetValue, ReactionFilter, ReactionPage,
-    ReactionRow, ReactionSummary, attribution_summary, counts, export_rows, facet_counts, fts_query, list_page,
+    ReactionRow, ReactionSummary, attribution_summary, counts, export_rows, fts_query,
     list_rows, neighbours, summaries, summary,
 )
+from .reactions_page import facet_counts, list_page
 
 __all__ = [
     # lists, from reactions_query
