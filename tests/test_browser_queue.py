@@ -156,6 +156,30 @@ def test_list_keys_done_keeps_the_place_and_z_undoes(page, site):
     assert status_of(site, before[1]) == "nieuw"
 
 
+def test_a_rows_done_button_clears_the_queue_on_a_phone_with_undo_and_keys(phone, site):
+    before = row_ids(phone)
+    target = before[1]
+    assert phone.is_visible(f'li.row[data-id="{target}"] .row-done')
+    with phone.expect_navigation():
+        phone.click(f'li.row[data-id="{target}"] .row-done')
+    assert status_of(site, target) == "afgehandeld"
+    assert "gemarkeerd als afgehandeld" in phone.inner_text("#toast")
+    after = row_ids(phone)
+    assert target not in after and after[:2] == [before[0], before[2]]
+    assert phone.get_attribute("li.row.cursor", "data-id") == str(before[2])  # the place is kept
+    with phone.expect_navigation():
+        phone.click("#undo-button")
+    assert status_of(site, target) == "nieuw" and target in row_ids(phone)
+    # By keyboard: Tab to a row's button, Enter presses it; z undoes.
+    phone.focus(f'li.row[data-id="{before[0]}"] .row-archive')
+    with phone.expect_navigation():
+        phone.keyboard.press("Enter")
+    assert status_of(site, before[0]) == "gearchiveerd" and before[0] not in row_ids(phone)
+    with phone.expect_navigation():
+        phone.keyboard.press("z")
+    assert status_of(site, before[0]) == "nieuw"
+
+
 def test_refile_without_a_chosen_target_changes_nothing(page, site):
     rid = site.ids[4]
     page.goto(site.url + f"/team/reactions/{rid}")
