@@ -167,6 +167,9 @@ def test_the_main_team_queries_search_by_index(plans):
     # The reaction page: the sender's earlier reactions.
     for sql, plan in _one(plans, "reaction", r"r\.from_address = '"):
         assert "(from_address=?)" in plan, (sql, plan)
+    # The newsletters page: reactions per newsletter without reading reactions rows.
+    for sql, plan in _one(plans, "newsletters", r"sum\(status = 'nieuw'\) FROM reactions"):
+        assert "COVERING INDEX" in plan and "TEMP B-TREE" not in plan, (sql, plan)
     # The newsletter overview: counts per status without reading reactions rows.
     for sql, plan in _one(plans, "newsletters", r"FROM reactions WHERE newsletter_id = \d+ AND kind = 'reaction'"
                           r" GROUP BY status"):

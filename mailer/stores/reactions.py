@@ -316,7 +316,8 @@ def add_note(db: sqlite_utils.Database, reaction_id: int, author: str, body: str
 def counts_per_newsletter(db: sqlite_utils.Database) -> dict[int, tuple[int, int]]:
     """newsletter id -> (reactions, of which new), counting kind 'reaction' only."""
     return {r[0]: (int(r[1]), int(r[2])) for r in db.execute(
-        "SELECT newsletter_id, count(*), sum(status = 'nieuw') FROM reactions"
+        # INDEXED BY: left to itself SQLite walks reactions_kind and reads every reaction's row.
+        "SELECT newsletter_id, count(*), sum(status = 'nieuw') FROM reactions INDEXED BY reactions_newsletter_kind"
         " WHERE kind = 'reaction' AND newsletter_id IS NOT NULL GROUP BY newsletter_id")}
 
 
