@@ -42,6 +42,7 @@ ATTRIBUTION_LABELS = {
     "token": "signed reply address", "in-reply-to": "In-Reply-To header", "references": "References header",
     "subject": "subject line", "latest-issue": "sender's latest issue", "quoted-section": "quoted section",
     "similar-text": "similar text", "manual": "by hand", "none": "not attributed",
+    "answer": "reply to the team's answer",
 }
 NEWSLETTER_STATES = {"draft": "Draft", "scheduled": "Scheduled", "sending": "Sending", "paused": "Paused",
                      "sent": "Sent", "failed": "Failed", "missed": "Missed"}
