@@ -109,12 +109,13 @@ def help_text(language: str, help: str) -> str:
 
 def option_help(language: str, help: str) -> str:
     """The right column of an option row: its help and click's ``[default: x; required]``."""
-    translated = text(language, " ".join(help.split())) if help else help
-    if translated != help or not help.endswith("]"):
+    msgid = " ".join(help.split())
+    translated = text(language, msgid)
+    if translated != msgid or not help.endswith("]"):
         return translated
     m = EXTRAS.fullmatch(help)
     if not m:
-        return translated
+        return help
     extras = "; ".join(i18n.translate_stored(language, DOMAIN, item) for item in m["extras"].split("; "))
     return f"{text(language, ' '.join(m['help'].split()))}  [{extras}]" if m["help"] else f"[{extras}]"
 
