@@ -141,6 +141,11 @@ def test_the_language_of_the_config_file_is_used_and_a_broken_file_does_not_stop
     assert out.startswith("Usage: mailer [OPTIONS] COMMAND [ARGS]...")
     out = CliRunner().invoke(main, ["--config", str(english), "users", "add", "--help"], prog_name="mailer").output
     assert out.startswith("Usage: mailer users add [OPTIONS] NAME") and "Read the password" in out
+    for args, line in ((["sedn"], "Error: No such command 'sedn'. Did you mean 'send'?\n"),
+                       (["render", "x", "--lang"], "Error: Option '--lang' requires an argument.\n")):
+        result = CliRunner().invoke(main, ["--config", str(english), *args], prog_name="mailer",
+                                    env={"MAILER_CONTENT__LANGUAGE": None})
+        assert result.exit_code == 2 and result.output.endswith(line), result.output
     for args in (["--help"], ["send", "--help"]):
         result = CliRunner().invoke(main, ["--config", str(broken), *args], prog_name="mailer",
                                     env={"MAILER_CONTENT__LANGUAGE": None})

@@ -173,9 +173,9 @@ class TranslatedUsageError(click.UsageError):
     """A click usage error shown as click shows it (usage line, hint, ``Error:`` line, exit status 2),
     in the operator's language."""
 
-    def __init__(self, error: click.UsageError) -> None:
+    def __init__(self, error: click.UsageError, ctx: click.Context | None = None) -> None:
         super().__init__(error.format_message(), error.ctx)
-        self.language = cli_language(error.ctx)
+        self.language = cli_language(error.ctx or ctx)
 
     def format_message(self) -> str:
         return i18n.translate_stored(self.language, DOMAIN, self.message)
@@ -196,12 +196,12 @@ class TranslatedUsageError(click.UsageError):
                    file=file, err=file is None, color=color)
 
 
-def translated(error: click.UsageError) -> click.UsageError:
-    """``error`` in the operator's language; one that prints something else (the help page a group
-    shows when called bare) stays as it is."""
+def translated(error: click.UsageError, ctx: click.Context | None = None) -> click.UsageError:
+    """``error`` in the operator's language (read from ``ctx`` when the error has no context of its own);
+    one that prints something else (the help page a group shows when called bare) stays as it is."""
     if isinstance(error, TranslatedUsageError) or type(error).show is not click.UsageError.show:
         return error
-    return TranslatedUsageError(error)
+    return TranslatedUsageError(error, ctx)
 
 
 class HelpGroup(click.Group):
@@ -217,13 +217,13 @@ class HelpGroup(click.Group):
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:
-            raise translated(exc) from None
+            raise translated(exc, parent) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:  # a sub-command's arguments, or one raised by a command itself
-            raise translated(exc) from None
+            raise translated(exc, ctx) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As click's, with each command's line translated before it is shortened."""
