@@ -31,6 +31,8 @@ OLDEST_FIRST = "ORDER BY r.received_at, r.id"
 OPEN_STATUSES = ("nieuw", "in_behandeling")
 STATUS_VIEWS = (*STATUSES, "open", "all")
 ORDERS = ("newest", "oldest")
+# Permission to quote (0019_quotes.sql's quote_states): "approved" is with name or anonymous.
+QUOTE_VIEWS = ("approved", "named", "anonymous", "asked", "refused", "no_answer")
 # Below this, a newsletter or theme match is "uncertain" (a subject line or the sender's latest issue).
 LOW_CONFIDENCE = 0.7
 
@@ -50,12 +52,16 @@ class ReactionFilter:
     sender: str = ""        # exact from address
     uncertain: str = ""     # "1": only reactions filed with low confidence
     order: str = ""         # "newest" (default) or "oldest" first
+    quote: str = ""         # permission to quote: one of QUOTE_VIEWS
 
     def __post_init__(self) -> None:
         if self.status and self.status not in STATUS_VIEWS:
             raise InvalidInput("unknown status '%(status)s': use one of %(statuses)s", status=self.status, statuses=', '.join(STATUS_VIEWS))
         if self.order and self.order not in ORDERS:
             raise InvalidInput("unknown order '%(order)s': use one of %(orders)s", order=self.order, orders=', '.join(ORDERS))
+        if self.quote and self.quote not in QUOTE_VIEWS:
+            raise InvalidInput("unknown quote state '%(state)s': use one of %(states)s", state=self.quote,
+                               states=', '.join(QUOTE_VIEWS))
         if self.kind and self.kind not in (*KINDS, "all"):
             raise InvalidInput("unknown kind '%(kind)s': use one of %(kinds)s", kind=self.kind, kinds=', '.join(KINDS))
 
@@ -216,6 +222,9 @@ def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, l
     if skip != "assignee" and f.assignee:
         conds.append("r.assignee = ?")
         params.append("" if f.assignee == NONE else f.assignee)
+    if skip != "quote" and f.quote:
+        conds.append("r.id IN (SELECT reaction_id FROM quote_states WHERE state IN (SELECT value FROM json_each(?)))")
+        params.append(json.dumps(["named", "anonymous"] if f.quote == "approved" else [f.quote]))
     if f.sender:
         conds.append("r.from_address = ?")
         params.append(f.sender)
@@ -329,6 +338,13 @@ def facet_counts(db: sqlite_utils.Database, filters: ReactionFilter,
     # Every kind stays in the filter, also when none is left of it (a correction may move one there).
     per_kind = {fv.value: fv.count for fv in out["kind"]}
     out["kind"] = [FacetValue(k, k, per_kind.get(k, 0)) for k in KINDS]
+    # Only reactions someone asked about have a quote state: this reads quote_requests, not every reaction.
+    cond, params = where(filters, skip="quote", hits=hits)
+    per_state = {r["state"]: int(r["c"]) for r in db.query(
+        f"SELECT st.state, count(*) AS c FROM quote_states st JOIN reactions r ON r.id = st.reaction_id"
+        f" WHERE {cond} GROUP BY st.state", params)}
+    per_state["approved"] = per_state.get("named", 0) + per_state.get("anonymous", 0)
+    out["quote"] = [FacetValue(v, v, per_state.get(v, 0)) for v in QUOTE_VIEWS]
     cond, params = where(replace(filters, uncertain="1"), hits=hits)
     uncertain = db.execute(f"SELECT count(*) FROM reactions r WHERE {cond}", params).fetchone()[0]
     out["uncertain"] = [FacetValue("1", "1", int(uncertain))]

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from ..stores import newsletters
 from ..compose.draft import Draft, is_slug, slugify, write_draft
 from ..compose.quotes import LEAVE_OUT, QuoteNotApproved
-from ..quotes import approved_for
+from ..quotes import approved_for, offered_quotes
 from ..errors import InvalidInput, MailerError, NotFound
 from ..runtime import Runtime
 from . import desk_files, desk_forms, desk_preview
@@ -205,7 +205,9 @@ def _editor(f: desk_files.IssueFile, draft: Draft | None, *, errors: dict[str, s
     else:
         preview_text = ""
     state = _row_status(f.slug)
+    themes = draft.themes if draft is not None else (f.newsletter.themes if f.newsletter is not None else ())
     return page("desk/edit.html", status=status, issue=f, draft=draft, errors=errors or {}, sha=sha or f.sha256,
+                offered=offered_quotes(db(), [t.slug for t in themes]),
                 source=f.source if source is None else source, mode=mode, known=known,
                 preview_url=preview_url, preview_text=preview_text, state=state, locked=state in LOCKED,
                 new_theme=desk_forms.NEW_THEME, tz=cfg.schedule.timezone)
