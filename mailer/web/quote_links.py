@@ -67,10 +67,10 @@ def _language(req: QuoteRequest | None = None) -> str:
     return request.accept_languages.best_match(list(i18n.LANGUAGES)) or _runtime().config.content.language
 
 
-def _page(req: QuoteRequest | None, status: int = 200, **context: Any) -> Response:
+def _page(shown: QuoteRequest | None, status: int = 200, **context: Any) -> Response:
     from subscribers import templating
 
-    lang = _language(req)
+    lang = _language(shown)
     html = templating.render(_runtime().config.templates_dir, lang, "quote.html", lang=lang, path=request.path,
                              **context)
     return Response(html, status=status, mimetype="text/html")
