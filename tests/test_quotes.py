@@ -283,3 +283,38 @@ def test_the_team_asks_from_the_reaction_page(rt, smtp_server):
     assert "Elke keer leren we iets nieuws." in message_from_bytes(mail.data, policy=policy.default).get_content()
     after = client.get(f"/team/reactions/{rid}").get_data(as_text=True)
     assert "Gevraagd" in after and "door bram" in after
+
+
+# -- the demo, followed by hand -------------------------------------------------------------------
+
+def test_the_demo_asks_permission_and_its_printed_link_leads_to_a_quote_in_render(tmp_path):
+    """``mailer demo`` prints the caught permission mail's links; accepting one and writing the
+    directive into a sample issue makes ``mailer render`` show the quote with the reader's name;
+    ``mailer bundle`` then writes a .docx holding it."""
+    import docx
+
+    from mailer.demo import run_demo
+
+    lines: list[str] = []
+    folder = tmp_path / "mailer-demo"
+    _result, _servers, cfg = run_demo(load_config(None), folder, echo=lambda *a: lines.append(" ".join(map(str, a))))
+    links_shown = [line.strip() for line in lines if "/citaat/" in line]
+    assert [u.rsplit("/", 1)[1] for u in links_shown] == ["naam", "anoniem", "nee"]
+    rid = int(re.search(r"reactie (\d+)", next(line for line in lines if "citeren gevraagd" in line)).group(1))
+    rt = Runtime(load_config(folder / "config.toml"))
+    try:
+        client = create_app(rt, testing=True).test_client()
+        path = "/" + links_shown[0].split("/", 3)[3]
+        assert client.post(path, data={"name": "Anouk de Vries"}).status_code == 200
+        issue = sorted((folder / "newsletters").glob("*.md"))[-1]
+        issue.write_text(issue.read_text(encoding="utf-8") + f"\n{{{{ citaat {rid} }}}}\n", encoding="utf-8")
+        config = str(folder / "config.toml")
+        text = CliRunner().invoke(main, ["--config", config, "render", issue.stem, "--text"]).output
+        assert "> — Anouk de Vries" in text
+        theme = list_page(rt.db, ReactionFilter(quote="approved")).items[0].theme_slug
+        out = tmp_path / "bundel.docx"
+        assert CliRunner().invoke(main, ["--config", config, "bundle", theme, "--out", str(out)]).exit_code == 0
+        texts = [p.text for p in docx.Document(str(out)).paragraphs]
+        assert "— Anouk de Vries" in texts
+    finally:
+        rt.close()

@@ -179,8 +179,8 @@ def _ask_quote(rt: Runtime, smtp: LocalSmtpServer, echo: Callable[..., object],
     for url in urls:
         echo("  " + url.decode("ascii", "replace"))
     folder = rt.config.database_path.parent
-    echo(_t("Follow one with 'mailer demo --serve' (or 'mailer --config %(config)s serve'), put "
-            "{{ citaat %(id)s }} on a line of its own in an issue in %(folder)s and run: "
+    echo(_t("These links work while 'mailer demo --serve' runs, or after 'mailer --config %(config)s serve'. "
+            "Then put {{ citaat %(id)s }} on a line of its own in an issue in %(folder)s and run: "
             "mailer --config %(config)s render SLUG --text", config=folder / "config.toml", id=first.id,
             folder=rt.config.newsletters_dir))
 

@@ -5,6 +5,7 @@ or as a Word document (python-docx). Reactions without permission are left out a
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,6 +84,11 @@ def _texts(bundle: Bundle, language: str, tz: ZoneInfo) -> tuple[str, str, str]:
     return title, made, t("a reader")
 
 
+def paragraphs(passage: str) -> list[str]:
+    """The passage's paragraphs, each on one line (a letter's hard line wraps undone)."""
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", passage.strip()) if p.strip()]
+
+
 def _meta(r: BundleRow, language: str, tz: ZoneInfo) -> str:
     return i18n.gettext(language, DOMAIN, "Reaction %(id)s, written %(written)s; permission given %(given)s",
                         id=r.reaction_id, written=_date(r.written_at, tz), given=_date(r.answered_at, tz))
@@ -96,9 +102,9 @@ def bundle_markdown(bundle: Bundle, language: str, tz: ZoneInfo) -> str:
         if heading:
             out += [f"## {heading}", ""]
         for r in rows:
-            for paragraph in r.passage.strip().split("\n"):
-                out.append(f"> {paragraph}".rstrip())
-            out += [">", f"> — {r.name or anonymous}", "", f"_{_meta(r, language, tz)}_", ""]
+            for paragraph in paragraphs(r.passage):
+                out += [f"> {paragraph}", ">"]
+            out += [f"> — {r.name or anonymous}", "", f"_{_meta(r, language, tz)}_", ""]
     return "\n".join(out)
 
 
@@ -115,7 +121,8 @@ def bundle_docx(bundle: Bundle, language: str, tz: ZoneInfo) -> bytes:
         if heading:
             doc.add_heading(heading, level=1)
         for r in rows:
-            doc.add_paragraph(r.passage.strip(), style="Quote")
+            for paragraph in paragraphs(r.passage):
+                doc.add_paragraph(paragraph, style="Quote")
             doc.add_paragraph(f"— {r.name or anonymous}")
             doc.add_paragraph().add_run(_meta(r, language, tz)).italic = True
     buf = io.BytesIO()
