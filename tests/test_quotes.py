@@ -318,3 +318,17 @@ def test_the_demo_asks_permission_and_its_printed_link_leads_to_a_quote_in_rende
         assert "— Anouk de Vries" in texts
     finally:
         rt.close()
+
+
+def test_forgetting_the_reader_erases_their_quotes_and_withdraws_permission(rt, smtp_server):
+    from subscribers import privacy
+
+    subscribers.add(rt.db, "anna@example.org", "Anna de Vries")
+    rid = reaction(rt, 41)
+    _approve(rt, smtp_server, rid, "Samen leren we het meest.", "naam", "Anna de Vries")
+    privacy.forget(rt.db, "anna@example.org")
+    assert quotes.state_of(rt.db, rid) == "refused"
+    req = quote_store.latest_requests(rt.db, [rid])[rid]
+    assert "Samen leren" not in req.passage and req.to_address == "" and req.name == ""
+    assert all("Samen leren" not in c.passage and c.name == "" for c in quote_store.consents_of(rt.db, req.id))
+    assert quote_store.bundle_rows(rt.db, "groeipijn") == []

@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 __all__ = ["APPROVED", "ANSWERS", "BundleRow", "Consent", "QuoteRequest", "STATES", "add_request", "approved_quotes",
-           "bundle_rows", "consents_of", "erase_for_reactions", "get_request", "latest_requests", "mark_failed",
+           "bundle_rows", "consents_of", "erase_for_subscriber", "get_request", "latest_requests", "mark_failed",
            "mark_sent", "record_answer", "requests_of", "unapproved_count"]
 
 ANSWERS = ("named", "anonymous", "refused")
@@ -190,10 +190,13 @@ def unapproved_count(db: sqlite_utils.Database, theme: str, newsletter: str | No
     return int(db.execute(sql, params).fetchone()[0])
 
 
-def erase_for_reactions(db: sqlite_utils.Database, reaction_ids: list[int], placeholder: str) -> int:
-    """A forgotten reader's quote requests: passage, address and name replaced by ``placeholder``
-    in the requests and the consent log (the answers and times stay). Returns the requests changed."""
-    ids = json.dumps(reaction_ids)
+def erase_for_subscriber(db: sqlite_utils.Database, subscriber_id: int, email: str, placeholder: str) -> int:
+    """A forgotten reader's requests to quote (their reactions by subscriber or address): passage,
+    address and name replaced by ``placeholder`` in the requests and the consent log, and any
+    permission turned into a refusal, so nothing of theirs is quoted again. The answers' times stay.
+    Run it before the reactions are anonymised (it finds them by their sender). Returns the requests changed."""
+    ids = json.dumps([r[0] for r in db.execute(
+        "SELECT id FROM reactions WHERE subscriber_id = ? OR lower(from_address) = lower(?)", [subscriber_id, email])])
     db.execute("UPDATE quote_consents SET passage = ?, name = '', client_ip = '' WHERE request_id IN"
                " (SELECT id FROM quote_requests WHERE reaction_id IN (SELECT value FROM json_each(?)))",
                [placeholder, ids])
