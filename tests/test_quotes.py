@@ -283,6 +283,7 @@ def test_the_team_asks_from_the_reaction_page(rt, smtp_server):
     assert "Elke keer leren we iets nieuws." in message_from_bytes(mail.data, policy=policy.default).get_content()
     after = client.get(f"/team/reactions/{rid}").get_data(as_text=True)
     assert "Gevraagd" in after and "door bram" in after
+    assert "toestemming om te citeren gevraagd door bram aan anna@example.org" in after
 
 
 # -- the demo, followed by hand -------------------------------------------------------------------
