@@ -333,3 +333,21 @@ def test_forgetting_the_reader_erases_their_quotes_and_withdraws_permission(rt, 
     assert "Samen leren" not in req.passage and req.to_address == "" and req.name == ""
     assert all("Samen leren" not in c.passage and c.name == "" for c in quote_store.consents_of(rt.db, req.id))
     assert quote_store.bundle_rows(rt.db, "groeipijn") == []
+
+
+def test_the_desk_preview_stops_with_the_line_naming_the_reaction(rt, smtp_server):
+    from test_web_team import csrf_of, login
+
+    rid = reaction(rt, 51)
+    client = create_app(rt, testing=True).test_client()
+    assert login(client, "bram").status_code == 302
+    source_page = client.get(f"/team/desk/{SLUG}?mode=source").get_data(as_text=True)
+    sha = re.search(r'name="sha256" value="([^"]+)"', source_page).group(1)
+    source = (rt.config.newsletters_dir / f"{SLUG}.md").read_text(encoding="utf-8") + f"\n{{{{ citaat {rid} }}}}\n"
+    form = {"csrf_token": csrf_of(source_page), "sha256": sha, "mode": "source", "source": source}
+    answer = client.post(f"/team/desk/{SLUG}/preview", data=form).get_json()
+    assert answer["ok"] is False and f"reactie {rid} mag niet geciteerd worden" in answer["errors"]["form"]
+    saved = client.post(f"/team/desk/{SLUG}", data={**form, "action": "save"})
+    assert saved.status_code == 302   # a draft may name a quote before the reader answered
+    editor = client.get(f"/team/desk/{SLUG}?mode=source").get_data(as_text=True)
+    assert f"reactie {rid} mag niet geciteerd worden" in editor
