@@ -351,3 +351,22 @@ def test_the_desk_preview_stops_with_the_line_naming_the_reaction(rt, smtp_serve
     assert saved.status_code == 302   # a draft may name a quote before the reader answered
     editor = client.get(f"/team/desk/{SLUG}?mode=source").get_data(as_text=True)
     assert f"reactie {rid} mag niet geciteerd worden" in editor
+
+
+def test_the_archive_shows_an_approved_quote_and_drops_it_once_withdrawn(rt, smtp_server):
+    from mailer.send.sender import send_newsletter
+
+    rid = reaction(rt, 61)
+    _approve(rt, smtp_server, rid, "Samen leren we het meest.", "naam", "Anna de Vries")
+    add_directive(rt, f"{{{{ citaat {rid} }}}}")
+    subscribers.add(rt.db, "lezer@example.org", "Lezer")
+    report = send_newsletter(rt, SLUG)
+    assert report.sent == 1
+    sent = message_from_bytes(smtp_server.messages[-1].data, policy=policy.default)
+    assert "Samen leren we het meest." in sent.get_body(("plain",)).get_content()
+    client = create_app(rt, testing=True).test_client()
+    assert "Samen leren we het meest." in client.get(f"/archief/{SLUG}").get_data(as_text=True)
+    token = re.search(r"/citaat/([a-z0-9-]+)/", links_in(smtp_server, -2)["nee"]).group(1)
+    quotes.answer(rt.db, rt.key, token, "nee", "", "")
+    page = client.get(f"/archief/{SLUG}")
+    assert page.status_code == 200 and "Samen leren we het meest." not in page.get_data(as_text=True)
