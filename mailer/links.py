@@ -56,6 +56,15 @@ def confirm_url(cfg: Config, key: bytes, subscriber_id: int, now: float | None =
     return f"{_base(cfg)}/bevestigen/{token}"
 
 
+def quote_token(key: bytes, request_id: int, now: float | None = None) -> str:
+    return tokens.make_expiring(key, tokens.QUOTE, request_id, ttl_seconds=QUOTE_TTL_SECONDS, now=now)
+
+
+def quote_url(cfg: Config, token: str, choice: str = "") -> str:
+    """The page of one quote request; with ``choice`` (naam, anoniem, nee) the page of that answer."""
+    return f"{_base(cfg)}/citaat/{token}" + (f"/{choice}" if choice else "")
+
+
 def unsubscribe_mailto_address(cfg: Config, key: bytes, subscriber_id: int) -> str:
     local, _, domain = cfg.sender.reply_address.partition("@")
     return f"{local}+{tokens.make(key, tokens.UNSUBSCRIBE, subscriber_id)}@{domain}"
@@ -68,12 +77,3 @@ def unsubscribe_mailto(cfg: Config, key: bytes, subscriber_id: int) -> str:
 def reply_mailto(address: str, subject: str) -> str:
     """A mailto: link to a (signed) reply address with a subject filled in."""
     return f"mailto:{address}?subject={quote(subject)}"
-
-
-def quote_token(key: bytes, request_id: int, now: float | None = None) -> str:
-    return tokens.make_expiring(key, tokens.QUOTE, request_id, ttl_seconds=QUOTE_TTL_SECONDS, now=now)
-
-
-def quote_url(cfg: Config, token: str, choice: str = "") -> str:
-    """The page of one quote request; with ``choice`` (naam, anoniem, nee) the page of that answer."""
-    return f"{_base(cfg)}/citaat/{token}" + (f"/{choice}" if choice else "")
