@@ -15,5 +15,6 @@ from . import subscribers as _subscribers  # noqa: F401,E402  subscribers ...
 from . import users as _users  # noqa: F401,E402  users
 from . import demo as _demo  # noqa: F401,E402  demo
 from . import serve as _serve  # noqa: F401,E402  serve
+from . import quotes as _quotes  # noqa: F401,E402  reactions ask-quote, bundle
 
 __all__ = ["main"]
