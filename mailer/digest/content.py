@@ -74,7 +74,8 @@ def _team_url(cfg: Config, path: str, params: dict[str, str] | None = None) -> s
 
 
 def gather(db: sqlite_utils.Database, cfg: Config, after_id: int, upto_id: int) -> Digest:
-    """The reactions with ``after_id < id <= upto_id`` per theme, most reactions first."""
+    """The reactions with ``after_id < id <= upto_id`` per theme, most reactions first, those
+    without a theme last."""
     groups = []
     for fv in query.theme_counts_between(db, EVERY_REACTION, after_id, upto_id):
         theme = None if fv.value == NONE else fv.value
@@ -84,6 +85,7 @@ def gather(db: sqlite_utils.Database, cfg: Config, after_id: int, upto_id: int) 
                             _team_url(cfg, f"/reactions/{r.id}", {"status": "all"})) for r in rows]
         name = fv.label if theme else ""
         groups.append(ThemeGroup(theme, name, fv.count, items, _team_url(cfg, "/", {"theme": fv.value, "status": "all"})))
+    groups.sort(key=lambda g: g.slug is None)  # stable: the counts' order stays within each part
     return Digest(after_id, upto_id, groups)
 
 
