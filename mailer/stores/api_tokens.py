@@ -43,11 +43,13 @@ def add(db: sqlite_utils.Database, user_id: int, label: str, token_hash: str, pr
     return _token(db.execute(f"{_SELECT} WHERE t.id = ?", [cur.lastrowid]).fetchone())
 
 
-def find_user(db: sqlite_utils.Database, token_hash: str) -> tuple[int, User] | None:
-    """(token id, its user) for an active token's hash; None when unknown or revoked."""
-    row = db.execute("SELECT t.id, u.id, u.name, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                     " WHERE t.token_hash = ? AND t.revoked_at IS NULL", [token_hash]).fetchone()
-    return (int(row[0]), User(row[1], row[2], row[3])) if row else None
+def find_user(db: sqlite_utils.Database, token_hash: str) -> tuple[int, str | None, User] | None:
+    """(token id, when it was last used, its user) for an active token's hash; None when unknown
+    or revoked."""
+    row = db.execute("SELECT t.id, t.last_used_at, u.id, u.name, u.created_at FROM api_tokens t"
+                     " JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL",
+                     [token_hash]).fetchone()
+    return (int(row[0]), row[1], User(row[2], row[3], row[4])) if row else None
 
 
 def touch(db: sqlite_utils.Database, token_id: int, now: str) -> None:
