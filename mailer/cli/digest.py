@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import digest as digest_mod
-from .base import echo_err, get_runtime, main
+from .base import echo_err, get_runtime, main, stored_text
 from .base import t as _t
 
 
@@ -39,6 +39,6 @@ def digest_cmd(dry_run: bool) -> None:
         else:
             failed = True
             echo_err(_t("Digest %(id)s not sent (%(error)s); it stays claimed and goes with the next "
-                        "'mailer digest' or the service's next try.", id=o.digest.id, error=o.error))
+                        "'mailer digest' or the service's next try.", id=o.digest.id, error=stored_text(o.error)))
     if failed:
         raise SystemExit(1)
