@@ -260,3 +260,13 @@ def test_smtp_down_gives_a_clear_page_for_known_and_unknown_alike(tmp_path: Path
     rt.close()
     assert known.status == unknown.status == 503 and known.body == unknown.body
     assert "Probeer het later opnieuw" in known.body and "Traceback" not in known.body
+
+
+def test_unknown_public_address_gets_a_page_in_the_readers_language(site: Site) -> None:
+    page = site.get("/bestaat-niet")
+    assert page.status == 404
+    assert "Pagina niet gevonden" in page.body and 'href="/aanmelden"' in page.body
+    page = site.get("/bestaat-niet", headers={"Accept-Language": "en"})
+    assert page.status == 404 and "Page not found" in page.body and 'lang="en"' in page.body
+    wrong = site.post("/aanmelden/bestaat-niet", {})
+    assert wrong.status in (404, 405) and "Not Found" not in wrong.body

@@ -125,10 +125,6 @@ def t(message: str, /, **params: object) -> str:
     return i18n.gettext(cli_language(), "cli", message, **params)
 
 
-def echo_err(message: str) -> None:
-    click.echo(message, file=sys.stderr)
-
-
 
 # Newsletter and delivery states, reaction kinds and attribution methods: codes in the database and in
 # --json output, words in tables and notes.

@@ -171,9 +171,11 @@ def parse_ids(values: list[str]) -> list[int] | None:
 @bp.app_errorhandler(404)
 @bp.app_errorhandler(405)
 def _client_error(exc: HTTPException) -> ResponseReturnValue:
-    """Bad addresses under /team get the team's error page; the public pages keep their own."""
+    """Bad addresses under /team get the team's error page, all others the public one."""
     if request.path != "/team" and not request.path.startswith("/team/"):
-        return exc
+        from subscribers.web import error_page
+
+        return error_page(exc.code or 400)
     if request.blueprint != "team":  # no route matched, so the guard did not run: read the language
         g.team_lang = session.get("lang") if session.get("lang") in LANGUAGES else runtime().config.content.language
     if exc.code == 404:
