@@ -4,7 +4,6 @@ database make a restart neither skip nor repeat a reaction."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesParser
@@ -21,6 +20,7 @@ from mailer.digest import slots
 from mailer.localservers import LocalSmtpServer, free_port
 from mailer.runtime import Runtime
 from mailer.stores import digests as digest_store
+from support.waiting import wait_for
 from support.web_sample import SampleReaction, add_newsletter, insert_reaction
 from conftest import write_config
 
@@ -147,9 +147,7 @@ def test_the_service_scheduler_sends_the_digest(tmp_path, smtp_server, imap_serv
     rid = _react(rt, nl.id, "Een reactie voor het overzicht")
     service = start_service(rt, port=port)
     try:
-        deadline = time.monotonic() + 20
-        while not smtp_server.messages and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for(lambda: smtp_server.messages, timeout=20)
     finally:
         service.stop()
     assert _listed(_text_part(smtp_server.messages[0].data)) == [rid]

@@ -18,6 +18,7 @@ from mailer.errors import ConfigError
 from mailer.localservers import free_port
 from mailer.runtime import Runtime
 from mailer.stores import webhooks as store
+from support.waiting import wait_for
 from support.web_sample import SampleReaction, add_newsletter, insert_reaction
 from conftest import write_config
 
@@ -144,12 +145,9 @@ def test_the_service_posts_new_reactions_by_itself(tmp_path, smtp_server, imap_s
         nl = add_newsletter(rt.db)
         service = start_service(rt, port=port)
         try:
-            deadline = time.monotonic() + 20
-            while not list(rt.db.query("SELECT 1 FROM webhook_state")) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_for(lambda: list(rt.db.query("SELECT 1 FROM webhook_state")), timeout=20)
             rid = insert_reaction(rt.db, SampleReaction(reply_text="Via de dienst", newsletter_id=nl.id))
-            while len(receiver.posts) < 3 and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_for(lambda: len(receiver.posts) >= 3, timeout=20)
         finally:
             service.stop()
         assert len(receiver.posts) == 3

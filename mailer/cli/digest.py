@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import digest as digest_mod
-from .base import echo_err, get_runtime, main, stored_text
+from .base import get_runtime, main, stored_text
 from .base import t as _t
 
 
@@ -38,7 +38,7 @@ def digest_cmd(dry_run: bool) -> None:
                           to=o.digest.recipients.replace(",", ", "), count=o.digest.reactions))
         else:
             failed = True
-            echo_err(_t("Digest %(id)s not sent (%(error)s); it stays claimed and goes with the next "
-                        "'mailer digest' or the service's next try.", id=o.digest.id, error=stored_text(o.error)))
+            click.echo(_t("Digest %(id)s not sent (%(error)s); it stays claimed and goes with the next "
+                        "'mailer digest' or the service's next try.", id=o.digest.id, error=stored_text(o.error)), err=True)
     if failed:
         raise SystemExit(1)

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..web import auth
-from .base import echo_err, get_runtime, main
+from .base import get_runtime, main
 from .base import t as _t
 
 
@@ -94,8 +94,8 @@ def token_cmd(name: str, label: str) -> None:
 
     new = api_tokens.create(get_runtime().db, name, label)
     click.echo(new.token)
-    echo_err(_t("API token %(id)s for '%(name)s' created. It is shown only now: store it safely; "
-                "revoke it with 'mailer users revoke-token %(id)s'.", id=new.info.id, name=new.info.user_name))
+    click.echo(_t("API token %(id)s for '%(name)s' created. It is shown only now: store it safely; "
+                "revoke it with 'mailer users revoke-token %(id)s'.", id=new.info.id, name=new.info.user_name), err=True)
 
 
 @users.command("tokens")
