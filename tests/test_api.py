@@ -138,15 +138,18 @@ def test_the_api_returns_the_rows_of_the_team_lists_filter(app, rt, token):
 def test_next_links_walk_every_row_once(app, rt, token):
     seed(rt.db, 130)
     c = app.test_client()
-    url, seen, pages = "/api/v1/reactions?status=all&kind=all&limit=40", [], 0
+    url, seen, pages = "/api/v1/reactions?status=all&kind=all&limit=40&order=oldest", [], 0
     while url:
         status, body = api(c, url, token)
-        assert status == 200
+        assert status == 200 and body["filters"]["order"] == "oldest"
         seen += [r["id"] for r in body["items"]]
         parts = urlsplit(body["next"]) if body["next"] else None
         url = f"{parts.path}?{parts.query}" if parts else None
         pages += 1
     assert pages == 4 and len(seen) == len(set(seen)) == 130 == body["total"]
+    written = [r["received_at"] for r in api(c, "/api/v1/reactions?status=all&kind=all&limit=200&order=oldest",
+                                             token)[1]["items"]]
+    assert written == sorted(written)
 
 
 def test_one_reaction_themes_and_newsletters(app, rt, token):

@@ -63,7 +63,7 @@ def test_digest_lists_new_reactions_per_theme_with_links(tmp_path, smtp_server):
     [mail] = smtp_server.messages
     assert sorted(mail.rcpt_tos) == ["cxo@verkenning.example.nl", "team@verkenning.example.nl"]
     msg = BytesParser(policy=policy.default).parsebytes(mail.data)
-    assert msg["Subject"] == "Overzicht: 3 nieuwe reacties"
+    assert msg["Subject"] == "Overzicht reacties: 3 nieuw"
     text = _text_part(mail.data)
     assert sorted(_listed(text)) == sorted([a, b, c])
     assert "== Groeipijn (1) ==" in text and "== Kracht van het collectief (1) ==" in text
@@ -177,7 +177,7 @@ def test_cli_dry_run_prints_and_records_nothing_then_digest_sends(tmp_path, smtp
     assert smtp_server.messages == [] and digest_store.recent(rt.db) == []
     sent = runner.invoke(main, ["--config", str(cfg_path), "digest"])
     assert sent.exit_code == 0, sent.output
-    assert "1 reacties" in sent.output and len(smtp_server.messages) == 1
+    assert "(reacties: 1)" in sent.output and len(smtp_server.messages) == 1
     again = runner.invoke(main, ["--config", str(cfg_path), "digest"])
     assert again.exit_code == 0 and "niets verstuurd" in again.output and len(smtp_server.messages) == 1
     rt.close()
@@ -190,3 +190,16 @@ def test_a_wrong_digest_setting_is_one_clear_line(tmp_path, bad):
 
     with pytest.raises(ConfigError, match=r"\[digest\]"):
         load_config(write_config(tmp_path, digest=bad))
+
+
+def test_the_digest_speaks_english_with_the_language_setting(tmp_path, smtp_server):
+    rt = Runtime(_config(tmp_path, smtp_server.port, content={"language": "en"}))
+    nl = add_newsletter(rt.db)
+    _react(rt, nl.id, "Dear team", theme=None)
+    digest.tick(rt, now=DAY1)
+    msg = BytesParser(policy=policy.default).parsebytes(smtp_server.messages[0].data)
+    assert msg["Subject"] == "Reactions digest: 1 new"
+    text = _text_part(smtp_server.messages[0].data)
+    assert "New reactions since the last digest: 1." in text and "== No theme (1) ==" in text
+    assert "reacties" not in text.lower() and "thema" not in text.lower()
+    rt.close()

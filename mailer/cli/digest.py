@@ -34,7 +34,7 @@ def digest_cmd(dry_run: bool) -> None:
     failed = False
     for o in outcomes:
         if o.sent:
-            click.echo(_t("Digest %(id)s sent to %(to)s: %(count)s reactions.", id=o.digest.id,
+            click.echo(_t("Digest %(id)s sent to %(to)s (reactions: %(count)s).", id=o.digest.id,
                           to=o.digest.recipients.replace(",", ", "), count=o.digest.reactions))
         else:
             failed = True

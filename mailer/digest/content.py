@@ -109,7 +109,7 @@ def _render(cfg: Config, template: str, digest: Digest, **extra: object) -> str:
 
 
 def subject(cfg: Config, digest: Digest) -> str:
-    return i18n.gettext(cfg.content.language, DOMAIN, "Digest: %(count)s new reactions", count=digest.total)
+    return i18n.gettext(cfg.content.language, DOMAIN, "Reactions digest: %(count)s new", count=digest.total)
 
 
 def render_text(cfg: Config, digest: Digest) -> str:

@@ -187,13 +187,13 @@ def reactions() -> Response:
     page = triage.list_reactions(_db(), filters, page=page_no, per_page=limit, with_facets=False)
     beyond = page_no > page.page  # past the last page: nothing, rather than the last page again
     base_url = _runtime().config.web.base_url
-    params = {**filters.as_params(), "limit": str(limit)}
-    next_url = (url_for("api.reactions", _external=True, **params, page=page_no + 1)
+    chosen = filters.as_params(order=filters.order)  # as_params leaves the order out unless asked
+    next_url = (url_for("api.reactions", _external=True, **chosen, limit=limit, page=page_no + 1)
                 if not beyond and page_no < page.pages else None)
     return _json({
         "items": [] if beyond else [as_json.reaction(s, base_url) for s in page.items],
         "total": page.total, "page": page_no, "pages": page.pages, "limit": limit, "next": next_url,
-        "filters": filters.as_params(),
+        "filters": chosen,
     })
 
 
@@ -219,7 +219,8 @@ def themes() -> Response:
               "newsletters": [nl for nl, pairs in triage.themes_by_newsletter(_db()).items()
                               if any(t == slug for t, _n in pairs)]}
              for slug, name in sorted(names.items(), key=lambda kv: kv[1].lower())]
-    return _json({"items": items, "without_theme": counts.get(triage.NONE, 0), "filters": filters.as_params()})
+    return _json({"items": items, "without_theme": counts.get(triage.NONE, 0),
+                  "filters": filters.as_params(order=filters.order)})
 
 
 @bp.route("/newsletters", methods=ALL_METHODS)
