@@ -156,3 +156,21 @@ def test_the_service_posts_new_reactions_by_itself(tmp_path, smtp_server, imap_s
         assert webhook.verify(SECRET, headers["x-mailer-signature"], body, now=time.time())
         assert store.for_reaction(rt.db, rid).state == "delivered"
         rt.close()
+
+
+def test_a_receiver_that_does_not_answer_ends_the_round_and_loses_nothing(tmp_path):
+    port = free_port()
+    rt = _runtime(tmp_path, f"http://127.0.0.1:{port}/hook", retry_initial=10)
+    nl = add_newsletter(rt.db)
+    webhook.tick(rt, now=T0)
+    ids = [insert_reaction(rt.db, SampleReaction(reply_text=f"Lezer {i}", newsletter_id=nl.id)) for i in range(3)]
+    [only] = webhook.tick(rt, now=T0)                       # refused: the other two wait their turn
+    assert only.reaction_id == ids[0] and only.status == 0
+    assert [store.for_reaction(rt.db, i).attempts for i in ids] == [1, 0, 0]
+    with Receiver([]) as receiver:
+        rt2 = _runtime(tmp_path, receiver.url, retry_initial=10)
+        results = webhook.tick(rt2, now=T0 + timedelta(seconds=11))
+        assert sorted(r.reaction_id for r in results if r.delivered) == ids
+        assert sorted(json.loads(b)["reaction"]["id"] for _h, b in receiver.posts) == ids
+        rt2.close()
+    rt.close()

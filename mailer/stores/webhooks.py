@@ -43,6 +43,9 @@ def enqueue_new(db: sqlite_utils.Database, filters: ReactionFilter, now: str) ->
 
     The first look only notes where it starts: reactions filed before the webhook was set up
     are not posted."""
+    row = db.execute("SELECT after_id FROM webhook_state WHERE id = 1").fetchone()
+    if row is not None and latest_id(db) <= int(row[0]):
+        return 0  # nothing new: no write transaction every tick
     with transaction(db):
         row = db.execute("SELECT after_id FROM webhook_state WHERE id = 1").fetchone()
         upto = latest_id(db)

@@ -116,9 +116,16 @@ def _attempt(rt: Runtime, row: OutboxRow, now: datetime) -> Result:
 
 
 def deliver_due(rt: Runtime, now: datetime | None = None) -> list[Result]:
-    """Post every outbox row whose try has come."""
+    """Post the outbox rows whose try has come. A receiver that does not answer at all ends the
+    round: the other rows keep their turn for the next tick instead of each waiting for a timeout."""
     now = now or datetime.now(timezone.utc)
-    return [_attempt(rt, row, now) for row in store.due(rt.db, now.isoformat(timespec="seconds"))]
+    results = []
+    for row in store.due(rt.db, now.isoformat(timespec="seconds")):
+        result = _attempt(rt, row, now)
+        results.append(result)
+        if result.status == 0 and not result.delivered:
+            break
+    return results
 
 
 def tick(rt: Runtime, now: datetime | None = None) -> list[Result]:
