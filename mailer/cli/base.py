@@ -145,6 +145,7 @@ ATTRIBUTIONS: dict[str, str] = {
     "references": N_("reference to the sent mail"), "subject": N_("subject"),
     "latest-issue": N_("sender's latest issue"), "quoted-section": N_("quoted section"),
     "similar-text": N_("same text as the newsletter"), "manual": N_("by hand"), "none": N_("not attributed"),
+    "answer": N_("reply to the team's answer"),
 }
 
 

@@ -42,6 +42,7 @@ ATTRIBUTION_LABELS = {
     "token": "signed reply address", "in-reply-to": "In-Reply-To header", "references": "References header",
     "subject": "subject line", "latest-issue": "sender's latest issue", "quoted-section": "quoted section",
     "similar-text": "similar text", "manual": "by hand", "none": "not attributed",
+    "answer": "reply to the team's answer",
 }
 NEWSLETTER_STATES = {"draft": "Draft", "scheduled": "Scheduled", "sending": "Sending", "paused": "Paused",
                      "sent": "Sent", "failed": "Failed", "missed": "Missed"}
@@ -207,5 +208,5 @@ def render(template: str, **context: Any) -> str:
     return render_template(f"team/{template}", **context)
 
 
-from . import desk_views, views_auth, views_newsletters, views_reactions  # noqa: E402,F401  (routes register on bp)
+from . import desk_views, views_auth, views_downloads, views_newsletters, views_reactions  # noqa: E402,F401  (routes register on bp)
 from . import views_account  # noqa: E402,F401  (the account page and its API tokens)
