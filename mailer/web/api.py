@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, json, request, url_for
+from flask import Blueprint, Response, current_app, g, json, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import db as dbmod
@@ -42,8 +42,6 @@ class ApiError(Exception):
 
 
 def _runtime() -> Runtime:
-    from flask import current_app
-
     rt: Runtime = current_app.extensions["mailer_runtime"]
     return rt
 
