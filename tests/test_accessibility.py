@@ -182,6 +182,12 @@ def _quote_name_missing(page: BrowserPage, site: SimpleNamespace) -> None:
     _submit(page, "#confirm", "#name[aria-invalid=true]")
 
 
+def _account_new_token(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + "/team/account")
+    page.fill("#token-label", "dashboard")
+    _submit(page, "form.stack button[type=submit]", "#new-token")
+
+
 def _help_open(page: BrowserPage, site: SimpleNamespace) -> None:
     page.goto(site.url + "/team/")
     page.wait_for_selector("li.row")
@@ -228,6 +234,8 @@ PAGES = [
     Page("newsletters", "team.newsletters", _open("/team/newsletters", "table.newsletters"), team=True),
     Page("newsletter-404", "team.overview", _open("/team/newsletters/bestaat-niet", "h1", 404), team=True),
     Page("team-not-found-404", None, _open("/team/bestaat-niet", "h1", 404), team=True),
+    Page("account", "team.account", _open("/team/account", "#token-label"), team=True),
+    Page("account-new-token", "team.create_token", _account_new_token, team=True, method="POST"),
     Page("team-not-found-logged-out-404", None, _open("/team/bestaat-niet", "h1", 404)),
     # The CXO's desk; the editor's frames show the HTML (team.desk_preview_frame).
     Page("desk", "team.desk", _open("/team/desk", "main h1"), team=True),
@@ -276,6 +284,12 @@ NOT_PAGES = {
     "team.privacy_json": "a JSON download of what is held about one person",
     "team.desk_deliveries_csv": "a CSV download of the deliveries",
     "team.bundle": "a .docx or .md download of a theme's approved quotes",
+    "api.index": "the JSON API (docs/api.md), for scripts",
+    "api.reactions": "the JSON API: reactions",
+    "api.reaction": "the JSON API: one reaction",
+    "api.themes": "the JSON API: themes",
+    "api.newsletters": "the JSON API: newsletters",
+    "api.unknown": "the JSON API's 404 for unknown addresses",
 }
 
 

@@ -281,6 +281,42 @@ def summary(db: sqlite_utils.Database, reaction_id: int) -> ReactionSummary | No
     return summary_of(rows[0]) if rows else None
 
 
+# ---------------------------------------------------------------- by id range (digest, webhook)
+
+def latest_id(db: sqlite_utils.Database) -> int:
+    """The highest reaction id so far (0 when there is none): ids only grow, so a range of ids
+    ``after < id <= upto`` is a fixed set of filed reactions."""
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM reactions").fetchone()[0])
+
+
+def ids_between(db: sqlite_utils.Database, filters: ReactionFilter, after_id: int, upto_id: int) -> list[int]:
+    """The ids of a filter's reactions with ``after_id < id <= upto_id``, oldest first."""
+    cond, params = where(filters)
+    return [int(r[0]) for r in db.execute(
+        f"SELECT r.id FROM reactions r WHERE {cond} AND r.id > ? AND r.id <= ? ORDER BY r.id",
+        [*params, after_id, upto_id])]
+
+
+def summaries_between(db: sqlite_utils.Database, filters: ReactionFilter, after_id: int, upto_id: int,
+                      limit: int) -> list[ReactionSummary]:
+    """At most ``limit`` of a filter's reactions with ``after_id < id <= upto_id``, oldest first."""
+    cond, params = where(filters)
+    return [summary_of(r) for r in db.query(
+        f"{SUMMARY_SELECT} WHERE {cond} AND r.id > ? AND r.id <= ? ORDER BY r.id LIMIT ?",
+        [*params, after_id, upto_id, limit])]
+
+
+def theme_counts_between(db: sqlite_utils.Database, filters: ReactionFilter, after_id: int,
+                         upto_id: int) -> list[FacetValue]:
+    """Per theme ("-" for none), how many of a filter's reactions have ``after_id < id <= upto_id``."""
+    cond, params = where(filters, skip="theme")
+    return [FacetValue(r["value"], r["label"] or r["value"], r["c"]) for r in db.query(
+        "SELECT coalesce(r.theme_slug, '-') AS value, coalesce(t.name, '') AS label, count(*) AS c"
+        f" FROM reactions r LEFT JOIN themes t ON t.slug = r.theme_slug WHERE {cond}"
+        " AND r.id > ? AND r.id <= ? GROUP BY r.theme_slug ORDER BY c DESC, value",
+        [*params, after_id, upto_id])]
+
+
 def list_rows(db: sqlite_utils.Database, filters: ReactionFilter = EVERY_KIND,
               limit: int | None = None) -> list[ReactionRow]:
     """Reactions of a filter (by default every reaction of every kind), newest first, with how
