@@ -24,11 +24,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import Page as BrowserPage
-from playwright.sync_api import sync_playwright
 from werkzeug.exceptions import NotFound
 
 from conftest import PROJECT_ROOT, write_config
-from mailer import links, triage
+from mailer import links, quotes, triage
 from mailer.stores import newsletters
 from mailer.cli.compose import render_example
 from mailer.compose import find_newsletter, list_newsletters
@@ -39,13 +38,11 @@ from mailer.send.sender import send_newsletter
 from mailer.web import auth, create_app
 from mailer.web.server import ServerThread
 from subscribers import optin, store
+from support.browser import log_in, need_chromium
 from support.web_sample import SampleReaction, insert_reaction
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 WIDTHS = (375, 1280)
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
               "resultTypes": ["violations"]}  # details of violations only: smaller results
@@ -166,6 +163,31 @@ def _open(path: str | Callable[[SimpleNamespace], str], ready: str, status: int 
     return visit
 
 
+def _quote_path(site: SimpleNamespace, choice: str = "", now: float | None = None) -> str:
+    """The reader's page of the fixture's request to quote (``choice``: naam, anoniem, nee)."""
+    token = links.quote_token(site.rt.key, site.quote_request, now=now)
+    return urlsplit(links.quote_url(site.rt.config, token, choice)).path
+
+
+def _quote_answered(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + _quote_path(site, "naam"))
+    page.fill("#name", "Lezer 0")
+    _submit(page, "#confirm", "#change")
+
+
+def _quote_name_missing(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + _quote_path(site, "naam"))
+    page.fill("#name", " ")
+    page.evaluate("document.getElementById('name').removeAttribute('required')")
+    _submit(page, "#confirm", "#name[aria-invalid=true]")
+
+
+def _account_new_token(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + "/team/account")
+    page.fill("#token-label", "dashboard")
+    _submit(page, "form.stack button[type=submit]", "#new-token")
+
+
 def _help_open(page: BrowserPage, site: SimpleNamespace) -> None:
     page.goto(site.url + "/team/")
     page.wait_for_selector("li.row")
@@ -186,6 +208,13 @@ PAGES = [
     Page("preferences", "public.preferences", _preferences),
     Page("preferences-saved", "public.preferences", _preferences_saved, method="POST"),
     Page("broken-link-400", "public.unsubscribe_page", _open("/afmelden/kapotte-link", "h1", 400)),
+    Page("quote", "quote_links.overview", _open(_quote_path, "#passage")),
+    Page("quote-english", "quote_links.overview", _open(lambda s: _quote_path(s) + "?lang=en", "html[lang=en]")),
+    Page("quote-confirm", "quote_links.choose", _open(lambda s: _quote_path(s, "naam"), "#confirm")),
+    Page("quote-answered", "quote_links.record", _quote_answered, method="POST"),
+    Page("quote-name-missing", "quote_links.record", _quote_name_missing, method="POST"),
+    Page("quote-expired-410", "quote_links.overview",
+         _open(lambda s: _quote_path(s, now=0.0), "h1", 410)),
     Page("not-found-404", None, _open("/bestaat-niet", "h1", 404)),
     # Team pages
     Page("login", "team.login", _open("/team/login", "form.login")),
@@ -205,6 +234,8 @@ PAGES = [
     Page("newsletters", "team.newsletters", _open("/team/newsletters", "table.newsletters"), team=True),
     Page("newsletter-404", "team.overview", _open("/team/newsletters/bestaat-niet", "h1", 404), team=True),
     Page("team-not-found-404", None, _open("/team/bestaat-niet", "h1", 404), team=True),
+    Page("account", "team.account", _open("/team/account", "#token-label"), team=True),
+    Page("account-new-token", "team.create_token", _account_new_token, team=True, method="POST"),
     Page("team-not-found-logged-out-404", None, _open("/team/bestaat-niet", "h1", 404)),
     # The CXO's desk; the editor's frames show the issue's HTML (team.desk_preview_frame).
     Page("desk", "team.desk", _open("/team/desk", "main h1"), team=True),
@@ -252,13 +283,19 @@ NOT_PAGES = {
     "team.desk_state": "JSON for the send page's progress",
     "team.privacy_json": "a JSON download of what is held about one person",
     "team.desk_deliveries_csv": "a CSV download of the deliveries",
+    "team.bundle": "a .docx or .md download of a theme's approved quotes",
+    "api.index": "the JSON API (docs/api.md), for scripts",
+    "api.reactions": "the JSON API: reactions",
+    "api.reaction": "the JSON API: one reaction",
+    "api.themes": "the JSON API: themes",
+    "api.newsletters": "the JSON API: newsletters",
+    "api.unknown": "the JSON API's 404 for unknown addresses",
 }
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    need_chromium()
     os.environ.setdefault("MAILER_SECRET_KEY", "a11y-test-key")
     os.environ.setdefault("MAILER_IMAP_PASSWORD", "demopass")
     tmp = tmp_path_factory.mktemp("a11y")
@@ -290,6 +327,8 @@ def site(tmp_path_factory: pytest.TempPathFactory):
             theme_slug="kracht-van-het-collectief", received_at="2026-11-19T10:00:00+00:00",
             attachments=[("verslag.pdf", "application/pdf", b"%PDF-1.4 sample")]))
         triage.add_tag(rt.db, [ids["text"]], "boek", "anna")
+        asked = quotes.ask(rt.config, rt.db, rt.key, ids["text"], "De coöperatie in onze wijk werkt al tien jaar.",
+                           "anna")
         triage.add_note(rt.db, ids["text"], "Mooi citaat voor het boek.", "anna")
         triage.assign(rt.db, [ids["text"]], "bram", "anna")
         ids["html"] = insert_reaction(rt.db, SampleReaction(
@@ -305,30 +344,19 @@ def site(tmp_path_factory: pytest.TempPathFactory):
         counter = itertools.count(1)
         with ServerThread(app) as srv:
             yield SimpleNamespace(url=srv.url, rt=rt, ids=ids, adapter=app.url_map.bind("127.0.0.1"),
+                                  quote_request=asked.id,
                                   new_address=lambda: f"lezer.{next(counter)}@gemeente.example.nl")
         rt.close()
 
 
 @pytest.fixture(scope="module")
-def browser(site):
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def contexts(browser, site) -> dict[bool, BrowserContext]:
     """Two browser contexts for every test: a visitor's, and a logged-in team member's (by ``team``)."""
-    made = {team: browser.new_context(viewport={"width": WIDTHS[0], "height": 800}, locale="nl-NL",
-                                      bypass_csp=True)  # our CSP would block axe's injected script
-            for team in (False, True)}
-    page = made[True].new_page()
-    page.goto(site.url + "/team/login")
-    page.fill("input[name=name]", "anna")
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation(url=re.compile(r"/team/$")):
-        page.click("form.login button[type=submit]")
+    options = {"width": WIDTHS[0], "height": 800, "locale": "nl-NL", "bypass_csp": True}  # our CSP blocks axe
+    page = log_in(browser, site.url, "anna", PASSWORD, **options)
+    assert re.search(r"/team/$", page.url)
+    made = {False: browser.new_context(viewport={"width": WIDTHS[0], "height": 800}, locale="nl-NL",
+                                       bypass_csp=True), True: page.context}
     page.close()
     yield made
     for ctx in made.values():

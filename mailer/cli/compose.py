@@ -13,6 +13,7 @@ from .. import links
 from ..stores import newsletters
 from ..compose import compile_newsletter, find_newsletter, personalisation
 from ..compose.model import RenderedParts
+from ..quotes import approved_for
 from ..runtime import Runtime
 from .base import get_runtime, main
 from .base import t as _t
@@ -33,6 +34,7 @@ def render_example(rt: Runtime, slug: str, language: str | None = None) -> Rende
         language=language or nl.language,
         list_address=cfg.sender.from_address,
         web_url=links.web_version_url(cfg, nl.slug),
+        quotes=approved_for(rt.db, nl),
     )
     row = newsletters.sync(rt.db, nl)  # the newsletter id goes into the reply tokens
     return compiled.render(

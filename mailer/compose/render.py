@@ -13,6 +13,7 @@ import html
 import re
 import secrets
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,8 @@ from .. import i18n
 from ..errors import TemplateError
 from .markdown import WRAP, to_html, to_text
 from .model import Newsletter, Personalisation, RenderedParts
+from .quotes import ERROR, ApprovedQuote
+from .quotes import apply as apply_quotes
 from .source import check_templates_dir
 
 LAYOUT = "newsletter.mjml"
@@ -124,9 +127,6 @@ class CompiledNewsletter:
 
     def render_html(self, p: Personalisation) -> str:
         return self._fill_html(self._values(p))
-
-    def render_text(self, p: Personalisation) -> str:
-        return self._fill_text(self._values(p))
 
     def _fill_html(self, values: dict[str, str]) -> str:
         escaped: dict[str, str] = {}
@@ -251,15 +251,19 @@ def compile_newsletter(
     web_url: str = "",
     web_version: bool = False,
     signup_url: str = "",
+    quotes: Mapping[int, ApprovedQuote] | None = None,
+    missing_quotes: str = ERROR,
 ) -> CompiledNewsletter:
     """Render the layout with Jinja2 and compile it with MJML once; see the module docstring.
 
     ``web_url`` adds "view this newsletter in your browser" (its public web version). With
     ``web_version`` the layout is that web page: no personal footer, a sign-up link instead.
+    ``quotes``: the approved passages its ``{{ citaat N }}`` directives name (see compose.quotes).
     """
     if language not in i18n.LANGUAGES:
         raise TemplateError("language %(language)s is not available for email: use one of "
                             "%(languages)s", language=repr(language), languages=', '.join(i18n.LANGUAGES))
+    nl = apply_quotes(nl, quotes or {}, _gettext(nl.language, "a reader"), missing_quotes)
     email_dir = check_templates_dir(Path(templates_dir)).resolve()
     env = _environment(email_dir, language)
     markers = _Markers()

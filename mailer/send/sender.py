@@ -79,15 +79,17 @@ class SendReport:
 
 
 def load_newsletter(rt: Runtime, slug: str) -> tuple[Newsletter, CompiledNewsletter]:
-    """Parse the newsletter file and compile it once (compose's interface)."""
+    """Parse the newsletter file and compile it once (compose's interface), with the approved
+    quotes it names; a quote without the reader's permission stops it here, before anything is sent."""
     from ..compose.source import find_newsletter
     from ..compose.render import compile_newsletter
+    from ..quotes import approved_for
 
     cfg = rt.config
     nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
     compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
                                   language=nl.language, list_address=cfg.sender.from_address,
-                                  web_url=links.web_version_url(cfg, nl.slug))
+                                  web_url=links.web_version_url(cfg, nl.slug), quotes=approved_for(rt.db, nl))
     return nl, compiled
 
 
