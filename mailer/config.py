@@ -130,6 +130,16 @@ class SubscribersConfig:
     welcome_mail: bool = True         # a welcome mail after a confirmed sign-up
 
 
+@dataclass(frozen=True)
+class MediaConfig:
+    delivery: str = "embedded"        # embedded (inline parts) | hosted (base_url/media/<hash>.<ext>)
+    cache_dir: str = "data/media"     # prepared images, named by content hash
+    budget_kb: int = 200              # warn when one prepared image is bigger
+
+
+MEDIA_DELIVERY = ("embedded", "hosted")
+
+
 # The proxy headers waitress can read the client's address, scheme, host and port from.
 PROXY_HEADERS = {"forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
                  "x-forwarded-by"}
@@ -145,6 +155,7 @@ SECTIONS: dict[str, type] = {
     "dkim": DkimConfig,
     "bounces": BouncesConfig,
     "subscribers": SubscribersConfig,
+    "media": MediaConfig,
 }
 
 # Environment variables that hold secrets. They are deliberately not config keys.
@@ -167,6 +178,7 @@ class Config:
     dkim: DkimConfig = field(default_factory=DkimConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
     subscribers: SubscribersConfig = field(default_factory=SubscribersConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     # Folder that relative paths are resolved against: the config file's, else the working folder.
     base_dir: Path = field(default_factory=Path.cwd)
     source: str = BUILT_IN
@@ -195,6 +207,10 @@ class Config:
     @property
     def output_dir(self) -> Path:
         return self.path(self.content.output_dir)
+
+    @property
+    def media_cache_dir(self) -> Path:
+        return self.path(self.media.cache_dir)
 
     @property
     def smtp_password(self) -> str:
@@ -378,6 +394,11 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("[web] trusted_proxy_count must be at least 1: fix it in %(source)s", source=cfg.source)
     if cfg.content.language not in ("nl", "en"):
         raise ConfigError("[content] language must be nl or en, got %(language)s", language=repr(cfg.content.language))
+    if cfg.media.delivery not in MEDIA_DELIVERY:
+        raise ConfigError("[media] delivery must be embedded or hosted, got %(delivery)s: fix it in %(source)s",
+                          delivery=repr(cfg.media.delivery), source=cfg.source)
+    if cfg.media.budget_kb < 1:
+        raise ConfigError("[media] budget_kb must be at least 1: fix it in %(source)s", source=cfg.source)
     for key in ("from_address", "reply_address", "bounce_address"):
         if "@" not in getattr(cfg.sender, key):
             raise ConfigError("[sender] %(key)s must be an email address: fix it in %(source)s", key=key, source=cfg.source)

@@ -82,12 +82,16 @@ def load_newsletter(rt: Runtime, slug: str) -> tuple[Newsletter, CompiledNewslet
     """Parse the newsletter file and compile it once (compose's interface)."""
     from ..compose.source import find_newsletter
     from ..compose.render import compile_newsletter
+    from ..media import issue_figures
 
     cfg = rt.config
     nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
+    figures, images = issue_figures(cfg, nl)
+    for warning in images.warnings:
+        log.warning("%s", warning)
     compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
                                   language=nl.language, list_address=cfg.sender.from_address,
-                                  web_url=links.web_version_url(cfg, nl.slug))
+                                  web_url=links.web_version_url(cfg, nl.slug), figures=figures)
     return nl, compiled
 
 

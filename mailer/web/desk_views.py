@@ -19,7 +19,7 @@ from ..compose.draft import Draft, is_slug, slugify, write_draft
 from ..errors import InvalidInput, MailerError, NotFound
 from ..runtime import Runtime
 from . import desk_files, desk_forms, desk_preview
-from .desk_i18n import _
+from .desk_i18n import _, error_text
 from .team import NEWSLETTER_STATES, PREVIEW_CSP, bp, db, render, runtime
 
 RESERVED = {"new", "preview"}          # names of the desk's own pages
@@ -302,7 +302,10 @@ def desk_preview_render(name: str) -> ResponseReturnValue:
     checked = _check_posted(f, mode, draft, errors, text)
     if checked.errors or checked.newsletter is None:
         return jsonify({"ok": False, "errors": checked.errors})
-    rendered = desk_preview.render(cfg, checked.newsletter)
+    try:
+        rendered = desk_preview.render(cfg, checked.newsletter)
+    except MailerError as exc:   # an image file that is missing or not a picture
+        return jsonify({"ok": False, "errors": {"form": desk_forms.without_path(error_text(exc), f.path)}})
     token = _previews().put(g.user.id, rendered.html)
     return jsonify({"ok": True, "errors": {}, "url": url_for("team.desk_preview_frame", token=token),
                     "text": rendered.text})
