@@ -323,4 +323,4 @@ def desk_preview_frame(token: str) -> Response:
     return resp
 
 
-from . import desk_deliveries, desk_send_views  # noqa: E402,F401  (their routes register on bp too)
+from . import desk_deliveries, desk_media, desk_send_views  # noqa: E402,F401  (their routes register on bp too)
