@@ -19,17 +19,22 @@ bp = Blueprint("media", __name__)
 
 LIFETIME = 365 * 24 * 3600
 REFILL_EVERY = 60.0      # seconds between two attempts to refill an emptied cache on a miss
-_refill_lock = threading.Lock()
-_last_refill = [0.0]
+
+
+class _Refill:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last: float | None = None
 
 
 def _refill() -> None:
     """Prepare every issue's images again, at most once a minute (a request for an unknown name
     cannot make the server do this work more often)."""
-    with _refill_lock:
-        if time.monotonic() - _last_refill[0] < REFILL_EVERY and _last_refill[0]:
+    state: _Refill = current_app.extensions.setdefault("media_refill", _Refill())
+    with state.lock:
+        if state.last is not None and time.monotonic() - state.last < REFILL_EVERY:
             return
-        _last_refill[0] = time.monotonic()
+        state.last = time.monotonic()
         rt: Runtime = current_app.extensions["mailer_runtime"]
         prepare_all(rt.config)
 
