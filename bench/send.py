@@ -7,6 +7,8 @@
 2. Sends a realistic personalised issue (a sample newsletter, padded to 30-60 KB of HTML) to
    --subscribers subscribers in a temporary SQLite file with --connections SMTP sessions, once
    without DKIM and once signing every message with a 2048-bit RSA key.
+   A third run sends the same issue with its cover and figure embedded (multipart/related): the
+   rate and message size of [media] delivery = "embedded" beside the plain one.
 3. Runs ``smtp-source -d -s <connections> -m <subscribers> -l <message size>`` against the same sink
    in the same run, before and after: the machine's own limit. Prints the rates and their ratios
    (targets: ours / smtp-source >= 0.5, DKIM on / DKIM off >= 0.5).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -86,14 +89,26 @@ def dkim_key(folder: Path) -> Path:
     return path
 
 
-def prepare(folder: Path, port: int, subscribers: int, connections: int, dkim: Path | None = None) -> Path:
-    """A config, a padded copy of the sample issue, and ``subscribers`` active subscribers."""
+def without_images(source: str) -> str:
+    """The issue without its cover (front matter) and figures (paragraphs that start with an image)."""
+    source = re.sub(r"(?m)^cover(?:_alt|_credit)? = .*\n", "", source)
+    return "\n\n".join(p for p in source.split("\n\n") if not p.lstrip().startswith("!["))
+
+
+def prepare(folder: Path, port: int, subscribers: int, connections: int, dkim: Path | None = None,
+            images: bool = False) -> Path:
+    """A config, a padded copy of the sample issue (``images``: with its cover and figure, embedded),
+    and ``subscribers`` active subscribers."""
     from mailer.config import load_config
     from mailer.db import connect
 
     news = folder / "newsletters"
     news.mkdir(parents=True, exist_ok=True)
     source = (ROOT / "newsletters" / f"{SAMPLE}.md").read_text(encoding="utf-8")
+    if images:
+        shutil.copytree(ROOT / "newsletters" / "media", news / "media")
+    else:
+        source = without_images(source)
     front, _, body = source.partition("\n+++\n")
     head, closing = (body.split("<!-- afsluiting -->", 1) + [""])[:2] if "<!-- afsluiting -->" in body else (body, "")
     padded = head
@@ -124,6 +139,9 @@ reply_address = "reacties@verkenning.example.nl"
 bounce_address = "bounces@verkenning.example.nl"
 list_id = "Nieuwsbrief Verkenning <verkenning.example.nl>"
 organisation = "Ministerie van Verkenning (voorbeeld)"
+[media]
+delivery = "embedded"
+cache_dir = "{folder / 'media'}"
 """
     if dkim is not None:
         cfg_text += f"""[dkim]
@@ -272,6 +290,17 @@ def main() -> None:
             signed = report_dkim["sent"] / report_dkim["seconds"]
             print(f"with DKIM:    {signed:8.0f} msg/s ({report_dkim['sent']} sent, "
                   f"{cpu_dkim / report_dkim['sent'] * 1e6:.0f} us CPU per message)", flush=True)
+            cfg_img = prepare(folder / "images", port, args.subscribers, args.connections, images=True)
+            size_img, html_img = message_size(cfg_img)
+            report_img, _, cpu_img = run_child(cfg_img)
+            embedded = report_img["sent"] / report_img["seconds"]
+            print(f"embedded:     {embedded:8.0f} msg/s ({report_img['sent']} sent, {size_img} bytes a message "
+                  f"with cover and figure, {html_img} bytes of HTML, "
+                  f"{cpu_img / report_img['sent'] * 1e6:.0f} us CPU per message)", flush=True)
+            figures.update(embedded_msgs_per_s=round(embedded, 1), embedded_message_bytes=size_img,
+                           embedded_html_bytes=html_img, sent_embedded=report_img["sent"],
+                           embedded_cpu_us_per_msg=round(cpu_img / report_img["sent"] * 1e6, 1),
+                           embedded_ratio=round(embedded / (report["sent"] / report["seconds"]), 3))
             after = smtp_source(port, args.connections, args.subscribers, size)
             print(f"smtp-source:  {after:8.0f} msg/s, after", flush=True)
             theirs = (before + after) / 2
