@@ -184,3 +184,13 @@ def test_render_warns_about_an_image_over_the_budget_and_still_renders(tmp_path)
     code, output = _cli(tmp_path, budget_kb=20)
     assert code == 0, output
     assert "Waarschuwing:" in output and "meer dan het budget van 20 KB" in output and "<img" in output
+
+
+def test_mailer_send_stops_with_file_and_line_too_and_sends_nothing(tmp_path, smtp_server):
+    folder = tmp_path / "newsletters"
+    pictures.issue_folder(folder, SLUG, pictures.ISSUE.format(slug=SLUG).replace("![Portret van een geïnterviewde]",
+                                                                                 "![ ]"))
+    path = write_config(tmp_path, smtp_server.port, content={"newsletters_dir": str(folder)})
+    result = CliRunner().invoke(main, ["--config", str(path), "send", SLUG, "--to", "cxo@example.org"])
+    assert result.exit_code != 0 and f"{SLUG}.md:26: afbeelding 'media/cover.jpg' heeft geen alt-tekst" in result.output
+    assert smtp_server.messages == []
