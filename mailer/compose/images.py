@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
-
 from markdown_it.token import Token
 
 from ..errors import InvalidInput, Text
@@ -144,7 +142,8 @@ def _is_figure(inline: Token) -> bool:
     return bool(kids) and kids[0].type == "image" and (len(kids) == 1 or kids[1].type in _BREAKS)
 
 
-def place_html(tokens: list[Token], figures: Figures, render_inline: Any, slot: int = CONTENT_WIDTH) -> list[Token]:
+def place_html(tokens: list[Token], figures: Figures, render_inline: Callable[[list[Token]], str],
+               slot: int = CONTENT_WIDTH) -> list[Token]:
     """The tokens with each figure paragraph turned into image + caption, other images into ``<img>``.
     ``render_inline(children)`` renders a caption's Markdown (markdown-it's renderer)."""
     out: list[Token] = []

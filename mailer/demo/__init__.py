@@ -168,6 +168,7 @@ def _write_config(cfg: Config, path: Path) -> None:
         f'[database]\npath = "{cfg.database_path}"\n\n'
         f'[content]\nnewsletters_dir = "{cfg.newsletters_dir}"\n{templates}'
         f'output_dir = "{cfg.output_dir}"\n\n'
+        f'[media]\ncache_dir = "{cfg.media_cache_dir}"\n\n'
         f'[web]\nport = {cfg.web.port}\nbase_url = "{cfg.web.base_url}"\n',
         encoding="utf-8",
     )
