@@ -194,3 +194,13 @@ def test_mailer_send_stops_with_file_and_line_too_and_sends_nothing(tmp_path, sm
     result = CliRunner().invoke(main, ["--config", str(path), "send", SLUG, "--to", "cxo@example.org"])
     assert result.exit_code != 0 and f"{SLUG}.md:26: afbeelding 'media/cover.jpg' heeft geen alt-tekst" in result.output
     assert smtp_server.messages == []
+
+
+def test_the_english_layout_says_image_and_cover_photo(tmp_path):
+    cfg = _config(tmp_path)
+    nl = load_newsletter(cfg.newsletters_dir / f"{SLUG}.md", TZ)
+    figures, _images = issue_figures(cfg, nl, "hosted")
+    text = compile_newsletter(nl, cfg.templates_dir, language="en", figures=figures).render_text(
+        Personalisation(email="reader@example.org"))
+    assert "[Image: Staafdiagram met vier oplopende staven]" in text and "Cover photo: proeffoto" in text
+    assert "Afbeelding" not in text

@@ -238,8 +238,9 @@ def _text_part(nl: Newsletter, markers: _Markers, organisation: str, language: s
         if theme is not None:
             out += [f"[{theme.name}]"]
         out += [s.heading, "-" * min(len(s.heading), WRAP), ""]
-        if s.text:
-            out += [s.text, ""]
+        text = to_text(s.markdown, image_label=label) if nl.figures else s.text   # labels in this language
+        if text:
+            out += [text, ""]
         if theme is not None:
             link = _mailto(markers(f"t{nl.theme_index(theme.slug)}"), theme_reply_subject(nl, theme.name))
             out += [f"{t('Reply on this theme')}: {link}", ""]
