@@ -19,14 +19,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SLUG = "2026-11-samen-verder"
+import sendkit  # noqa: E402  (bench/, beside this file)
+from sendkit import SLUG  # noqa: E402
 
 
 def main() -> None:
@@ -41,7 +41,6 @@ def main() -> None:
     rng = random.Random(seed)
     os.environ.setdefault("MAILER_SECRET_KEY", "flaky-relay-secret")
 
-    from mailer.db import connect
     from mailer.localservers import CollectingHandler, LocalSmtpServer
 
     class FlakyRelay(CollectingHandler):
@@ -93,33 +92,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="mailer-flaky-") as tmp, LocalSmtpServer(handler=relay) as smtp:
         folder = Path(tmp)
-        config = folder / "config.toml"
         # Backoff 1, 2, 4, 8, 8 ... s: max_attempts tries of the connection ride through an outage.
         attempts = 4 + int(args.outage // 8)
-        config.write_text(f"""
-[database]
-path = "{folder / 'mailer.db'}"
-[content]
-newsletters_dir = "{ROOT / 'newsletters'}"
-templates_dir = "{ROOT / 'templates'}"
-output_dir = "{folder / 'out'}"
-[smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-connections = {args.connections}
-retry_initial = 1
-retry_max = 8
-max_attempts = {attempts}
-retry_lifetime = 3600
-""", encoding="utf-8")
-        db = connect(folder / "mailer.db")
-        with db.conn:
-            db.conn.executemany(
-                "INSERT INTO subscribers (email, name, status, created_at, updated_at) VALUES (?,?,'active',?,?)",
-                ((f"lezer{i}@example.org", f"Lezer {i}", "2026-01-01", "2026-01-01") for i in range(args.recipients)))
-        db.conn.close()
-        base = [sys.executable, "-c", "from mailer.cli import main; main()", "--config", str(config)]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        config = sendkit.prepare(folder, smtp.port, args.recipients, args.connections,
+                                 f"retry_initial = 1\nretry_max = 8\nmax_attempts = {attempts}\nretry_lifetime = 3600")
+        base, env = sendkit.mailer_command(config)
         thread = threading.Thread(target=saboteur, daemon=True)
         started = time.monotonic()
         thread.start()
@@ -136,14 +113,11 @@ retry_lifetime = 3600
             command = base + ["retry", SLUG, "--no-progress"]
         elapsed = time.monotonic() - started
         done.set()
-        received = Counter(m.rcpt_tos[0] for m in relay.messages)
+        lost, duplicates, total = sendkit.lost_and_duplicates(args.recipients, (m.rcpt_tos[0] for m in relay.messages))
 
-    expected = {f"lezer{i}@example.org" for i in range(args.recipients)}
-    lost = len(expected - set(received))
-    duplicates = sum(n - 1 for n in received.values())
     print(f"recipients: {args.recipients}, outages: {len(starts)} x {args.outage:g} s, 421 answers: {relay.refusals}, "
           f"runs: {runs}")
-    print(f"lost: {lost}   duplicates: {duplicates}   messages received: {sum(received.values())} in {elapsed:.1f} s")
+    print(f"lost: {lost}   duplicates: {duplicates}   messages received: {total} in {elapsed:.1f} s")
     print(json.dumps({"recipients": args.recipients, "outages": len(starts), "outage_seconds": args.outage,
                       "refusals_421": relay.refusals, "runs": runs, "lost": lost, "duplicates": duplicates,
                       "ok": lost == 0 and duplicates == 0, "seed": seed, "seconds": round(elapsed, 1)}))

@@ -18,13 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SLUG = "2026-11-samen-verder"
+import sendkit  # noqa: E402  (bench/, beside this file)
+from sendkit import SLUG  # noqa: E402
 
 
 def main() -> None:
@@ -38,33 +38,13 @@ def main() -> None:
     rng = random.Random(seed)
     os.environ.setdefault("MAILER_SECRET_KEY", "killcount-secret")
 
-    from mailer.db import connect
     from mailer.localservers import LocalSmtpServer
 
     with tempfile.TemporaryDirectory(prefix="mailer-killcount-") as tmp, LocalSmtpServer() as smtp:
         folder = Path(tmp)
-        config = folder / "config.toml"
-        config.write_text(f"""
-[database]
-path = "{folder / 'mailer.db'}"
-[content]
-newsletters_dir = "{ROOT / 'newsletters'}"
-templates_dir = "{ROOT / 'templates'}"
-output_dir = "{folder / 'out'}"
-[smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-connections = {args.connections}
-""", encoding="utf-8")
-        db = connect(folder / "mailer.db")
-        with db.conn:
-            db.conn.executemany(
-                "INSERT INTO subscribers (email, name, status, created_at, updated_at) VALUES (?,?,'active',?,?)",
-                ((f"lezer{i}@example.org", f"Lezer {i}", "2026-01-01", "2026-01-01") for i in range(args.recipients)))
-        db.conn.close()
-        command = [sys.executable, "-c", "from mailer.cli import main; main()", "--config", str(config),
-                   "send", SLUG, "--no-progress"]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        config = sendkit.prepare(folder, smtp.port, args.recipients, args.connections)
+        base, env = sendkit.mailer_command(config)
+        command = base + ["send", SLUG, "--no-progress"]
         kills, runs = 0, 0
         started = time.monotonic()
         while True:
@@ -88,15 +68,12 @@ connections = {args.connections}
             if b"Status: sent" in out or b"al naar iedereen" in out:
                 break
         elapsed = time.monotonic() - started
-        received = Counter(m.rcpt_tos[0] for m in smtp.messages)
+        lost, duplicates, total = sendkit.lost_and_duplicates(args.recipients, (m.rcpt_tos[0] for m in smtp.messages))
 
-    expected = {f"lezer{i}@example.org" for i in range(args.recipients)}
-    lost = len(expected - set(received))
-    duplicates = sum(n - 1 for n in received.values())
     bound = kills * args.connections
     print(f"recipients: {args.recipients}, kills: {kills}, runs: {runs}, connections: {args.connections}")
     print(f"lost: {lost}   duplicates: {duplicates} (bound: kills x connections = {bound})   "
-          f"messages received: {sum(received.values())} in {elapsed:.1f} s")
+          f"messages received: {total} in {elapsed:.1f} s")
     print(json.dumps({"recipients": args.recipients, "kills": kills, "runs": runs, "connections": args.connections,
                       "lost": lost, "duplicates": duplicates, "duplicate_bound": bound,
                       "ok": lost == 0 and duplicates <= bound, "seed": seed, "seconds": round(elapsed, 1)}))

@@ -1,9 +1,9 @@
 """Message catalogues: English msgids in code and templates, Dutch (default) and English text.
 
 Catalogues live as ``templates/i18n/<lang>/LC_MESSAGES/<domain>.po``, one domain per area
-(``email``, ``public``, ``team``, ``cli``), and ship inside the package (see ``resources``). They
-are read with Babel and compiled in memory on first use, so no build step is needed and a fresh
-clone or an installed wheel works as is.
+(``email``, ``public``, ``team``, ``cli``, ``clihelp`` for ``--help`` and usage errors), and ship
+inside the package (see ``resources``). They are read with Babel and compiled in memory on first
+use, so no build step is needed and a fresh clone or an installed wheel works as is.
 """
 
 from __future__ import annotations

@@ -58,8 +58,3 @@ def unsubscribe_mailto_address(cfg: Config, key: bytes, subscriber_id: int) -> s
 
 def unsubscribe_mailto(cfg: Config, key: bytes, subscriber_id: int) -> str:
     return f"mailto:{unsubscribe_mailto_address(cfg, key, subscriber_id)}?subject={quote('afmelden')}"
-
-
-def reply_mailto(address: str, subject: str) -> str:
-    """A mailto: link to a (signed) reply address with a subject filled in."""
-    return f"mailto:{address}?subject={quote(subject)}"

@@ -49,7 +49,7 @@ FILE_THEMES_TTL = 60.0
 def _file_themes(cfg: Config) -> list[tuple[str, str]]:
     """Themes named in the newsletter files (cached for a minute): the form offers them even
     before any issue has been synced into the database."""
-    from mailer.compose.source import list_newsletters  # compose is pure; subscribers never imports send/
+    from mailer.compose.source import load_newsletter, newsletter_files  # compose is pure
 
     key = str(cfg.newsletters_dir)
     cached = _FILE_THEMES.get(key)
@@ -57,10 +57,14 @@ def _file_themes(cfg: Config) -> list[tuple[str, str]]:
         return cached[1]
     found: list[tuple[str, str]] = []
     try:
-        for nl in list_newsletters(cfg.newsletters_dir, cfg.schedule.tz):
-            found.extend((t.slug, t.name) for t in nl.themes)
+        files = newsletter_files(cfg.newsletters_dir)
     except (MailerError, OSError):
-        found = []  # a broken draft must not take the sign-up form down
+        files = []
+    for path in files:
+        try:
+            found.extend((t.slug, t.name) for t in load_newsletter(path, cfg.schedule.tz).themes)
+        except (MailerError, OSError):
+            continue  # a broken draft must not take the other issues' themes off the form
     _FILE_THEMES[key] = (time.monotonic(), found)
     return found
 

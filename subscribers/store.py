@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 from email_validator import EmailNotValidError, validate_email
 
+from mailer.db import transaction as transaction  # re-exported: the subscribers package writes through it
 from mailer.db import utcnow
 from mailer.errors import InvalidInput, NotFound, state
 
@@ -43,26 +43,6 @@ def _row(r: dict[str, Any]) -> Subscriber:
         themes=tuple(json.loads(r["themes"] or "[]")), source=r["source"], soft_bounces=r["soft_bounces"],
         created_at=r["created_at"], confirmed_at=r["confirmed_at"], unsubscribed_at=r["unsubscribed_at"],
     )
-
-
-@contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One write transaction (BEGIN IMMEDIATE ... COMMIT), or a no-op inside an open one.
-
-    The connection runs in autocommit mode (``isolation_level=None``), where ``with db.conn:``
-    does not open a transaction; this does.
-    """
-    conn = db.conn
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def normalise_email(address: str) -> str:

@@ -123,6 +123,15 @@ def _local(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def error_page(code: int) -> Response:
+    """The public page for an address that does not exist or a request that is not valid (the app's
+    error handler sends every path outside /team here), in the visitor's language."""
+    if code == 404:
+        return _message(_t("Page not found"), _t("This page does not exist. Check the address in your mail, "
+                                                 "or start from the sign-up page."), status=404, show_signup=True)
+    return _message(_t("This request is not valid"), _t("Go back and try again."), status=code)
+
+
 @bp.errorhandler(MailerError)
 def _domain_error(exc: MailerError) -> Response:
     log.warning("public page %s: %s", request.path, exc)

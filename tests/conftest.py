@@ -106,3 +106,12 @@ def runtime(config: Config):
     rt = Runtime(config)
     yield rt
     rt.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian chromium per test module (skips when chromium is not installed)."""
+    from support.browser import chromium
+
+    with chromium() as b:
+        yield b

@@ -24,7 +24,6 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import Page as BrowserPage
-from playwright.sync_api import sync_playwright
 from werkzeug.exceptions import NotFound
 
 from conftest import PROJECT_ROOT, write_config
@@ -39,13 +38,11 @@ from mailer.send.sender import send_newsletter
 from mailer.web import auth, create_app
 from mailer.web.server import ServerThread
 from subscribers import optin, store
+from support.browser import log_in, need_chromium
 from support.web_sample import SampleReaction, insert_reaction
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 WIDTHS = (375, 1280)
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
               "resultTypes": ["violations"]}  # details of violations only: smaller results
@@ -266,8 +263,7 @@ NOT_PAGES = {
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    need_chromium()
     os.environ.setdefault("MAILER_SECRET_KEY", "a11y-test-key")
     os.environ.setdefault("MAILER_IMAP_PASSWORD", "demopass")
     tmp = tmp_path_factory.mktemp("a11y")
@@ -319,25 +315,13 @@ def site(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def browser(site):
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def contexts(browser, site) -> dict[bool, BrowserContext]:
     """Two browser contexts for every test: a visitor's, and a logged-in team member's (by ``team``)."""
-    made = {team: browser.new_context(viewport={"width": WIDTHS[0], "height": 800}, locale="nl-NL",
-                                      bypass_csp=True)  # our CSP would block axe's injected script
-            for team in (False, True)}
-    page = made[True].new_page()
-    page.goto(site.url + "/team/login")
-    page.fill("input[name=name]", "anna")
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation(url=re.compile(r"/team/$")):
-        page.click("form.login button[type=submit]")
+    options = {"width": WIDTHS[0], "height": 800, "locale": "nl-NL", "bypass_csp": True}  # our CSP blocks axe
+    page = log_in(browser, site.url, "anna", PASSWORD, **options)
+    assert re.search(r"/team/$", page.url)
+    made = {False: browser.new_context(viewport={"width": WIDTHS[0], "height": 800}, locale="nl-NL",
+                                       bypass_csp=True), True: page.context}
     page.close()
     yield made
     for ctx in made.values():

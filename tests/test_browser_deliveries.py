@@ -13,7 +13,8 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from test_browser_desk import ARGS, CHROMIUM, WCAG, WIDTHS, shots_dir, wait_for
+from support.browser import WCAG, log_in, need_chromium
+from test_browser_desk import WIDTHS, shots_dir, wait_for
 from test_desk_deliveries import FULL, GREYLISTED, PASSWORD, REFUSAL, REFUSED, UNKNOWN, sent_with_faults
 from test_send_kit import SLUG
 
@@ -23,13 +24,11 @@ from mailer.web import create_app
 from mailer.web.server import ServerThread
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    need_chromium()
     tmp = tmp_path_factory.mktemp("deliveries-browser")
     port = free_port()
     rt, smtp, faults = sent_with_faults(tmp, web={"base_url": f"http://127.0.0.1:{port}"})
@@ -40,22 +39,8 @@ def site(tmp_path_factory):
     rt.close()
 
 
-@pytest.fixture(scope="module")
-def browser(site):
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
 def logged_in(browser, site, width: int = 1280, **options):
-    page = browser.new_context(viewport={"width": width, "height": 900}, locale="nl-NL", **options).new_page()
-    page.goto(site.url + "/team/login")
-    page.fill("input[name=name]", "cxo")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.login button[type=submit]")
-    page.wait_for_load_state()
-    return page
+    return log_in(browser, site.url, "cxo", PASSWORD, width=width, locale="nl-NL", **options)
 
 
 def row(page, email: str):

@@ -30,18 +30,15 @@ from mailer.web import auth, create_app
 from mailer.web.server import ServerThread
 from subscribers import store
 from conftest import write_config
+from support.browser import ARGS, CHROMIUM, WCAG, log_in, need_chromium  # noqa: F401 - shared with other tests
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 PASSWORD = "browser-desk-password"
 SENT = "2026-11-samen-verder"
 WIDTHS = (375, 1280)
 SHOTS = os.environ.get("MAILER_SCREENSHOTS", "")   # read at import: the tests' environment drops MAILER_*
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 def wait_for(condition, timeout: float = 30.0, interval: float = 0.1):
@@ -63,8 +60,7 @@ def shots_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    need_chromium()
     tmp = tmp_path_factory.mktemp("desk-browser")
     folder = tmp / "newsletters"
     shutil.copytree(PROJECT_ROOT / "newsletters", folder)
@@ -88,24 +84,10 @@ def site(tmp_path_factory):
     rt.close()
 
 
-@pytest.fixture(scope="module")
-def browser(site):
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
 def logged_in(browser, site, width: int = 1280, **options):
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="nl-NL", **options)
-    page = ctx.new_page()
+    page = log_in(browser, site.url, "cxo", PASSWORD, width=width, locale="nl-NL", **options)
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.goto(site.url + "/team/login")
-    page.fill("input[name=name]", "cxo")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.login button[type=submit]")
-    page.wait_for_load_state()
     return page
 
 
@@ -270,8 +252,7 @@ def test_desk_pages_keep_the_strict_csp(page, site):
 
 @pytest.fixture
 def demo(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed")
+    need_chromium()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
     env.update(COLUMNS="200", MAILER_WEB__PORT=str(free_port()), PYTHONUNBUFFERED="1")
     before = sorted(p.name for p in (PROJECT_ROOT / "newsletters").iterdir())
@@ -312,13 +293,8 @@ def test_demo_serve_log_in_write_preview_send_a_test_and_finish_a_sign_up(demo, 
     shots = shots_dir(tmp_path_factory)
     contexts = []
     try:
-        contexts.append(browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL"))
-        page = contexts[-1].new_page()
-        page.goto(demo.url + "/team/login")
-        page.fill("input[name=name]", demo.user)
-        page.fill("input[name=password]", demo.password)
-        page.click("form.login button[type=submit]")
-        page.wait_for_load_state()
+        page = log_in(browser, demo.url, demo.user, demo.password, locale="nl-NL")
+        contexts.append(page.context)
         page.get_by_role("link", name="Schrijven").click()
         page.click("#new-issue")
         page.get_by_label("Titel").fill("Demo-nummer")

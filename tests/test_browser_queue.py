@@ -22,13 +22,10 @@ from mailer.web.server import ServerThread
 from subscribers import store as subs
 from support.web_sample import SampleReaction, add_newsletter, insert_reaction
 from conftest import write_config
+from support.browser import log_in, need_chromium
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 PASSWORD = "queue-test-password"
 THEMES = ("groeipijn", "kracht-van-het-collectief", "de-nieuwe-makers")
 NAMES = ("Anna de Vries", "Bram Jansen", "Chantal Bakker", "Daan Visser", "Eva Smit", "Fatima el Amrani")
@@ -53,8 +50,7 @@ Groet,
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    need_chromium()
     os.environ.setdefault("MAILER_SECRET_KEY", "queue-test-key")
     tmp = tmp_path_factory.mktemp("queue-browser")
     relay = LocalSmtpServer().start()
@@ -88,23 +84,11 @@ def site(tmp_path_factory):
     relay.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(site):
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
 def _login(browser, site, width: int, **options):
-    ctx = browser.new_context(viewport={"width": width, "height": 800 if width < 800 else 900}, **options)
-    pg = ctx.new_page()
-    pg.goto(site.url + "/team/")
-    pg.fill("input[name=name]", "anna")
-    pg.fill("input[name=password]", PASSWORD)
-    pg.click("form.login button[type=submit]")
-    pg.wait_for_url(re.compile(r"/team/$"))
-    return ctx, pg
+    pg = log_in(browser, site.url, "anna", PASSWORD, width=width, height=800 if width < 800 else 900,
+                start="/team/", **options)
+    assert re.search(r"/team/$", pg.url)
+    return pg.context, pg
 
 
 @pytest.fixture
@@ -154,6 +138,30 @@ def test_list_keys_done_keeps_the_place_and_z_undoes(page, site):
     page.keyboard.press("z")
     page.wait_for_function(f"document.querySelector('li.row[data-id=\"{before[1]}\"]') !== null")
     assert status_of(site, before[1]) == "nieuw"
+
+
+def test_a_rows_done_button_clears_the_queue_on_a_phone_with_undo_and_keys(phone, site):
+    before = row_ids(phone)
+    target = before[1]
+    assert phone.is_visible(f'li.row[data-id="{target}"] .row-done')
+    with phone.expect_navigation():
+        phone.click(f'li.row[data-id="{target}"] .row-done')
+    assert status_of(site, target) == "afgehandeld"
+    assert "gemarkeerd als afgehandeld" in phone.inner_text("#toast")
+    after = row_ids(phone)
+    assert target not in after and after[:2] == [before[0], before[2]]
+    assert phone.get_attribute("li.row.cursor", "data-id") == str(before[2])  # the place is kept
+    with phone.expect_navigation():
+        phone.click("#undo-button")
+    assert status_of(site, target) == "nieuw" and target in row_ids(phone)
+    # By keyboard: Tab to a row's button, Enter presses it; z undoes.
+    phone.focus(f'li.row[data-id="{before[0]}"] .row-archive')
+    with phone.expect_navigation():
+        phone.keyboard.press("Enter")
+    assert status_of(site, before[0]) == "gearchiveerd" and before[0] not in row_ids(phone)
+    with phone.expect_navigation():
+        phone.keyboard.press("z")
+    assert status_of(site, before[0]) == "nieuw"
 
 
 def test_refile_without_a_chosen_target_changes_nothing(page, site):

@@ -20,13 +20,10 @@ from mailer.web import auth, create_app
 from support.web_sample import SampleReaction, add_newsletter, insert_reaction
 from mailer.web.server import ServerThread
 from conftest import write_config
+from support.browser import log_in, need_chromium
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 PASSWORD = "browser-test-password"
 # Each payload would set window.__xss or open a dialog if it ever ran.
 XSS = ('<script>window.__xss=1;alert("s")</script><img src=x onerror="window.__xss=2;alert(1)">'
@@ -35,8 +32,7 @@ XSS = ('<script>window.__xss=1;alert("s")</script><img src=x onerror="window.__x
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    need_chromium()
     os.environ.setdefault("MAILER_SECRET_KEY", "browser-test-key")
     tmp = tmp_path_factory.mktemp("team-browser")
     rt = Runtime(load_config(write_config(tmp)))
@@ -75,28 +71,14 @@ def site(tmp_path_factory):
     rt.close()
 
 
-@pytest.fixture(scope="module")
-def browser(site):
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser, site):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    pg = ctx.new_page()
+    pg = log_in(browser, site.url, "anna", PASSWORD, start="/team/", accept_downloads=True)
+    assert re.search(r"/team/$", pg.url)  # back where it started
     pg.dialogs = []
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-    pg.goto(site.url + "/team/")
-    assert "/team/login" in pg.url  # nothing without logging in
-    pg.fill("input[name=name]", "anna")
-    pg.fill("input[name=password]", PASSWORD)
-    pg.click("form.login button[type=submit]")
-    pg.wait_for_url(re.compile(r"/team/$"))
     yield pg
-    ctx.close()
+    pg.context.close()
 
 
 def status_of(site, rid: int) -> str:

@@ -20,8 +20,8 @@ def _msgids() -> set[str]:
     return ids
 
 
-def _catalogue(language: str):
-    with (PROJECT_ROOT / f"templates/i18n/{language}/LC_MESSAGES/cli.po").open("rb") as fh:
+def _catalogue(language: str, domain: str = "cli"):
+    with (PROJECT_ROOT / f"templates/i18n/{language}/LC_MESSAGES/{domain}.po").open("rb") as fh:
         return read_po(fh)
 
 
@@ -33,8 +33,9 @@ def test_dutch_cli_catalogue_is_complete_and_has_nothing_unused() -> None:
     assert sorted(m.id for m in nl if m.id and m.id not in ids) == []
 
 
+@pytest.mark.parametrize("domain", ["cli", "clihelp"])
 @pytest.mark.parametrize("language", ["nl", "en"])
-def test_placeholders_survive_translation(language: str) -> None:
-    for m in _catalogue(language):
+def test_placeholders_survive_translation(language: str, domain: str) -> None:
+    for m in _catalogue(language, domain):
         if m.id and m.string and "%(" in m.id:
             assert set(re.findall(r"%\(\w+\)s", m.id)) == set(re.findall(r"%\(\w+\)s", m.string)), m.id

@@ -40,7 +40,7 @@ def db_of(cfg_path: Path):
 def test_every_command_has_an_example_in_its_help(cfg_path: Path) -> None:
     for cmd in ("import", "export", "list", "add", "remove", "forget", "show"):
         r = run(cfg_path, cmd, "--help")
-        assert r.exit_code == 0 and "Example:" in r.output and f"mailer subscribers {cmd}" in r.output
+        assert r.exit_code == 0 and "Voorbeeld:" in r.output and f"mailer subscribers {cmd}" in r.output
 
 
 def test_import_reports_rejected_rows_and_dry_run(cfg_path: Path) -> None:

@@ -9,10 +9,10 @@ import csv
 import io
 import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from support.waiting import wait_for
 from test_send_kit import SLUG, make_runtime
 
 from mailer.localservers import LocalSmtpServer
@@ -70,15 +70,6 @@ def sent_with_faults(tmp_path: Path, **sections: dict) -> tuple[Runtime, LocalSm
     send_newsletter(rt, SLUG)
     return rt, smtp, faults
 
-
-def wait_for(condition, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture

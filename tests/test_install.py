@@ -53,7 +53,8 @@ def _third_party_imports(folder: Path) -> dict[tuple[str, bool], list[str]]:
 
         def _add(self, module: str) -> None:
             top = module.split(".")[0]
-            if top not in sys.stdlib_module_names and top not in FIRST_PARTY:
+            local = (folder / f"{top}.py").is_file()  # a module beside the file (bench/sendkit.py)
+            if top not in sys.stdlib_module_names and top not in FIRST_PARTY and not local:
                 found.setdefault((top, self.depth > 0), []).append(self.path)
 
         def visit_Import(self, node: ast.Import) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_config
+from conftest import PROJECT_ROOT, write_config
 from mailer import links, tokens
 from mailer.config import load_config
 from mailer.localservers import LocalSmtpServer
@@ -260,3 +260,31 @@ def test_smtp_down_gives_a_clear_page_for_known_and_unknown_alike(tmp_path: Path
     rt.close()
     assert known.status == unknown.status == 503 and known.body == unknown.body
     assert "Probeer het later opnieuw" in known.body and "Traceback" not in known.body
+
+
+def test_unknown_public_address_gets_a_page_in_the_readers_language(site: Site) -> None:
+    page = site.get("/bestaat-niet")
+    assert page.status == 404
+    assert "Pagina niet gevonden" in page.body and 'href="/aanmelden"' in page.body
+    page = site.get("/bestaat-niet", headers={"Accept-Language": "en"})
+    assert page.status == 404 and "Page not found" in page.body and 'lang="en"' in page.body
+    wrong = site.post("/aanmelden/bestaat-niet", {})
+    assert wrong.status in (404, 405) and "Not Found" not in wrong.body
+
+
+def test_a_broken_draft_leaves_the_other_issues_themes_on_the_form(tmp_path: Path) -> None:
+    import shutil
+
+    from subscribers.optin import theme_options
+
+    folder = tmp_path / "newsletters"
+    folder.mkdir()
+    shutil.copy(PROJECT_ROOT / "newsletters" / "2026-11-samen-verder.md", folder)
+    (folder / "2027-01-half-af.md").write_text("+++\nslug = \n+++\n# Half af\n", encoding="utf-8")
+    cfg = load_config(write_config(tmp_path, content={"newsletters_dir": str(folder)}))
+    rt = Runtime(cfg)
+    try:
+        names = [name for _, name in theme_options(rt.db, cfg)]
+    finally:
+        rt.close()
+    assert {"Kracht van het collectief", "De nieuwe makers"} <= set(names)

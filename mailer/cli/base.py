@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tomllib
-from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from .. import i18n
-from ..config import load_config
 from ..errors import MailerError
 from ..runtime import Runtime
+from .helptext import HelpGroup
+from .language import LazyRuntime, cli_language
 
 
 def N_(message: str) -> str:
@@ -24,9 +22,9 @@ def N_(message: str) -> str:
 ERROR_LINE = N_("Error: %(message)s")
 
 
-class MailerGroup(click.Group):
+class MailerGroup(HelpGroup):
     """A group that turns any ``MailerError`` into ``Fout: <one line>`` (``Error:`` in English) and
-    exit status 1, in the configured language."""
+    exit status 1, in the configured language; its help and usage errors are translated (HelpGroup)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -54,6 +52,7 @@ class TranslatedError(click.ClickException):
     "config_path",
     type=click.Path(dir_okay=False),
     default=None,
+    is_eager=True,  # read before --help, so the help is in that file's language
     help="config.toml to use (default: $MAILER_CONFIG, ./config.toml, then the built-in defaults).",
 )
 @click.version_option(package_name="mailer")
@@ -66,56 +65,14 @@ def main(ctx: click.Context, config_path: str | None) -> None:
       mailer demo              # the whole loop on local servers, no setup
       mailer render verbinden-2026-11 --text
     """
-    ctx.obj = _LazyRuntime(config_path)
-
-
-class _LazyRuntime:
-    """Loads config only when a command needs it, so --help works with a broken config."""
-
-    def __init__(self, config_path: str | None) -> None:
-        self.config_path = config_path
-        self._rt: Runtime | None = None
-
-    @property
-    def loaded(self) -> Runtime | None:
-        return self._rt
-
-    def get(self) -> Runtime:
-        if self._rt is None:
-            self._rt = Runtime(load_config(self.config_path))
-        return self._rt
-
-
-def cli_language(ctx: click.Context | None = None) -> str:
-    """The language of what the CLI prints: [content] language from the loaded config; when the config
-    cannot be loaded, MAILER_CONTENT__LANGUAGE or the file's own setting, else Dutch."""
-    ctx = ctx or click.get_current_context(silent=True)
-    lazy = ctx.find_object(_LazyRuntime) if ctx else None
-    if lazy is not None and lazy.loaded is not None:
-        return lazy.loaded.config.content.language
-    return _language_without_config(lazy.config_path if lazy else None)
-
-
-def _language_without_config(config_path: str | None) -> str:
-    env = os.environ.get("MAILER_CONTENT__LANGUAGE", "").strip()
-    if env in i18n.LANGUAGES:
-        return env
-    path = config_path or os.environ.get("MAILER_CONFIG") or ("config.toml" if Path("config.toml").exists() else None)
-    if path:
-        try:
-            content = tomllib.loads(Path(path).expanduser().read_text(encoding="utf-8")).get("content")
-        except (OSError, UnicodeDecodeError, ValueError):  # a broken file: its error line is in the default
-            content = None
-        if isinstance(content, dict) and content.get("language") in i18n.LANGUAGES:
-            return str(content["language"])
-    return i18n.DEFAULT_LANGUAGE
+    ctx.obj = LazyRuntime(config_path)
 
 
 def get_runtime(ctx: click.Context | None = None) -> Runtime:
     ctx = ctx or click.get_current_context()
-    lazy = ctx.find_object(_LazyRuntime)
+    lazy = ctx.find_object(LazyRuntime)
     if lazy is None:  # invoked outside the group (tests calling a command directly)
-        lazy = _LazyRuntime(None)
+        lazy = LazyRuntime(None)
         ctx.obj = lazy
     return lazy.get()
 
@@ -123,10 +80,6 @@ def get_runtime(ctx: click.Context | None = None) -> Runtime:
 def t(message: str, /, **params: object) -> str:
     """A CLI text from the ``cli`` catalogue in the operator's language (Dutch by default)."""
     return i18n.gettext(cli_language(), "cli", message, **params)
-
-
-def echo_err(message: str) -> None:
-    click.echo(message, file=sys.stderr)
 
 
 
@@ -149,6 +102,7 @@ ATTRIBUTIONS: dict[str, str] = {
     "references": N_("reference to the sent mail"), "subject": N_("subject"),
     "latest-issue": N_("sender's latest issue"), "quoted-section": N_("quoted section"),
     "similar-text": N_("same text as the newsletter"), "manual": N_("by hand"), "none": N_("not attributed"),
+    "answer": N_("reply to the team's answer"),
 }
 
 

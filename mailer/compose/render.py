@@ -127,9 +127,6 @@ class CompiledNewsletter:
     def render_html(self, p: Personalisation) -> str:
         return self._fill_html(self._values(p))
 
-    def render_text(self, p: Personalisation) -> str:
-        return self._fill_text(self._values(p))
-
     def _fill_html(self, values: dict[str, str]) -> str:
         escaped: dict[str, str] = {}
         for key, value in values.items():

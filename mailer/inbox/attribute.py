@@ -2,7 +2,8 @@
 
 Newsletter, strongest first: the signed reply token in a recipient address (verified; a forged or
 damaged token is recorded and falls through; a valid token from another sender is filed but marked
-``other_sender``), In-Reply-To, References, the subject (the longest issue subject or title in it),
+``other_sender``), In-Reply-To, References (naming an issue we sent, or the team's answer to a
+reaction: then newsletter, theme and subscriber are that reaction's, method "answer"), the subject (the longest issue subject or title in it),
 the issue the reader quoted, then the reader's words: the latest issue sent to this reader before
 the reply's Date unless the words clearly name another issue sent to them, or, for someone we
 never sent anything, the sent issue whose sections the words match, when one stands out.
@@ -25,6 +26,7 @@ from .. import tokens
 from ..stores import newsletters
 from ..errors import TokenError
 from ..stores import inbox as store
+from ..stores import reactions_answers as answers
 from . import matching, similarity
 from .matching import SentIssue, strip_subject, utc
 from .parse import ParsedMessage
@@ -177,6 +179,8 @@ class Attributor:
 
         if found is None:
             found = self._by_message_ids(parsed)
+        if found is not None and "answered" in found:
+            return self._as_answered(found["answered"], token_status, notes)
         theme_hint: str | None = None
         if found is None:
             written = self._written_at(parsed.date, received)
@@ -223,6 +227,18 @@ class Attributor:
             other_sender=bool(found.get("other_sender")), notes=tuple(notes),
         )
 
+    def _as_answered(self, filed: answers.AnsweredFiling, token_status: str, notes: list[str]) -> Attribution:
+        """A reader's reply to one of the team's answers: filed as the reaction answered, in the
+        same conversation, as sure as that reaction's filing."""
+        nid = filed.newsletter_id
+        return Attribution(
+            newsletter_id=nid, newsletter_slug=self.slug(nid) if nid is not None else None,
+            theme_slug=filed.theme_slug, subscriber_id=filed.subscriber_id, delivery_id=filed.delivery_id,
+            method="answer", theme_method="answer" if filed.theme_slug else "none",
+            confidence=filed.confidence if nid is not None else 0.0,
+            theme_confidence=filed.theme_confidence if filed.theme_slug else 0.0, token_status=token_status,
+            notes=(*notes, f"reply to the team's answer to reaction {filed.reaction_id}"))
+
     def _written_at(self, date: datetime | None, received: datetime) -> datetime | None:
         """The reply's Date when it is plausible: not after it arrived, not before any issue went out."""
         if date is None:
@@ -234,8 +250,12 @@ class Attributor:
         return written
 
     def _by_message_ids(self, parsed: ParsedMessage) -> dict[str, Any] | None:
+        """The issue (or the team's answer) the nearest id in In-Reply-To, then References, names."""
         for method, ids in (("in-reply-to", parsed.in_reply_to), ("references", tuple(reversed(parsed.references)))):
             for mid in ids:
+                answered = answers.filing_of_answer(self.db, mid)
+                if answered is not None:
+                    return {"answered": answered}
                 d = store.delivery_by_message_id(self.db, mid)
                 if d is not None:
                     return {"newsletter_id": d.newsletter_id, "method": method,

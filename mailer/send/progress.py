@@ -30,7 +30,6 @@ class SendProgress:
             console=Console(stderr=True), transient=False)
         self.task = self.progress.add_task(label, total=total, rate="")
         self.done = threading.Event()
-        self.start_count = -1
         self.thread = threading.Thread(target=self._run, name="send-progress", daemon=True)
 
     def _count(self, db: object) -> int:

@@ -10,8 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
-__all__ = ["Answer", "add", "answer_by_message_id", "get", "answers_of", "later_from", "mark_failed", "mark_sent",
-           "thread_ids"]
+__all__ = ["Answer", "AnsweredFiling", "add", "answer_by_message_id", "filing_of_answer", "get", "answers_of",
+           "later_from", "mark_failed", "mark_sent", "thread_ids"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,21 @@ class Answer:
     created_at: str
     sent_at: str | None
     error: str
+
+
+@dataclass(frozen=True)
+class AnsweredFiling:
+    """How the reaction one of our answers replied to is filed: a reader's reply to that answer
+    belongs to the same conversation, so it is filed the same way."""
+
+    answer_id: int
+    reaction_id: int
+    newsletter_id: int | None
+    theme_slug: str | None
+    subscriber_id: int | None
+    delivery_id: int | None
+    confidence: float
+    theme_confidence: float
 
 
 def _answer(r: dict[str, Any]) -> Answer:
@@ -69,12 +84,22 @@ def answer_by_message_id(db: sqlite_utils.Database, message_ids: list[str]) -> A
     return _answer(rows[0]) if rows else None
 
 
+def filing_of_answer(db: sqlite_utils.Database, message_id: str) -> AnsweredFiling | None:
+    """The filing of the reaction our answer with this Message-ID (with or without <>) replied to."""
+    bare = message_id.strip().strip("<>")
+    row = db.execute(
+        "SELECT a.id, a.reaction_id, r.newsletter_id, r.theme_slug, r.subscriber_id, r.delivery_id, r.confidence,"
+        " r.theme_confidence FROM reaction_answers a JOIN reactions r ON r.id = a.reaction_id WHERE a.message_id = ?",
+        [bare]).fetchone() if bare else None
+    return AnsweredFiling(*row) if row else None
+
+
 def later_from(db: sqlite_utils.Database, address: str, after: str, limit: int = 50) -> list[int]:
-    """Reactions from ``address`` (any case) that arrived after ``after``: the candidates for a
-    reader's reply to an answer."""
+    """Reactions from ``address`` that arrived after ``after``: the candidates for a reader's
+    reply to an answer. Filing stores addresses in lower case, so the index on them serves."""
     return [int(r[0]) for r in db.execute(
-        "SELECT id FROM reactions WHERE lower(from_address) = lower(?) AND received_at >= ?"
-        " ORDER BY received_at, id LIMIT ?", [address, after, limit])]
+        "SELECT id FROM reactions WHERE from_address = ? AND received_at >= ?"
+        " ORDER BY received_at, id LIMIT ?", [address.strip().lower(), after, limit])]
 
 
 def thread_ids(db: sqlite_utils.Database, reaction_id: int) -> str | None:

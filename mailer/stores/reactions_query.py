@@ -31,6 +31,7 @@ OLDEST_FIRST = "ORDER BY r.received_at, r.id"
 OPEN_STATUSES = ("nieuw", "in_behandeling")
 STATUS_VIEWS = (*STATUSES, "open", "all")
 ORDERS = ("newest", "oldest")
+HIT_START, HIT_END = "\x02", "\x03"  # around the searched words in a passage; never HTML
 # Below this, a newsletter or theme match is "uncertain" (a subject line or the sender's latest issue).
 LOW_CONFIDENCE = 0.7
 
@@ -156,20 +157,21 @@ def fts_query(text: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words[:12])
 
 
-def _load_hits(db: sqlite_utils.Database, q: str) -> bool:
+def load_hits(db: sqlite_utils.Database, q: str) -> int | None:
     """Run the full-text query once into a per-connection temp table, so a list, its total and
-    six facet counts do not each run it again. False when the words give no query at all."""
+    its counts do not each run it again; returns the number of hits, None when the words give
+    no query at all."""
     match = fts_query(q)
     if not match:
-        return False
+        return None
     db.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY)")
     db.execute("DELETE FROM temp.search_hits")
-    db.execute("INSERT INTO temp.search_hits (id) SELECT rowid FROM reactions_fts WHERE reactions_fts MATCH ?",
-               [match])
-    return True
+    cur = db.execute("INSERT INTO temp.search_hits (id) SELECT rowid FROM reactions_fts WHERE reactions_fts MATCH ?",
+                     [match])
+    return int(cur.rowcount)
 
 
-# Written out (no parameters) as in the partial index reactions_uncertain (0018), so SQLite can use it.
+# Filed with low confidence (the counts sum it per group, reactions_page.py; the filter tests it).
 UNCERTAIN = (f"r.attribution != 'manual' AND (r.confidence < {LOW_CONFIDENCE} OR"
              f" (r.theme_slug IS NOT NULL AND r.theme_confidence < {LOW_CONFIDENCE}))")
 
@@ -180,7 +182,7 @@ def order_by(f: ReactionFilter) -> str:
 
 def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, list[object]]:
     """SQL conditions (on alias r) and their parameters for a filter; ``skip`` leaves one facet
-    out (for its counts); ``hits``: the search was loaded with ``_load_hits`` on this connection."""
+    out (for its counts); ``hits``: the search was loaded with ``load_hits`` on this connection."""
     conds: list[str] = []
     params: list[object] = []
     if skip != "newsletter" and f.newsletter:
@@ -229,7 +231,7 @@ def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, l
     return (" AND ".join(conds) or "1"), params
 
 
-_SUMMARY_SELECT = """
+SUMMARY_SELECT = """
 SELECT r.id, r.received_at, r.kind, r.status, r.from_name, r.from_address, r.subject,
        substr(CASE WHEN r.reply_text != '' THEN r.reply_text ELSE r.full_text END, 1, 180) AS snippet,
        n.slug AS newsletter_slug, n.title AS newsletter_title, r.theme_slug, t.name AS theme_name,
@@ -242,7 +244,7 @@ LEFT JOIN themes t ON t.slug = r.theme_slug
 """
 
 
-def _summary(row: dict[str, Any]) -> ReactionSummary:
+def summary_of(row: dict[str, Any]) -> ReactionSummary:
     tags = tuple(sorted(row["tags"].split("\x1f"))) if row["tags"] else ()
     return ReactionSummary(
         id=row["id"], received_at=row["received_at"], kind=row["kind"], status=row["status"],
@@ -258,81 +260,16 @@ def _summary(row: dict[str, Any]) -> ReactionSummary:
 
 # ---------------------------------------------------------------- lists
 
-def list_page(db: sqlite_utils.Database, filters: ReactionFilter, page: int = 1, per_page: int = PER_PAGE,
-              with_facets: bool = True) -> ReactionPage:
-    """One page of a filter's reactions, newest first, with the total and the counts per filter value."""
-    hits = bool(filters.q) and _load_hits(db, filters.q)
-    cond, params = where(filters, hits=hits)
-    total = db.execute(f"SELECT count(*) FROM reactions r WHERE {cond}", params).fetchone()[0]
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = list(db.query(f"{_SUMMARY_SELECT} WHERE {cond} {order_by(filters)} LIMIT ? OFFSET ?",
-                         [*params, per_page, (page - 1) * per_page]))
-    if hits and rows:
-        passages = _passages(db, filters.q, [r["id"] for r in rows])
-        rows = [{**r, "passage": passages.get(r["id"], "")} for r in rows]
-    items = [_summary(r) for r in rows]
-    facets = facet_counts(db, filters, hits=hits) if with_facets else {}
-    return ReactionPage(filters, items, total, page, pages, facets)
-
-
-HIT_START, HIT_END = "\x02", "\x03"  # around the searched words in a passage; never HTML
-
-
-def _passages(db: sqlite_utils.Database, q: str, ids: list[int]) -> dict[int, str]:
-    """The passage of each reaction's own words where the searched words occur (FTS5 snippet)."""
-    return {int(r[0]): str(r[1]) for r in db.execute(
-        "SELECT rowid, snippet(reactions_fts, 3, char(2), char(3), '…', 24) FROM reactions_fts"
-        " WHERE reactions_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
-        [fts_query(q), json.dumps(ids)])}
-
-
 def summaries(db: sqlite_utils.Database, filters: ReactionFilter, limit: int) -> list[ReactionSummary]:
     """The newest ``limit`` reactions of a filter, as list lines (no total, no counts)."""
     cond, params = where(filters)
-    return [_summary(r) for r in db.query(f"{_SUMMARY_SELECT} WHERE {cond} {order_by(filters)} LIMIT ?",
+    return [summary_of(r) for r in db.query(f"{SUMMARY_SELECT} WHERE {cond} {order_by(filters)} LIMIT ?",
                                           [*params, limit])]
 
 
 def summary(db: sqlite_utils.Database, reaction_id: int) -> ReactionSummary | None:
-    rows = list(db.query(f"{_SUMMARY_SELECT} WHERE r.id = ?", [reaction_id]))
-    return _summary(rows[0]) if rows else None
-
-
-def facet_counts(db: sqlite_utils.Database, filters: ReactionFilter,
-                 hits: bool = False) -> dict[str, list[FacetValue]]:
-    """For each filter, its values with how many reactions each would show (other filters kept)."""
-    out: dict[str, list[FacetValue]] = {}
-    queries = {
-        "newsletter": ("SELECT coalesce(n.slug, '-') AS value, coalesce(n.title, '') AS label, count(*) AS c"
-                       " FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id WHERE {w}"
-                       " GROUP BY r.newsletter_id ORDER BY max(coalesce(n.send_at, n.created_at)) DESC"),
-        "theme": ("SELECT coalesce(r.theme_slug, '-') AS value, coalesce(t.name, '') AS label, count(*) AS c"
-                  " FROM reactions r LEFT JOIN themes t ON t.slug = r.theme_slug WHERE {w}"
-                  " GROUP BY r.theme_slug ORDER BY c DESC"),
-        "status": "SELECT r.status AS value, '' AS label, count(*) AS c FROM reactions r WHERE {w} GROUP BY r.status",
-        # INDEXED BY: a search would otherwise make SQLite fetch every matching row for its kind
-        # and status; this index covers both (and the queue's status filter).
-        "kind": ("SELECT r.kind AS value, '' AS label, count(*) AS c FROM reactions r"
-                 + (" INDEXED BY reactions_kind_status" if hits else "") + " WHERE {w} GROUP BY r.kind"),
-        "tag": ("SELECT g.tag AS value, '' AS label, count(*) AS c FROM reaction_tags g"
-                " JOIN reactions r ON r.id = g.reaction_id WHERE {w} GROUP BY g.tag ORDER BY c DESC, g.tag LIMIT 40"),
-        "assignee": ("SELECT CASE WHEN r.assignee = '' THEN '-' ELSE r.assignee END AS value, '' AS label,"
-                     " count(*) AS c FROM reactions r WHERE {w} GROUP BY r.assignee ORDER BY c DESC"),
-    }
-    for name, sql in queries.items():
-        cond, params = where(filters, skip=name, hits=hits)
-        out[name] = [FacetValue(r["value"], r["label"] or r["value"], r["c"])
-                     for r in db.query(sql.format(w=cond), params)]
-    per_status = {fv.value: fv.count for fv in out["status"]}
-    out["status"] = [FacetValue(s, s, per_status.get(s, 0)) for s in STATUSES]
-    # Every kind stays in the filter, also when none is left of it (a correction may move one there).
-    per_kind = {fv.value: fv.count for fv in out["kind"]}
-    out["kind"] = [FacetValue(k, k, per_kind.get(k, 0)) for k in KINDS]
-    cond, params = where(replace(filters, uncertain="1"), hits=hits)
-    uncertain = db.execute(f"SELECT count(*) FROM reactions r WHERE {cond}", params).fetchone()[0]
-    out["uncertain"] = [FacetValue("1", "1", int(uncertain))]
-    return out
+    rows = list(db.query(f"{SUMMARY_SELECT} WHERE r.id = ?", [reaction_id]))
+    return summary_of(rows[0]) if rows else None
 
 
 def list_rows(db: sqlite_utils.Database, filters: ReactionFilter = EVERY_KIND,

@@ -102,10 +102,6 @@ def end_session(db: sqlite_utils.Database, token_hash: str) -> None:
     db.execute("DELETE FROM team_sessions WHERE token_hash = ?", [token_hash])
 
 
-def end_sessions_of(db: sqlite_utils.Database, user_id: int) -> int:
-    return db.execute("DELETE FROM team_sessions WHERE user_id = ?", [user_id]).rowcount
-
-
 def end_idle_sessions(db: sqlite_utils.Database, seen_before: str) -> int:
     """Delete sessions last used before ``seen_before`` (a UTC ISO time); returns how many."""
     return db.execute("DELETE FROM team_sessions WHERE seen_at < ?", [seen_before]).rowcount

@@ -10,6 +10,8 @@ password change delete it, and it lapses after ``IDLE_LIMIT`` without a request.
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import ipaddress
 import secrets
@@ -45,8 +47,13 @@ GLOBAL_LIMIT = 30                         # log-ins checked per GLOBAL_WINDOW, a
 GLOBAL_WINDOW = 60.0
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name costs as much as a wrong password;
+    made on first use, not at import, so commands that log no one in start fast."""
+    return _hasher.hash("not-a-real-password")
 
 
 class LoginFailed(MailerError):
@@ -142,7 +149,7 @@ def get_user(db: sqlite_utils.Database, user_id: int) -> User | None:
 def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User:
     """The user if name and password match, else ``LoginFailed``; one argon2 run either way."""
     found = store.credentials(db, name.strip())
-    ok = _verify(found.password_hash if found else _DUMMY_HASH, password or "-")
+    ok = _verify(found.password_hash if found else _dummy_hash(), password or "-")
     if found is None or not ok:
         raise LoginFailed("wrong name or password")
     if _hasher.check_needs_rehash(found.password_hash):

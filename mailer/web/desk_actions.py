@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,57 +79,54 @@ def all_delivery_counts(rt: Runtime) -> dict[int, dict[str, int]]:
     return deliveries.count_all(rt.db)
 
 
-def send_now(config: Config, slug: str) -> threading.Thread:
-    """Start sending ``slug`` to every subscriber in a background thread with its own database
-    connection; the web request returns at once. A second start while it runs does nothing
-    (the sender's per-newsletter lock)."""
-    from ..send.sender import SendBusy, send_newsletter
+def _in_background(config: Config, name: str, slug: str, job: Callable[[Runtime], str]) -> threading.Thread:
+    """Run ``job`` in a thread with its own database connection; the web request returns at once.
+    Its outcome goes to the log (and a stop to the newsletter's events): nobody waits for it."""
+    from ..send.sender import SendBusy
 
     def run() -> None:
         rt = Runtime(config)
         try:
-            report = send_newsletter(rt, slug)
-            log.info("desk send of %s: %s sent, %s failed (%s)", slug, report.sent, report.failed, report.status)
+            log.info("desk %s of %s: %s", name, slug, job(rt))
         except SendBusy:
-            log.info("desk send of %s: already being sent", slug)
+            log.info("desk %s of %s: a send is running already", name, slug)
         except MailerError as exc:
-            log.error("desk send of %s stopped: %s", slug, exc)
+            log.error("desk %s of %s stopped: %s", name, slug, exc)
             row = newsletters.find(rt.db, slug)
             if row is not None:
-                newsletters.log_event(rt.db, f"{slug}: send from the desk stopped: {exc}", row.id, level="error")
+                newsletters.log_event(rt.db, f"{slug}: {name} from the desk stopped: {exc}", row.id, level="error")
         except Exception:  # a background thread has nobody else to report to
-            log.exception("desk send of %s failed", slug)
+            log.exception("desk %s of %s failed", name, slug)
         finally:
             rt.close()
 
-    thread = threading.Thread(target=run, name=f"desk-send-{slug}", daemon=True)
+    thread = threading.Thread(target=run, name=f"desk-{name}-{slug}", daemon=True)
     thread.start()
     return thread
+
+
+def send_now(config: Config, slug: str) -> threading.Thread:
+    """Start sending ``slug`` to every subscriber in the background. A second start while it runs
+    does nothing (the sender's per-newsletter lock)."""
+    from ..send.sender import send_newsletter
+
+    def job(rt: Runtime) -> str:
+        report = send_newsletter(rt, slug)
+        return f"{report.sent} sent, {report.failed} failed ({report.status})"
+
+    return _in_background(config, "send", slug, job)
 
 
 def retry_in_background(config: Config, slug: str) -> threading.Thread:
-    """``mailer retry`` in a background thread with its own connection: failed deliveries that may
-    be tried again and waiting ones go out now; permanent failures, bounces and suppressed stay."""
-    from ..send.sender import SendBusy, retry_failed
+    """``mailer retry`` in the background: failed deliveries that may be tried again and waiting
+    ones go out now; permanent failures, bounces and suppressed stay."""
+    from ..send.sender import retry_failed
 
-    def run() -> None:
-        rt = Runtime(config)
-        try:
-            plan, report = retry_failed(rt, slug)
-            log.info("desk retry of %s: %s reopened, %s made due, %s sent", slug, plan.reopened, plan.made_due,
-                     report.sent if report else 0)
-        except SendBusy:
-            log.info("desk retry of %s: a send is running already", slug)
-        except MailerError as exc:
-            log.error("desk retry of %s stopped: %s", slug, exc)
-        except Exception:  # a background thread has nobody else to report to
-            log.exception("desk retry of %s failed", slug)
-        finally:
-            rt.close()
+    def job(rt: Runtime) -> str:
+        plan, report = retry_failed(rt, slug)
+        return f"{plan.reopened} reopened, {plan.made_due} made due, {report.sent if report else 0} sent"
 
-    thread = threading.Thread(target=run, name=f"desk-retry-{slug}", daemon=True)
-    thread.start()
-    return thread
+    return _in_background(config, "retry", slug, job)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ ATTRIBUTION_LABELS = {
     "token": "signed reply address", "in-reply-to": "In-Reply-To header", "references": "References header",
     "subject": "subject line", "latest-issue": "sender's latest issue", "quoted-section": "quoted section",
     "similar-text": "similar text", "manual": "by hand", "none": "not attributed",
+    "answer": "reply to the team's answer",
 }
 NEWSLETTER_STATES = {"draft": "Draft", "scheduled": "Scheduled", "sending": "Sending", "paused": "Paused",
                      "sent": "Sent", "failed": "Failed", "missed": "Missed"}
@@ -171,9 +172,11 @@ def parse_ids(values: list[str]) -> list[int] | None:
 @bp.app_errorhandler(404)
 @bp.app_errorhandler(405)
 def _client_error(exc: HTTPException) -> ResponseReturnValue:
-    """Bad addresses under /team get the team's error page; the public pages keep their own."""
+    """Bad addresses under /team get the team's error page, all others the public one."""
     if request.path != "/team" and not request.path.startswith("/team/"):
-        return exc
+        from subscribers.web import error_page
+
+        return error_page(exc.code or 400)
     if request.blueprint != "team":  # no route matched, so the guard did not run: read the language
         g.team_lang = session.get("lang") if session.get("lang") in LANGUAGES else runtime().config.content.language
     if exc.code == 404:
@@ -205,4 +208,4 @@ def render(template: str, **context: Any) -> str:
     return render_template(f"team/{template}", **context)
 
 
-from . import desk_views, views_auth, views_newsletters, views_reactions  # noqa: E402,F401  (routes register on bp)
+from . import desk_views, views_auth, views_downloads, views_newsletters, views_reactions  # noqa: E402,F401  (routes register on bp)

@@ -1,24 +1,19 @@
-"""The reactions list, the reading pane, the team's actions on reactions, and downloads."""
+"""The reactions list, the reading pane and the team's actions on reactions."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Iterator
 from typing import Any
-from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-from flask import Response, abort, flash, g, redirect, request, send_file, session, url_for
+from flask import Response, abort, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
 from .. import triage
 from ..errors import MailerError, NotFound, SmtpUnavailable
 from . import auth
-from ..spreadsheet import safe_cell
-from .html import safe_filename, sanitise
+from .html import sanitise
 from .team import KIND_LABELS, STATUS_LABELS, _, bp, db, error_text, parse_ids, render, runtime, safe_next
 
 
@@ -32,7 +27,7 @@ def _actor() -> str:
     return str(g.user.name)
 
 
-def _filters() -> triage.Filters:
+def current_filters() -> triage.Filters:
     return triage.Filters.from_mapping(request.args, order=request.cookies.get(ORDER_COOKIE, ""))
 
 
@@ -73,7 +68,7 @@ def _passage(text: str) -> Markup:
 
 @bp.route("/")
 def reactions() -> Response:
-    filters = _filters()
+    filters = current_filters()
     try:
         page_no = int(request.args.get("page", "1"))
     except ValueError:
@@ -141,7 +136,7 @@ def _names() -> tuple[dict[str, str], dict[str, str]]:
 
 @bp.route("/reactions/<id:reaction_id>")
 def reaction(reaction_id: int) -> Response | str:
-    filters = _filters()
+    filters = current_filters()
     try:
         detail = triage.get_reaction(db(), reaction_id)
     except NotFound:
@@ -351,73 +346,3 @@ def undo() -> ResponseReturnValue:
     session.pop("undo", None)
     flash(_("Undone: %(n)s change(s).", n=len(done)), "ok")
     return _back(url_for("team.reactions"))
-
-
-EXPORT_COLUMNS = ("id", "sent_date", "received_at", "kind", "status", "newsletter", "theme", "from_name",
-                  "from_address", "subject", "attribution", "theme_attribution", "confidence", "assignee", "tags",
-                  "reply_text")
-
-
-def _dutch_number(value: object) -> object:
-    """A decimal as a Dutch spreadsheet reads it (0,95), not as a date or text."""
-    return f"{value:.2f}".replace(".", ",") if isinstance(value, float) else value
-
-
-@bp.route("/export.csv")
-def export_csv() -> Response:
-    """The current view (every page of it) as CSV for a Dutch-locale spreadsheet: semicolons, and
-    UTF-8 with a BOM so accents read; every cell kept from becoming a formula."""
-    filters = _filters()
-    conn = db()
-    rows = list(triage.iter_view(conn, filters))  # read now: the request's connection closes after return
-
-    def generate() -> Iterator[str]:
-        buf = io.StringIO()
-        writer = csv.writer(buf, delimiter=";")
-        buf.write("\ufeff")
-        writer.writerow(EXPORT_COLUMNS)
-        for row in rows:
-            writer.writerow([safe_cell(_dutch_number(row[c])) for c in EXPORT_COLUMNS])
-            if buf.tell() > 65536:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
-
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
-    return Response(generate(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="reacties-{stamp}.csv"'})
-
-
-@bp.route("/reactions/<id:reaction_id>/raw")
-def raw(reaction_id: int) -> Response:
-    """The raw message as plain text (never rendered as HTML)."""
-    try:
-        data = triage.raw_message(db(), reaction_id)
-    except NotFound:
-        abort(404)
-    return Response(data.decode("utf-8", errors="replace"), mimetype="text/plain",
-                    headers={"Content-Disposition": "inline"})
-
-
-@bp.route("/reactions/<id:reaction_id>.eml")
-def eml(reaction_id: int) -> Response:
-    """The raw message, byte for byte, as a download to open in a mail program."""
-    try:
-        data = triage.raw_message(db(), reaction_id)
-    except NotFound:
-        abort(404)
-    return send_file(io.BytesIO(data), mimetype="message/rfc822", as_attachment=True,
-                     download_name=f"reactie-{reaction_id}.eml")
-
-
-@bp.route("/attachments/<id:attachment_id>")
-def attachment(attachment_id: int) -> Response:
-    """An attachment, only ever as a download with a content type no browser renders."""
-    try:
-        att = triage.attachment(db(), attachment_id)
-    except NotFound:
-        abort(404)
-    name = safe_filename(att.filename, f"bijlage-{att.id}")
-    return send_file(io.BytesIO(att.data), mimetype="application/octet-stream", as_attachment=True,
-                     download_name=name)

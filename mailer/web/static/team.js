@@ -47,6 +47,14 @@
     if (window.sessionStorage) sessionStorage.setItem(CURSOR_KEY, String(cursor));
     form.submit();
   }
+  // Done or Archive on a row: the row leaves the queue, so the cursor stays on the same place.
+  rows.forEach(function (r, i) {
+    Array.prototype.forEach.call(r.querySelectorAll(".row-actions button"), function (b) {
+      b.addEventListener("click", function () {
+        if (window.sessionStorage) sessionStorage.setItem(CURSOR_KEY, String(i));
+      });
+    });
+  });
   function submit(id) { var f = document.getElementById(id); if (f) f.submit(); }
   function go(id) { var a = document.getElementById(id); if (a) window.location.href = a.href; }
 
@@ -57,6 +65,8 @@
       if (ev.key === "Escape") t.blur();
       return;
     }
+    // Enter or space on a focused button or link does what that button or link does.
+    if (t && (t.tagName === "BUTTON" || t.tagName === "A") && (ev.key === "Enter" || ev.key === " ")) return;
     var key = ev.key;
     if (key === "?") { toggleHelp(); ev.preventDefault(); return; }
     if (key === "Escape") { toggleHelp(false); return; }

@@ -1,0 +1,188 @@
+"""One page of the team's list: its rows, its total, the counts per filter value, and for a
+search the passage of each reader's words where the words were found.
+
+The counts come from one grouped query (the "cube": reactions per newsletter, theme, status, kind, assignee, with how
+many were filed with low confidence) reads the covering index ``reactions_cube`` (0023) once; the
+total and every facet's counts are then sums over its few hundred cells, each facet leaving its
+own filter out. Filters that are not facets (search words, a tag, a sender, ...) narrow the cube
+in SQL through ``reactions_query.where``, so a filter added there is honoured here too. Tags are
+counted by their own query: a reaction can carry several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import json
+from dataclasses import dataclass, replace
+
+import sqlite_utils
+
+from . import reactions_query as q
+from .reactions_query import PER_PAGE, FacetValue, ReactionFilter, ReactionPage
+
+# Over this many search hits, scanning the narrow covering index beats a table look-up per hit.
+SCAN_INDEX_ABOVE = 2000
+
+# The facets the cube holds (in its column order); "tag" is counted on its own.
+CUBE_FACETS = ("newsletter", "theme", "status", "kind", "assignee", "uncertain")
+
+
+@dataclass(frozen=True)
+class Cell:
+    newsletter_id: int | None
+    theme_slug: str | None
+    status: str
+    kind: str
+    assignee: str
+    uncertain: bool
+    n: int
+
+
+def _neutral(f: ReactionFilter) -> ReactionFilter:
+    """The filter without its cube facets: what narrows the cube in SQL."""
+    return replace(f, newsletter="", theme="", status="", kind="all", assignee="", uncertain="")
+
+
+def cube(db: sqlite_utils.Database, f: ReactionFilter, hits: int | None = None) -> list[Cell]:
+    """The cells of the reactions the non-facet filters leave; ``hits``: the number of search
+    hits loaded into temp.search_hits (None when no search was loaded)."""
+    cond, params = q.where(_neutral(f), hits=hits is not None)
+    index = "" if hits is not None and hits <= SCAN_INDEX_ABOVE else " INDEXED BY reactions_cube"
+    sql = (f"SELECT r.newsletter_id, r.theme_slug, r.status, r.kind, r.assignee, count(*), sum({q.UNCERTAIN})"
+           f" FROM reactions r{index} WHERE {cond} GROUP BY 1, 2, 3, 4, 5")
+    cells: list[Cell] = []
+    for nl, theme, status, kind, assignee, n, unsure in db.execute(sql, params).fetchall():
+        unsure = int(unsure or 0)
+        if unsure:
+            cells.append(Cell(nl, theme, status, kind, assignee, True, unsure))
+        if n - unsure:
+            cells.append(Cell(nl, theme, status, kind, assignee, False, n - unsure))
+    return cells
+
+
+def _matcher(f: ReactionFilter, newsletter_ids: dict[str, int], skip: str = "") -> Callable[[Cell], bool]:
+    """A test of one cell against the filter's facet conditions (as ``where`` writes them)."""
+    tests: list[Callable[[Cell], bool]] = []
+    if skip != "newsletter" and f.newsletter:
+        wanted = None if f.newsletter == q.NONE else newsletter_ids.get(f.newsletter, -1)
+        tests.append(lambda c: c.newsletter_id == wanted)
+    if skip != "theme" and f.theme:
+        theme = None if f.theme == q.NONE else f.theme
+        tests.append(lambda c: c.theme_slug == theme)
+    if skip != "status" and f.status == "open":
+        tests.append(lambda c: c.status in q.OPEN_STATUSES)
+    elif skip != "status" and f.status and f.status != "all":
+        tests.append(lambda c: c.status == f.status)
+    if skip != "uncertain" and f.uncertain:
+        tests.append(lambda c: c.uncertain)
+    if skip != "kind":
+        if not f.kind:
+            tests.append(lambda c: c.kind in q.DEFAULT_KINDS)
+        elif f.kind != "all":
+            tests.append(lambda c: c.kind == f.kind)
+    if skip != "assignee" and f.assignee:
+        who = "" if f.assignee == q.NONE else f.assignee
+        tests.append(lambda c: c.assignee == who)
+    return lambda c: all(t(c) for t in tests)
+
+
+def _newsletters(db: sqlite_utils.Database) -> list[tuple[int, str, str, str]]:
+    """(id, slug, title, when: sent or else created) of every newsletter."""
+    return [(int(r[0]), str(r[1]), str(r[2]), str(r[3] or ""))
+            for r in db.execute("SELECT id, slug, title, coalesce(send_at, created_at) FROM newsletters")]
+
+
+def total_and_facets(db: sqlite_utils.Database, f: ReactionFilter, hits: int | None = None,
+                     with_facets: bool = True) -> tuple[int, dict[str, list[FacetValue]]]:
+    """The number of reactions the filter shows and, for each filter, its values with how many
+    reactions each would show (the other filters kept)."""
+    cells = cube(db, f, hits)
+    nls = _newsletters(db)
+    ids = {slug: nid for nid, slug, _t, _w in nls}
+    total = sum(c.n for c in cells if _matcher(f, ids)(c))
+    if not with_facets:
+        return total, {}
+
+    def per(facet: str, key: Callable[[Cell], object]) -> dict[object, int]:
+        counts: dict[object, int] = {}
+        keep = _matcher(f, ids, skip=facet)
+        for c in cells:
+            if keep(c):
+                counts[key(c)] = counts.get(key(c), 0) + c.n
+        return counts
+
+    out: dict[str, list[FacetValue]] = {}
+    by_nl = per("newsletter", lambda c: c.newsletter_id)
+    titles = {nid: (slug, title, when) for nid, slug, title, when in nls}
+    ordered = sorted(by_nl, key=lambda nid: titles[nid][2] if isinstance(nid, int) and nid in titles else "",
+                     reverse=True)  # the latest issue first; "not filed" last
+    out["newsletter"] = [FacetValue(titles[n][0], titles[n][1] or titles[n][0], by_nl[n]) if isinstance(n, int)
+                         and n in titles else FacetValue(q.NONE, q.NONE, by_nl[n]) for n in ordered]
+    by_theme = per("theme", lambda c: c.theme_slug)
+    names = dict(db.execute("SELECT slug, name FROM themes").fetchall())
+    out["theme"] = [FacetValue(str(t) if t else q.NONE, str(names.get(t) or t or q.NONE), n) for t, n in
+                    sorted(by_theme.items(), key=lambda kv: (-kv[1], kv[0] is not None, str(kv[0] or "")))]
+    by_status = per("status", lambda c: c.status)
+    out["status"] = [FacetValue(s, s, by_status.get(s, 0)) for s in q.STATUSES]
+    # Every kind stays in the filter, also when none is left of it (a correction may move one there).
+    by_kind = per("kind", lambda c: c.kind)
+    out["kind"] = [FacetValue(k, k, by_kind.get(k, 0)) for k in q.KINDS]
+    out["tag"] = tag_counts(db, f, hits is not None)
+    by_who = per("assignee", lambda c: c.assignee)
+    out["assignee"] = [FacetValue(str(a) or q.NONE, str(a) or q.NONE, n)
+                       for a, n in sorted(by_who.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+    unsure = sum(c.n for c in cells if c.uncertain and _matcher(f, ids)(c))
+    out["uncertain"] = [FacetValue("1", "1", unsure)]
+    return total, out
+
+
+def tag_counts(db: sqlite_utils.Database, f: ReactionFilter, hits: bool) -> list[FacetValue]:
+    """The tags of the filter's reactions (its tag filter left out), most used first."""
+    cond, params = q.where(f, skip="tag", hits=hits)
+    return [FacetValue(str(r[0]), str(r[0]), int(r[1])) for r in db.execute(
+        f"SELECT g.tag, count(*) AS c FROM reaction_tags g JOIN reactions r ON r.id = g.reaction_id WHERE {cond}"
+        " GROUP BY g.tag ORDER BY c DESC, g.tag LIMIT 40", params)]
+
+
+def list_page(db: sqlite_utils.Database, filters: ReactionFilter, page: int = 1, per_page: int = PER_PAGE,
+              with_facets: bool = True) -> ReactionPage:
+    """One page of a filter's reactions, newest first, with the total and the counts per filter value."""
+    hits = q.load_hits(db, filters.q) if filters.q else None
+    total, facets = total_and_facets(db, filters, hits, with_facets)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    cond, params = q.where(filters, hits=hits is not None)
+    # The page's ids first (an index walk), then the full lines of only those: a late page does not
+    # build the lines of every reaction before it.
+    ids = [int(r[0]) for r in db.execute(f"SELECT r.id FROM reactions r WHERE {cond} {q.order_by(filters)}"
+                                         " LIMIT ? OFFSET ?", [*params, per_page, (page - 1) * per_page])]
+    rows = list(db.query(f"{q.SUMMARY_SELECT} WHERE r.id IN (SELECT value FROM json_each(?)) {q.order_by(filters)}",
+                         [json.dumps(ids)]))
+    if hits and rows:
+        found = passages(db, filters.q, ids)
+        rows = [{**r, "passage": found.get(r["id"], "")} for r in rows]
+    return ReactionPage(filters, [q.summary_of(r) for r in rows], total, page, pages, facets)
+
+
+def passages(db: sqlite_utils.Database, words: str, ids: list[int]) -> dict[int, str]:
+    """The passage of each reaction's own words where the searched words occur (FTS5 snippet).
+
+    Asked of the whole index, FTS5 gathers every hit of a common prefix again for each passage;
+    so the page's few letters go into a small temporary index with the same tokenizer, and
+    snippet() runs there."""
+    if not ids:
+        return {}
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.page_words USING fts5(reply_text,"
+               " tokenize = 'unicode61 remove_diacritics 2')")
+    db.execute("DELETE FROM temp.page_words")
+    db.execute("INSERT INTO temp.page_words (rowid, reply_text) SELECT id, reply_text FROM reactions"
+               " WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])
+    return {int(r[0]): str(r[1]) for r in db.execute(
+        "SELECT rowid, snippet(page_words, 0, char(2), char(3), '…', 24) FROM temp.page_words"
+        " WHERE page_words MATCH ?", [q.fts_query(words)])}
+
+
+def facet_counts(db: sqlite_utils.Database, filters: ReactionFilter) -> dict[str, list[FacetValue]]:
+    """For each filter, its values with how many reactions each would show (other filters kept)."""
+    hits = q.load_hits(db, filters.q) if filters.q else None
+    return total_and_facets(db, filters, hits)[1]
