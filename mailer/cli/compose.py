@@ -15,7 +15,8 @@ from ..compose import compile_newsletter, find_newsletter, personalisation
 from ..compose.model import RenderedParts
 from ..media import issue_figures
 from ..runtime import Runtime
-from .base import cli_language, get_runtime, main
+from .base import get_runtime, main
+from .language import cli_language
 from .base import t as _t
 
 EXAMPLE_NAME = "Voorbeeldlezer"
