@@ -200,7 +200,7 @@ def test_the_english_layout_says_image_and_cover_photo(tmp_path):
     cfg = _config(tmp_path)
     nl = load_newsletter(cfg.newsletters_dir / f"{SLUG}.md", TZ)
     figures, _images = issue_figures(cfg, nl, "hosted")
-    text = compile_newsletter(nl, cfg.templates_dir, language="en", figures=figures).render_text(
-        Personalisation(email="reader@example.org"))
+    text = compile_newsletter(nl, cfg.templates_dir, language="en", figures=figures).render(
+        Personalisation(email="reader@example.org")).text
     assert "[Image: Staafdiagram met vier oplopende staven]" in text and "Cover photo: proeffoto" in text
     assert "Afbeelding" not in text
