@@ -158,7 +158,8 @@ def _mailto(address: str, subject: str) -> str:
 
 
 def _cover(nl: Newsletter, figures: Figures, language: str) -> dict[str, Any] | None:
-    """The cover for the layout: a full-width image (or its alt text when the file is not given)."""
+    """The cover for the layout: a full-width image and its credit (no image when the file is not
+    given, as in a check that compiles without preparing pictures)."""
     if nl.cover is None:
         return None
     placed = figures.placed.get(nl.cover.src)
