@@ -140,6 +140,36 @@ class MediaConfig:
 MEDIA_DELIVERY = ("embedded", "hosted")
 
 
+@dataclass(frozen=True)
+class DigestConfig:
+    enabled: bool = False             # the team's digest of new reactions (off by default)
+    frequency: str = "daily"          # daily | weekly
+    time: str = "08:00"               # HH:MM in [schedule] timezone
+    weekday: str = "monday"           # for weekly: monday ... sunday
+    recipients: str = ""              # addresses, separated by commas
+    per_theme: int = 20               # reactions listed per theme (all are counted)
+
+    @property
+    def addresses(self) -> list[str]:
+        return [a.strip() for a in self.recipients.replace(";", ",").split(",") if a.strip()]
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str = ""                     # "" = no webhook
+    secret_env: str = "MAILER_WEBHOOK_SECRET"   # the environment variable holding the signing secret
+    timeout: float = 10.0             # seconds a receiver may take to answer
+    max_attempts: int = 8             # tries of one reaction before giving up
+    retry_initial: float = 30.0       # seconds before the second try; doubles
+    retry_max: float = 3600.0         # longest wait between two tries
+
+    @property
+    def secret(self) -> str:
+        return os.environ.get(self.secret_env, "") if self.secret_env else ""
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
 # The proxy headers waitress can read the client's address, scheme, host and port from.
 PROXY_HEADERS = {"forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
                  "x-forwarded-by"}
@@ -156,6 +186,8 @@ SECTIONS: dict[str, type] = {
     "bounces": BouncesConfig,
     "subscribers": SubscribersConfig,
     "media": MediaConfig,
+    "digest": DigestConfig,
+    "webhook": WebhookConfig,
 }
 
 # Environment variables that hold secrets. They are deliberately not config keys.
@@ -179,6 +211,8 @@ class Config:
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
     subscribers: SubscribersConfig = field(default_factory=SubscribersConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
     # Folder that relative paths are resolved against: the config file's, else the working folder.
     base_dir: Path = field(default_factory=Path.cwd)
     source: str = BUILT_IN
@@ -402,3 +436,35 @@ def _validate(cfg: Config) -> None:
     for key in ("from_address", "reply_address", "bounce_address"):
         if "@" not in getattr(cfg.sender, key):
             raise ConfigError("[sender] %(key)s must be an email address: fix it in %(source)s", key=key, source=cfg.source)
+    _validate_digest(cfg)
+    _validate_webhook(cfg)
+
+
+def _validate_digest(cfg: Config) -> None:
+    d = cfg.digest
+    if d.frequency not in ("daily", "weekly"):
+        raise ConfigError("[digest] frequency must be daily or weekly, got %(value)s: fix it in %(source)s",
+                          value=repr(d.frequency), source=cfg.source)
+    if d.weekday.lower() not in WEEKDAYS:
+        raise ConfigError("[digest] weekday must be one of %(days)s, got %(value)s: fix it in %(source)s",
+                          days=", ".join(WEEKDAYS), value=repr(d.weekday), source=cfg.source)
+    hh, _, mm = d.time.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60 and len(mm) == 2):
+        raise ConfigError("[digest] time must be HH:MM (e.g. 08:00), got %(value)s: fix it in %(source)s",
+                          value=repr(d.time), source=cfg.source)
+    if d.per_theme < 1:
+        raise ConfigError("[digest] per_theme must be at least 1: fix it in %(source)s", source=cfg.source)
+    bad = [a for a in d.addresses if "@" not in a]
+    if bad or (d.enabled and not d.addresses):
+        raise ConfigError("[digest] recipients must be email addresses separated by commas (got %(value)s): "
+                          "fix it in %(source)s", value=repr(d.recipients), source=cfg.source)
+
+
+def _validate_webhook(cfg: Config) -> None:
+    w = cfg.webhook
+    if w.url and not w.url.lower().startswith(("http://", "https://")):
+        raise ConfigError("[webhook] url must start with http:// or https://, got %(value)s: fix it in %(source)s",
+                          value=repr(w.url), source=cfg.source)
+    if w.max_attempts < 1 or w.timeout <= 0 or w.retry_initial <= 0 or w.retry_max <= 0:
+        raise ConfigError("[webhook] max_attempts must be at least 1 and timeout, retry_initial and retry_max "
+                          "above 0: fix them in %(source)s", source=cfg.source)

@@ -8,6 +8,8 @@ and the web pages agree.
   {base_url}/bevestigen/<token>   double opt-in confirmation (expiring)
   {base_url}/archief              public archive of sent issues
   {base_url}/archief/<slug>       an issue's public web version (no personal links)
+  {base_url}/citaat/<token>       a reader's answer to "may we quote you?" (expiring; /naam,
+                                  /anoniem, /nee: one answer, confirmed with one button)
   mailto:<reply-local>+u-...@dom  unsubscribe by mail, honoured by the inbox poller
 """
 
@@ -19,6 +21,9 @@ from . import tokens
 from .config import Config
 
 CONFIRM_TTL_SECONDS = 7 * 24 * 3600
+QUOTE_TTL_SECONDS = 90 * 24 * 3600
+# The answers a quote link offers, as they appear in its URL.
+QUOTE_CHOICES = {"naam": "named", "anoniem": "anonymous", "nee": "refused"}
 
 
 def _base(cfg: Config) -> str:
@@ -49,6 +54,15 @@ def web_version_url(cfg: Config, slug: str) -> str:
 def confirm_url(cfg: Config, key: bytes, subscriber_id: int, now: float | None = None) -> str:
     token = tokens.make_expiring(key, tokens.CONFIRM, subscriber_id, ttl_seconds=CONFIRM_TTL_SECONDS, now=now)
     return f"{_base(cfg)}/bevestigen/{token}"
+
+
+def quote_token(key: bytes, request_id: int, now: float | None = None) -> str:
+    return tokens.make_expiring(key, tokens.QUOTE, request_id, ttl_seconds=QUOTE_TTL_SECONDS, now=now)
+
+
+def quote_url(cfg: Config, token: str, choice: str = "") -> str:
+    """The page of one quote request; with ``choice`` (naam, anoniem, nee) the page of that answer."""
+    return f"{_base(cfg)}/citaat/{token}" + (f"/{choice}" if choice else "")
 
 
 def unsubscribe_mailto_address(cfg: Config, key: bytes, subscriber_id: int) -> str:

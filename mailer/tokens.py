@@ -1,4 +1,5 @@
-"""Signed tokens for reply addresses, unsubscribe links, VERP bounce addresses and confirmations.
+"""Signed tokens for reply addresses, unsubscribe links, VERP bounce addresses, confirmations and
+quote permissions.
 
 A token is ``<purpose>-<n1>-<n2>...-<mac>``: base-36 integers and a truncated HMAC-SHA256 in
 lower-case base32. Everything is lower case and drawn from ``[a-z0-9-]`` because mail systems
@@ -25,6 +26,7 @@ UNSUBSCRIBE = "u"    # subscriber
 PREFERENCES = "p"    # subscriber
 BOUNCE = "b"         # delivery
 CONFIRM = "c"        # subscriber, expiry (unix minutes)
+QUOTE = "q"          # quote request, expiry (unix minutes): a reader's answer to "may we quote you?"
 
 
 def _b36(n: int) -> str:

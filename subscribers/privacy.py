@@ -15,7 +15,7 @@ import sqlite_utils
 
 from mailer.db import utcnow
 from mailer.errors import NotFound
-from mailer.stores import deliveries, reactions
+from mailer.stores import deliveries, quotes, reactions
 
 from . import consent, store
 from .store import Subscriber
@@ -60,6 +60,7 @@ def forget(db: sqlite_utils.Database, address: str) -> ForgetReport:
     email = sub.email
     assert email is not None
     with store.transaction(db):
+        quotes.erase_for_subscriber(db, sub.id, email, PLACEHOLDER)   # before the reactions lose their sender
         erased = reactions.erase_for_subscriber(db, sub.id, email, PLACEHOLDER, utcnow())
         blanked_deliveries = deliveries.erase_for_subscriber(db, sub.id, email)
         blanked_consent = store.erase(db, sub.id)

@@ -27,7 +27,7 @@ from playwright.sync_api import Page as BrowserPage
 from werkzeug.exceptions import NotFound
 
 from conftest import PROJECT_ROOT, write_config
-from mailer import links, triage
+from mailer import links, quotes, triage
 from mailer.stores import newsletters
 from mailer.cli.compose import render_example
 from mailer.compose import find_newsletter, list_newsletters
@@ -170,6 +170,31 @@ def _open(path: str | Callable[[SimpleNamespace], str], ready: str, status: int 
     return visit
 
 
+def _quote_path(site: SimpleNamespace, choice: str = "", now: float | None = None) -> str:
+    """The reader's page of the fixture's request to quote (``choice``: naam, anoniem, nee)."""
+    token = links.quote_token(site.rt.key, site.quote_request, now=now)
+    return urlsplit(links.quote_url(site.rt.config, token, choice)).path
+
+
+def _quote_answered(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + _quote_path(site, "naam"))
+    page.fill("#name", "Lezer 0")
+    _submit(page, "#confirm", "#change")
+
+
+def _quote_name_missing(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + _quote_path(site, "naam"))
+    page.fill("#name", " ")
+    page.evaluate("document.getElementById('name').removeAttribute('required')")
+    _submit(page, "#confirm", "#name[aria-invalid=true]")
+
+
+def _account_new_token(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + "/team/account")
+    page.fill("#token-label", "dashboard")
+    _submit(page, "form.stack button[type=submit]", "#new-token")
+
+
 def _help_open(page: BrowserPage, site: SimpleNamespace) -> None:
     page.goto(site.url + "/team/")
     page.wait_for_selector("li.row")
@@ -190,6 +215,13 @@ PAGES = [
     Page("preferences", "public.preferences", _preferences),
     Page("preferences-saved", "public.preferences", _preferences_saved, method="POST"),
     Page("broken-link-400", "public.unsubscribe_page", _open("/afmelden/kapotte-link", "h1", 400)),
+    Page("quote", "quote_links.overview", _open(_quote_path, "#passage")),
+    Page("quote-english", "quote_links.overview", _open(lambda s: _quote_path(s) + "?lang=en", "html[lang=en]")),
+    Page("quote-confirm", "quote_links.choose", _open(lambda s: _quote_path(s, "naam"), "#confirm")),
+    Page("quote-answered", "quote_links.record", _quote_answered, method="POST"),
+    Page("quote-name-missing", "quote_links.record", _quote_name_missing, method="POST"),
+    Page("quote-expired-410", "quote_links.overview",
+         _open(lambda s: _quote_path(s, now=0.0), "h1", 410)),
     Page("not-found-404", None, _open("/bestaat-niet", "h1", 404)),
     # Team pages
     Page("login", "team.login", _open("/team/login", "form.login")),
@@ -209,6 +241,8 @@ PAGES = [
     Page("newsletters", "team.newsletters", _open("/team/newsletters", "table.newsletters"), team=True),
     Page("newsletter-404", "team.overview", _open("/team/newsletters/bestaat-niet", "h1", 404), team=True),
     Page("team-not-found-404", None, _open("/team/bestaat-niet", "h1", 404), team=True),
+    Page("account", "team.account", _open("/team/account", "#token-label"), team=True),
+    Page("account-new-token", "team.create_token", _account_new_token, team=True, method="POST"),
     Page("team-not-found-logged-out-404", None, _open("/team/bestaat-niet", "h1", 404)),
     # The CXO's desk; the editor's frames show the issue's HTML (team.desk_preview_frame).
     Page("desk", "team.desk", _open("/team/desk", "main h1"), team=True),
@@ -257,6 +291,13 @@ NOT_PAGES = {
     "team.desk_state": "JSON for the send page's progress",
     "team.privacy_json": "a JSON download of what is held about one person",
     "team.desk_deliveries_csv": "a CSV download of the deliveries",
+    "team.bundle": "a .docx or .md download of a theme's approved quotes",
+    "api.index": "the JSON API (docs/api.md), for scripts",
+    "api.reactions": "the JSON API: reactions",
+    "api.reaction": "the JSON API: one reaction",
+    "api.themes": "the JSON API: themes",
+    "api.newsletters": "the JSON API: newsletters",
+    "api.unknown": "the JSON API's 404 for unknown addresses",
     "media.image": "a prepared image file (JPEG or PNG) of an issue",
 }
 
@@ -295,6 +336,8 @@ def site(tmp_path_factory: pytest.TempPathFactory):
             theme_slug="kracht-van-het-collectief", received_at="2026-11-19T10:00:00+00:00",
             attachments=[("verslag.pdf", "application/pdf", b"%PDF-1.4 sample")]))
         triage.add_tag(rt.db, [ids["text"]], "boek", "anna")
+        asked = quotes.ask(rt.config, rt.db, rt.key, ids["text"], "De coöperatie in onze wijk werkt al tien jaar.",
+                           "anna")
         triage.add_note(rt.db, ids["text"], "Mooi citaat voor het boek.", "anna")
         triage.assign(rt.db, [ids["text"]], "bram", "anna")
         ids["html"] = insert_reaction(rt.db, SampleReaction(
@@ -310,6 +353,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
         counter = itertools.count(1)
         with ServerThread(app) as srv:
             yield SimpleNamespace(url=srv.url, rt=rt, ids=ids, adapter=app.url_map.bind("127.0.0.1"),
+                                  quote_request=asked.id,
                                   new_address=lambda: f"lezer.{next(counter)}@gemeente.example.nl")
         rt.close()
 

@@ -37,7 +37,10 @@ FORBIDDEN = [
     ("subscribers", ("mailer.send", "mailer.inbox", "mailer.web", "mailer.triage", "mailer.schedule", *LAYERS)),
     ("mailer.compose", ("mailer.stores", "mailer.db", "mailer.runtime", "mailer.send", "mailer.inbox",
                         "mailer.triage", "mailer.schedule", "mailer.localservers", "subscribers", *LAYERS)),
-    *((domain, LAYERS) for domain in ("mailer.send", "mailer.inbox", "mailer.triage", "mailer.schedule")),
+    *((domain, LAYERS) for domain in ("mailer.send", "mailer.inbox", "mailer.triage", "mailer.schedule",
+                                      "mailer.digest", "mailer.webhook")),
+    # The digest and the webhook read reactions through the stores; they never file or send newsletters.
+    *((domain, ("mailer.inbox", "mailer.send")) for domain in ("mailer.digest", "mailer.webhook")),
 ]
 # A store knows the database and nothing above it (compose.model: the parsed issue it stores).
 STORES_MAY_IMPORT = ("mailer.stores", "mailer.db", "mailer.errors", "mailer.compose.model")

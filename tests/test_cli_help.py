@@ -65,7 +65,7 @@ def _sources(command: click.Command) -> tuple[set[str], set[str]]:
                     ids.add(line)
     if command.short_help:
         ids.add(" ".join(command.short_help.split()))
-    for param in command.get_params(click.Context(command)):
+    for param in command.get_params(click.Context(command, **main.context_settings)):
         if getattr(param, "help", None):
             ids.add(" ".join(param.help.split()))  # type: ignore[attr-defined]
     return ids, examples
@@ -113,7 +113,8 @@ def test_every_help_page_is_dutch_by_default(path: tuple[str, ...]) -> None:
 
 def _click_help(path: tuple[str, ...]) -> str:
     """The page click itself prints: click's own context, formatter and group class, no translation."""
-    ctx = click.Context(main, info_name="mailer", terminal_width=80)
+    ctx = click.Context(main, info_name="mailer", terminal_width=80,
+                        **{k: v for k, v in main.context_settings.items() if k != "terminal_width"})
     command: click.Command = main
     for name in path:
         assert isinstance(command, click.Group)

@@ -14,6 +14,7 @@ from ..stores import newsletters
 from ..compose import compile_newsletter, find_newsletter, personalisation
 from ..compose.model import RenderedParts
 from ..media import issue_figures
+from ..quotes import approved_for
 from ..runtime import Runtime
 from .base import get_runtime, main
 from .language import cli_language
@@ -40,6 +41,7 @@ def render_example(rt: Runtime, slug: str, language: str | None = None) -> Rende
         list_address=cfg.sender.from_address,
         web_url=links.web_version_url(cfg, nl.slug),
         figures=figures,
+        quotes=approved_for(rt.db, nl),
     )
     row = newsletters.sync(rt.db, nl)  # the newsletter id goes into the reply tokens
     return compiled.render(

@@ -13,6 +13,7 @@ import html
 import re
 import secrets
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,8 @@ from ..errors import TemplateError
 from .images import LAYOUT_WIDTH, Figures, InlinePart, img_tag
 from .markdown import WRAP, to_html, to_text
 from .model import Newsletter, Personalisation, RenderedParts
+from .quotes import ERROR, ApprovedQuote
+from .quotes import apply as apply_quotes
 from .source import check_templates_dir
 
 LAYOUT = "newsletter.mjml"
@@ -270,17 +273,21 @@ def compile_newsletter(
     web_version: bool = False,
     signup_url: str = "",
     figures: Figures | None = None,
+    quotes: Mapping[int, ApprovedQuote] | None = None,
+    missing_quotes: str = ERROR,
 ) -> CompiledNewsletter:
     """Render the layout with Jinja2 and compile it with MJML once; see the module docstring.
 
     ``web_url`` adds "view this newsletter in your browser" (its public web version). With
     ``web_version`` the layout is that web page: no personal footer, a sign-up link instead.
     ``figures``: the prepared images (mailer.media); without them an image shows its alt text.
+    ``quotes``: the approved passages its ``{{ citaat N }}`` directives name (see compose.quotes).
     """
     figures = Figures(figures.placed if figures else {}, _gettext(language, "Image"))
     if language not in i18n.LANGUAGES:
         raise TemplateError("language %(language)s is not available for email: use one of "
                             "%(languages)s", language=repr(language), languages=', '.join(i18n.LANGUAGES))
+    nl = apply_quotes(nl, quotes or {}, _gettext(nl.language, "a reader"), missing_quotes)
     email_dir = check_templates_dir(Path(templates_dir)).resolve()
     env = _environment(email_dir, language)
     markers = _Markers()

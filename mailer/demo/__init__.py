@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -144,6 +145,7 @@ def run_demo(base: Config, folder: Path, *, echo: Callable[..., object] = print,
 
         poll = poll_once(rt)
         echo(_t("Inbox fetched: %(n)s messages filed", n=poll.filed))
+        _ask_quote(rt, smtp, echo, _t)
         result = DemoResult(
             folder=folder, database=cfg.database_path, rendered_html=html_path, newsletter_slug=issue.slug,
             sent=report.sent, replies_delivered=len(messages), summary=attribution_summary(rt.db),
@@ -157,6 +159,31 @@ def run_demo(base: Config, folder: Path, *, echo: Callable[..., object] = print,
         if not keep_servers:
             smtp.stop()
             imap.stop()
+
+
+def _ask_quote(rt: Runtime, smtp: LocalSmtpServer, echo: Callable[..., object],
+               _t: Callable[..., str]) -> None:
+    """Ask permission to quote the first reader's reaction that answered a theme, and show the
+    links of the mail the local SMTP server caught, so the loop can be followed by hand."""
+    from .. import quotes
+    from ..stores.reactions import ReactionFilter, list_rows
+
+    rows = [r for r in reversed(list_rows(rt.db, ReactionFilter())) if r.theme and r.from_address]
+    if not rows:
+        return
+    first = rows[0]
+    caught = len(smtp.messages)
+    quotes.ask(rt.config, rt.db, rt.key, first.id, quotes.default_passage(rt.db, first.id), "demo")
+    urls = [u for m in smtp.messages[caught:] for u in re.findall(rb"https?://\S+/citaat/\S+", m.data)]
+    echo(_t("Permission to quote reaction %(id)s asked of %(to)s; the links in that mail:", id=first.id,
+            to=first.from_address))
+    for url in urls:
+        echo("  " + url.decode("ascii", "replace"))
+    folder = rt.config.database_path.parent
+    echo(_t("These links work while 'mailer demo --serve' runs, or after 'mailer --config %(config)s serve'. "
+            "Then put {{ citaat %(id)s }} on a line of its own in an issue in %(folder)s and run: "
+            "mailer --config %(config)s render SLUG --text", config=folder / "config.toml", id=first.id,
+            folder=rt.config.newsletters_dir))
 
 
 def _write_config(cfg: Config, path: Path) -> None:

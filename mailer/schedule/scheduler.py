@@ -1,4 +1,5 @@
-"""APScheduler wiring only: interval jobs that call send_due, retry_due and the inbox poller.
+"""APScheduler wiring only: interval jobs that call send_due, retry_due, the inbox poller, the
+team's digest and the webhook.
 
 No APScheduler job store: the database is the queue, so a restart loses nothing. Each job run opens
 its own database connection (a fresh ``Runtime``), so the jobs never share a SQLite connection with
@@ -98,12 +99,42 @@ def _poll_job(rt: Runtime) -> None:
         job_rt.close()
 
 
+@_RUNNING.track
+def _digest_job(rt: Runtime) -> None:
+    from ..digest import tick
+
+    job_rt = Runtime(rt.config)
+    try:
+        tick(job_rt)
+    except Exception:  # logged; a claimed digest is sent at the next tick
+        log.exception("digest failed")
+    finally:
+        job_rt.close()
+
+
+@_RUNNING.track
+def _webhook_job(rt: Runtime) -> None:
+    from ..webhook import tick
+
+    job_rt = Runtime(rt.config)
+    try:
+        tick(job_rt)
+    except Exception:  # logged; the outbox keeps what was not posted
+        log.exception("webhook failed")
+    finally:
+        job_rt.close()
+
+
 def start_scheduler(rt: Runtime, *, poll_interval: int | None = None,
                     send_interval: int | None = None, poll: bool = True) -> BackgroundScheduler:
     """Start and return a BackgroundScheduler; stop it with ``scheduler.shutdown()``.
 
     ``poll=False`` leaves the inbox to a long-running poller (``mailer serve`` uses IDLE that way).
+    The digest and the webhook get a tick each when configured ([digest] enabled, [webhook] url).
     """
+    from ..webhook import check_config
+
+    check_config(rt.config)
     if send_interval is None:
         send_interval = rt.config.schedule.check_interval
     from datetime import datetime, timezone
@@ -118,6 +149,13 @@ def start_scheduler(rt: Runtime, *, poll_interval: int | None = None,
         interval = poll_interval if poll_interval is not None else rt.config.imap.poll_interval
         scheduler.add_job(_poll_job, "interval", args=[rt], seconds=max(1, interval), id="poll-inbox",
                           name="poll the inbox", max_instances=1, coalesce=True, next_run_time=first)
+    if rt.config.digest.enabled:
+        scheduler.add_job(_digest_job, "interval", args=[rt], seconds=send_interval, id="digest",
+                          name="the team's digest", max_instances=1, coalesce=True, next_run_time=first)
+    if rt.config.webhook.url:
+        scheduler.add_job(_webhook_job, "interval", args=[rt], seconds=send_interval, id="webhook",
+                          name="post new reactions to the webhook", max_instances=1, coalesce=True,
+                          next_run_time=first)
     scheduler.start()
     return scheduler
 

@@ -79,7 +79,8 @@ class SendReport:
 
 
 def load_newsletter(rt: Runtime, slug: str) -> tuple[Newsletter, CompiledNewsletter]:
-    """Parse the newsletter file and compile it once (compose's interface)."""
+    """Parse the newsletter file and compile it once (compose's interface), with the approved
+    quotes it names; a quote without the reader's permission stops it here, before anything is sent."""
     from ..compose.source import find_newsletter
 
     nl = find_newsletter(rt.config.newsletters_dir, slug, rt.config.schedule.tz)
@@ -90,6 +91,7 @@ def compile_issue(rt: Runtime, nl: Newsletter) -> CompiledNewsletter:
     """Prepare the issue's images ([media] delivery) and compile it once."""
     from ..compose.render import compile_newsletter
     from ..media import issue_figures
+    from ..quotes import approved_for
 
     cfg = rt.config
     figures, images = issue_figures(cfg, nl)
@@ -97,7 +99,8 @@ def compile_issue(rt: Runtime, nl: Newsletter) -> CompiledNewsletter:
         log.warning("%s", warning)
     compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
                                   language=nl.language, list_address=cfg.sender.from_address,
-                                  web_url=links.web_version_url(cfg, nl.slug), figures=figures)
+                                  web_url=links.web_version_url(cfg, nl.slug), figures=figures,
+                                  quotes=approved_for(rt.db, nl))
     return compiled
 
 

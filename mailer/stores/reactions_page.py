@@ -133,7 +133,19 @@ def total_and_facets(db: sqlite_utils.Database, f: ReactionFilter, hits: int | N
                        for a, n in sorted(by_who.items(), key=lambda kv: (-kv[1], str(kv[0])))]
     unsure = sum(c.n for c in cells if c.uncertain and _matcher(f, ids)(c))
     out["uncertain"] = [FacetValue("1", "1", unsure)]
+    out["quote"] = quote_counts(db, f, hits is not None)
     return total, out
+
+
+def quote_counts(db: sqlite_utils.Database, f: ReactionFilter, hits: bool) -> list[FacetValue]:
+    """Reactions per permission-to-quote state (its own filter left out); only reactions someone
+    asked about have a state, so this reads quote_states, not every reaction."""
+    cond, params = q.where(f, skip="quote", hits=hits)
+    per_state = {str(r[0]): int(r[1]) for r in db.execute(
+        f"SELECT st.state, count(*) FROM quote_states st JOIN reactions r ON r.id = st.reaction_id"
+        f" WHERE {cond} GROUP BY st.state", params)}
+    per_state["approved"] = per_state.get("named", 0) + per_state.get("anonymous", 0)
+    return [FacetValue(v, v, per_state.get(v, 0)) for v in q.QUOTE_VIEWS]
 
 
 def tag_counts(db: sqlite_utils.Database, f: ReactionFilter, hits: bool) -> list[FacetValue]:

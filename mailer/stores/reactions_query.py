@@ -32,6 +32,8 @@ OPEN_STATUSES = ("nieuw", "in_behandeling")
 STATUS_VIEWS = (*STATUSES, "open", "all")
 ORDERS = ("newest", "oldest")
 HIT_START, HIT_END = "\x02", "\x03"  # around the searched words in a passage; never HTML
+# Permission to quote (0019_quotes.sql's quote_states): "approved" is with name or anonymous.
+QUOTE_VIEWS = ("approved", "named", "anonymous", "asked", "refused", "no_answer")
 # Below this, a newsletter or theme match is "uncertain" (a subject line or the sender's latest issue).
 LOW_CONFIDENCE = 0.7
 
@@ -51,12 +53,16 @@ class ReactionFilter:
     sender: str = ""        # exact from address
     uncertain: str = ""     # "1": only reactions filed with low confidence
     order: str = ""         # "newest" (default) or "oldest" first
+    quote: str = ""         # permission to quote: one of QUOTE_VIEWS
 
     def __post_init__(self) -> None:
         if self.status and self.status not in STATUS_VIEWS:
             raise InvalidInput("unknown status '%(status)s': use one of %(statuses)s", status=self.status, statuses=', '.join(STATUS_VIEWS))
         if self.order and self.order not in ORDERS:
             raise InvalidInput("unknown order '%(order)s': use one of %(orders)s", order=self.order, orders=', '.join(ORDERS))
+        if self.quote and self.quote not in QUOTE_VIEWS:
+            raise InvalidInput("unknown quote state '%(state)s': use one of %(states)s", state=self.quote,
+                               states=', '.join(QUOTE_VIEWS))
         if self.kind and self.kind not in (*KINDS, "all"):
             raise InvalidInput("unknown kind '%(kind)s': use one of %(kinds)s", kind=self.kind, kinds=', '.join(KINDS))
 
@@ -218,6 +224,9 @@ def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, l
     if skip != "assignee" and f.assignee:
         conds.append("r.assignee = ?")
         params.append("" if f.assignee == NONE else f.assignee)
+    if skip != "quote" and f.quote:
+        conds.append("r.id IN (SELECT reaction_id FROM quote_states WHERE state IN (SELECT value FROM json_each(?)))")
+        params.append(json.dumps(["named", "anonymous"] if f.quote == "approved" else [f.quote]))
     if f.sender:
         conds.append("r.from_address = ?")
         params.append(f.sender)
@@ -270,6 +279,42 @@ def summaries(db: sqlite_utils.Database, filters: ReactionFilter, limit: int) ->
 def summary(db: sqlite_utils.Database, reaction_id: int) -> ReactionSummary | None:
     rows = list(db.query(f"{SUMMARY_SELECT} WHERE r.id = ?", [reaction_id]))
     return summary_of(rows[0]) if rows else None
+
+
+# ---------------------------------------------------------------- by id range (digest, webhook)
+
+def latest_id(db: sqlite_utils.Database) -> int:
+    """The highest reaction id so far (0 when there is none): ids only grow, so a range of ids
+    ``after < id <= upto`` is a fixed set of filed reactions."""
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM reactions").fetchone()[0])
+
+
+def ids_between(db: sqlite_utils.Database, filters: ReactionFilter, after_id: int, upto_id: int) -> list[int]:
+    """The ids of a filter's reactions with ``after_id < id <= upto_id``, oldest first."""
+    cond, params = where(filters)
+    return [int(r[0]) for r in db.execute(
+        f"SELECT r.id FROM reactions r WHERE {cond} AND r.id > ? AND r.id <= ? ORDER BY r.id",
+        [*params, after_id, upto_id])]
+
+
+def summaries_between(db: sqlite_utils.Database, filters: ReactionFilter, after_id: int, upto_id: int,
+                      limit: int) -> list[ReactionSummary]:
+    """At most ``limit`` of a filter's reactions with ``after_id < id <= upto_id``, oldest first."""
+    cond, params = where(filters)
+    return [summary_of(r) for r in db.query(
+        f"{SUMMARY_SELECT} WHERE {cond} AND r.id > ? AND r.id <= ? ORDER BY r.id LIMIT ?",
+        [*params, after_id, upto_id, limit])]
+
+
+def theme_counts_between(db: sqlite_utils.Database, filters: ReactionFilter, after_id: int,
+                         upto_id: int) -> list[FacetValue]:
+    """Per theme ("-" for none), how many of a filter's reactions have ``after_id < id <= upto_id``."""
+    cond, params = where(filters, skip="theme")
+    return [FacetValue(r["value"], r["label"] or r["value"], r["c"]) for r in db.query(
+        "SELECT coalesce(r.theme_slug, '-') AS value, coalesce(t.name, '') AS label, count(*) AS c"
+        f" FROM reactions r LEFT JOIN themes t ON t.slug = r.theme_slug WHERE {cond}"
+        " AND r.id > ? AND r.id <= ? GROUP BY r.theme_slug ORDER BY c DESC, value",
+        [*params, after_id, upto_id])]
 
 
 def list_rows(db: sqlite_utils.Database, filters: ReactionFilter = EVERY_KIND,

@@ -9,7 +9,7 @@ from dataclasses import fields, replace
 from typing import Protocol
 
 from ..stores.reactions import FACETS, KINDS, ORDERS, ReactionFilter
-from ..stores.reactions_query import STATUS_VIEWS
+from ..stores.reactions_query import QUOTE_VIEWS, STATUS_VIEWS
 
 
 class QueryArgs(Protocol):
@@ -26,12 +26,14 @@ class Filters(ReactionFilter):
     def from_mapping(cls, args: QueryArgs, order: str = "") -> Filters:
         """The view a query string asks for; unknown statuses and kinds, and overlong values, are
         dropped. ``order``: the user's kept order, used when the query string names none."""
-        values = {name: (args.get(name) or "").strip()[:200] for name in (*FACETS, "q", "uncertain", "order")}
+        values = {name: (args.get(name) or "").strip()[:200] for name in (*FACETS, "q", "uncertain", "order", "quote")}
         if values["status"] not in STATUS_VIEWS:
             values["status"] = DEFAULT_STATUS
         if values["kind"] and values["kind"] not in (*KINDS, "all"):
             values["kind"] = ""
         values["uncertain"] = "1" if values["uncertain"] else ""
+        if values["quote"] not in QUOTE_VIEWS:
+            values["quote"] = ""
         if values["order"] not in ORDERS:
             values["order"] = order if order in ORDERS else ""
         return cls(**values)

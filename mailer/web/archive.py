@@ -20,7 +20,9 @@ from ..stores import newsletters
 from ..compose.draft import is_slug
 from ..compose.model import Personalisation
 from ..compose.source import find_newsletter
+from ..compose.quotes import LEAVE_OUT
 from ..compose.render import compile_newsletter
+from ..quotes import approved_for
 from ..errors import MailerError
 from ..media import issue_figures
 from ..runtime import Runtime
@@ -111,8 +113,10 @@ def _web_html(slug: str, lang: str) -> str | None:
         nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
     except MailerError:
         return None
+    # Quotes whose reader withdrew (or never agreed) are left out of the public page.
+    quotes = approved_for(_db(), nl, strict=False)
     cache: _Compiled = current_app.extensions.setdefault("archive_compiled", _Compiled())
-    key = (slug, nl.source_sha256, nl.language)
+    key = (slug, nl.source_sha256 + repr(sorted(quotes.items())), nl.language)
     with cache.lock:
         if key in cache.items:
             cache.items.move_to_end(key)
@@ -120,7 +124,8 @@ def _web_html(slug: str, lang: str) -> str | None:
     figures, _images = issue_figures(cfg, nl, "hosted", request.script_root)   # /media/..., this site
     compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation or cfg.sender.from_name,
                                   language=nl.language, list_address=cfg.sender.from_address,
-                                  web_version=True, signup_url=links.signup_url(cfg), figures=figures)
+                                  web_version=True, signup_url=links.signup_url(cfg), figures=figures,
+                                  quotes=quotes, missing_quotes=LEAVE_OUT)
     reply = cfg.sender.reply_address   # the plain address: a reply is still filed by its subject
     html = compiled.render_html(Personalisation(email="", reply_address=reply,
                                                 theme_reply_addresses={t.slug: reply for t in nl.themes}))

@@ -10,7 +10,6 @@ password change delete it, and it lapses after ``IDLE_LIMIT`` without a request.
 
 from __future__ import annotations
 
-import functools
 
 import hashlib
 import ipaddress
@@ -49,11 +48,18 @@ GLOBAL_WINDOW = 60.0
 _hasher = PasswordHasher()
 
 
-@functools.lru_cache(maxsize=1)
+_dummy: list[str] = []
+_dummy_lock = threading.Lock()
+
+
 def _dummy_hash() -> str:
     """Verified against when the name is unknown, so a wrong name costs as much as a wrong password;
-    made on first use, not at import, so commands that log no one in start fast."""
-    return _hasher.hash("not-a-real-password")
+    made once on first use (not at import, so commands that log no one in start fast), under a lock
+    so that a burst of log-ins does not hash it many times at once."""
+    with _dummy_lock:
+        if not _dummy:
+            _dummy.append(_hasher.hash("not-a-real-password"))
+        return _dummy[0]
 
 
 class LoginFailed(MailerError):

@@ -16,6 +16,8 @@ from flask.typing import ResponseReturnValue
 
 from ..stores import newsletters
 from ..compose.draft import Draft, is_slug, slugify, write_draft
+from ..compose.quotes import LEAVE_OUT, QuoteNotApproved
+from ..quotes import approved_for, offered_quotes
 from ..errors import InvalidInput, MailerError, NotFound
 from ..runtime import Runtime
 from . import desk_files, desk_forms, desk_preview
@@ -168,7 +170,9 @@ def desk_new() -> ResponseReturnValue:
 
 def _compile_args() -> dict[str, Any]:
     cfg = runtime().config
-    return {"organisation": cfg.sender.organisation or cfg.sender.from_name, "list_address": cfg.sender.from_address}
+    # Checking a draft does not need its quotes approved yet; the preview and the send do.
+    return {"organisation": cfg.sender.organisation or cfg.sender.from_name, "list_address": cfg.sender.from_address,
+            "missing_quotes": LEAVE_OUT}
 
 
 def _row_status(slug: str) -> str:
@@ -190,15 +194,20 @@ def _editor(f: desk_files.IssueFile, draft: Draft | None, *, errors: dict[str, s
             known.setdefault(t.slug, t.name)
     if not preview_url and f.newsletter is not None:
         try:
-            rendered = desk_preview.render(cfg, f.newsletter)
+            rendered = desk_preview.render(cfg, f.newsletter, quotes=approved_for(db(), f.newsletter))
             preview_url = url_for("team.desk_preview_frame", token=_previews().put(g.user.id, rendered.html))
             preview_text = rendered.text
+        except QuoteNotApproved as exc:
+            preview_text = ""
+            errors = {"form": error_text(exc), **(errors or {})}
         except MailerError:
             preview_text = ""
     else:
         preview_text = ""
     state = _row_status(f.slug)
+    themes = draft.themes if draft is not None else (f.newsletter.themes if f.newsletter is not None else ())
     return page("desk/edit.html", status=status, issue=f, draft=draft, errors=errors or {}, sha=sha or f.sha256,
+                offered=offered_quotes(db(), [t.slug for t in themes]),
                 source=f.source if source is None else source, mode=mode, known=known,
                 preview_url=preview_url, preview_text=preview_text, state=state, locked=state in LOCKED,
                 new_theme=desk_forms.NEW_THEME, tz=cfg.schedule.timezone)
@@ -303,7 +312,9 @@ def desk_preview_render(name: str) -> ResponseReturnValue:
     if checked.errors or checked.newsletter is None:
         return jsonify({"ok": False, "errors": checked.errors})
     try:
-        rendered = desk_preview.render(cfg, checked.newsletter)
+        rendered = desk_preview.render(cfg, checked.newsletter, quotes=approved_for(db(), checked.newsletter))
+    except QuoteNotApproved as exc:
+        return jsonify({"ok": False, "errors": {"form": error_text(exc)}})
     except MailerError as exc:   # an image file that is missing or not a picture
         return jsonify({"ok": False, "errors": {"form": desk_forms.without_path(error_text(exc), f.path)}})
     token = _previews().put(g.user.id, rendered.html)

@@ -208,4 +208,5 @@ def render(template: str, **context: Any) -> str:
     return render_template(f"team/{template}", **context)
 
 
-from . import desk_views, views_auth, views_downloads, views_newsletters, views_reactions  # noqa: E402,F401  (routes register on bp)
+from . import desk_views, views_auth, views_downloads, views_newsletters, views_quotes, views_reactions  # noqa: E402,F401  (routes register on bp)
+from . import views_account  # noqa: E402,F401  (the account page and its API tokens)

@@ -70,6 +70,7 @@ def render_preview(slug: str) -> tuple[str | None, str]:
     try:
         from ..compose.source import find_newsletter
         from ..compose.render import compile_newsletter  # written by the compose work
+        from ..quotes import approved_for
     except ImportError:
         return None, _("The preview is not available yet: the renderer (mailer.compose.render) is missing.")
     cfg = runtime().config
@@ -80,7 +81,7 @@ def render_preview(slug: str) -> tuple[str | None, str]:
         figures, _images = issue_figures(cfg, nl, "hosted", request.script_root)
         compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
                                       language=nl.language, list_address=cfg.sender.from_address,
-                                      figures=figures)
+                                      figures=figures, quotes=approved_for(db(), nl))
         reply = cfg.sender.reply_address
         person = Personalisation(
             email="lezer@example.org", name="Voorbeeldlezer", reply_address=reply,

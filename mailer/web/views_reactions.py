@@ -123,6 +123,8 @@ def _words(db_names: tuple[dict[str, str], dict[str, str]], e: triage.Event) -> 
         return _("sender unsubscribed by %(actor)s: %(reason)s", actor=e.actor, reason=e.detail)
     if e.action == "answer":
         return _("answered by %(actor)s to %(to)s", actor=e.actor, to=e.detail)
+    if e.action == "quote_asked":
+        return _("permission to quote asked by %(actor)s of %(to)s", actor=e.actor, to=e.detail)
     if e.action == "undo":
         return _("a change undone by %(actor)s", actor=e.actor)
     return f"{e.actor}: {e.action} {e.detail}"
