@@ -8,9 +8,12 @@ gets (multipart/alternative, text then HTML, with the headers a bulk sender adds
 ``spamassassin -L -t`` on it with HOME in a temporary folder, and prints the score and the
 rules that fired. As a reference measured in the same run it also scores the first issue with
 a naive layout that hides the preheader in ``mj-preview`` (the usual MJML way).
-Target: every issue scores <= 0.0 with no HTML_* rule firing (HTML_MESSAGE, worth 0.001 and
-fired by every message with an HTML part, is reported apart as informational).
-The last line is one JSON object: {"scores": {...}, "html_rules": [...], ...}.
+It also scores an issue with a cover and two figures (the first sample plus a second figure) in
+both delivery modes: embedded (the HTML in multipart/related beside its images, cid: sources) and
+hosted (https://<domain>/media/<hash>.<ext>).
+Target: every message scores <= 0.0 with no HTML_* rule and no *IMAGE* rule firing (HTML_MESSAGE,
+worth 0.001 and fired by every message with an HTML part, is reported apart as informational).
+The last line is one JSON object: {"scores": {...}, "html_rules": [...], "image_rules": [...], ...}.
 
 The real sender builds its messages in mailer/send/; this bench builds the same shape with
 the standard library's email package (policy SMTP) so it depends on compose alone.
@@ -36,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 from mailer import links, tokens  # noqa: E402
 from mailer.compose import compile_newsletter, list_newsletters, personalisation  # noqa: E402
 from mailer.compose.render import CompiledNewsletter  # noqa: E402
+from mailer.compose.images import Figures  # noqa: E402
 from mailer.config import Config, load_config  # noqa: E402
+from mailer.media import issue_figures  # noqa: E402
 
 KEY = b"deliverability-bench-key"
 NEWSLETTER_ID = 1
@@ -89,6 +94,7 @@ def bench_config() -> Config:
 
 
 def mime_message(cfg: Config, compiled: CompiledNewsletter) -> bytes:
+    """The message a reader gets; embedded images as parts of a multipart/related beside the HTML."""
     nl = compiled.newsletter
     p = personalisation(cfg, KEY, nl, NEWSLETTER_ID, SUBSCRIBER_ID, READER[1], READER[0])
     parts = compiled.render(p)
@@ -104,6 +110,11 @@ def mime_message(cfg: Config, compiled: CompiledNewsletter) -> bytes:
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(parts.text, subtype="plain", charset="utf-8")
     msg.add_alternative(parts.html, subtype="html", charset="utf-8")
+    html_part = msg.get_body(("html",))
+    for part in compiled.related:
+        maintype, subtype = part.content_type.split("/")
+        html_part.add_related(part.data, maintype, subtype, cid=f"<{part.cid}>", filename=part.filename,
+                              disposition="inline")
     assert msg["MIME-Version"] == "1.0"
     # Envelope sender as the SMTP server would record it (VERP on the bounce mailbox).
     verp = tokens.bounce_address(KEY, cfg.sender.bounce_address, 1)
@@ -144,6 +155,25 @@ def naive_templates(tmp: Path) -> Path:
     return tmp
 
 
+def image_issue(home: Path) -> Path:
+    """A copy of the first sample issue (cover and one figure) with a second figure: a newsletters folder."""
+    folder = home / "image-issue"
+    shutil.copytree(ROOT / "newsletters" / "media", folder / "media")
+    source = (ROOT / "newsletters" / "2026-11-samen-verder.md").read_text(encoding="utf-8")
+    second = ("\n![Getekende sporthal met zonnepanelen op het dak en een windmolen ernaast, in de "
+              "ochtendzon.](media/polder-cover.jpg)\nHet dak van de sporthal, waar het begon.\n")
+    marker = "## Makers in het stadhuis"
+    (folder / "2026-11-samen-verder.md").write_text(source.replace(marker, second.lstrip() + "\n" + marker, 1),
+                                                    encoding="utf-8")
+    return folder
+
+
+def compiled_with(cfg: Config, nl, mode: str) -> CompiledNewsletter:  # type: ignore[no-untyped-def]
+    figures: Figures = issue_figures(cfg, nl, mode)[0] if nl.images else Figures()
+    return compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
+                              language=nl.language, list_address=cfg.sender.from_address, figures=figures)
+
+
 def main() -> None:
     exe = ensure_spamassassin()
     cfg = bench_config()
@@ -152,21 +182,25 @@ def main() -> None:
     fired: dict[str, list[str]] = {}
     html_rules: set[str] = set()
     informational: set[str] = set()
+    image_rules: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="sa-home-") as home_s:
         home = Path(home_s)
-        for nl in issues:
-            compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
-                                          language=nl.language, list_address=cfg.sender.from_address)
-            message = mime_message(cfg, compiled)
+        cfg = cfg.replace(media={"cache_dir": str(home / "media")})
+        with_images = list_newsletters(image_issue(home), cfg.schedule.tz)[0]
+        cases = [(nl.slug, nl, cfg.media.delivery) for nl in issues]
+        cases += [(f"cover-and-two-figures-{mode}", with_images, mode) for mode in ("embedded", "hosted")]
+        for name, nl, mode in cases:
+            message = mime_message(cfg, compiled_with(cfg, nl, mode))
             score, rules = spamassassin(exe, message, home)
-            scores[nl.slug] = score
-            fired[nl.slug] = [name for _, name, _ in rules]
+            scores[name] = score
+            fired[name] = [rule for _, rule, _ in rules]
+            image_rules |= {rule for _, rule, _ in rules if "IMAGE" in rule}
             # HTML_MESSAGE (0.001, "HTML included in message") fires on every HTML mail and is
             # informational; any other HTML_* rule, or any HTML_* rule with points, counts.
             html_rules |= {name for pts, name, _ in rules
                            if name.startswith("HTML_") and (abs(pts) > 0.001 or name != "HTML_MESSAGE")}
             informational |= {name for pts, name, _ in rules if name == "HTML_MESSAGE" and abs(pts) <= 0.001}
-            print(f"{nl.slug}: score {score:+.3f} ({len(message) // 1024} KB message)")
+            print(f"{name}: score {score:+.3f} ({len(message) // 1024} KB message, {len(nl.images)} images, {mode})")
             for pts, name, desc in rules:
                 print(f"    {pts:+.3f} {name:<24} {desc}")
         # Reference in the same run: the first issue with a hidden mj-preview preheader.
@@ -177,11 +211,12 @@ def main() -> None:
         print(f"reference (hidden mj-preview preheader) {nl.slug}: score {ref_score:+.3f}")
         for pts, name, desc in ref_rules:
             print(f"    {pts:+.3f} {name:<24} {desc}")
-    passed = all(s <= 0.0 for s in scores.values()) and not html_rules
-    print("target (<= 0.0, no HTML_* rule):", "met" if passed else "NOT met")
+    passed = all(s <= 0.0 for s in scores.values()) and not html_rules and not image_rules
+    print("target (<= 0.0, no HTML_* or *IMAGE* rule):", "met" if passed else "NOT met")
     print(json.dumps({
         "scores": scores,
         "html_rules": sorted(html_rules),
+        "image_rules": sorted(image_rules),
         "informational_html_rules": sorted(informational),
         "rules": fired,
         "reference_hidden_preheader_score": ref_score,

@@ -7,6 +7,8 @@
 2. Sends a realistic personalised issue (a sample newsletter, padded to 30-60 KB of HTML) to
    --subscribers subscribers in a temporary SQLite file with --connections SMTP sessions, once
    without DKIM and once signing every message with a 2048-bit RSA key.
+   A third run sends the same issue with its cover and figure embedded (multipart/related): the
+   rate and message size of [media] delivery = "embedded" beside the plain one.
 3. Runs ``smtp-source -d -s <connections> -m <subscribers> -l <message size>`` against the same sink
    in the same round: the machine's own limit. Prints each round's rates and ratios and their medians
    over --rounds rounds (targets: ours / smtp-source >= 0.5, DKIM on / DKIM off >= 0.5).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -87,14 +90,26 @@ def dkim_key(folder: Path) -> Path:
     return path
 
 
-def prepare(folder: Path, port: int, subscribers: int, connections: int, dkim: Path | None = None) -> Path:
-    """A config, a padded copy of the sample issue, and ``subscribers`` active subscribers."""
+def without_images(source: str) -> str:
+    """The issue without its cover (front matter) and figures (paragraphs that start with an image)."""
+    source = re.sub(r"(?m)^cover(?:_alt|_credit)? = .*\n", "", source)
+    return "\n\n".join(p for p in source.split("\n\n") if not p.lstrip().startswith("!["))
+
+
+def prepare(folder: Path, port: int, subscribers: int, connections: int, dkim: Path | None = None,
+            images: bool = False) -> Path:
+    """A config, a padded copy of the sample issue (``images``: with its cover and figure, embedded),
+    and ``subscribers`` active subscribers."""
     from mailer.config import load_config
     from mailer.db import connect
 
     news = folder / "newsletters"
     news.mkdir(parents=True, exist_ok=True)
     source = (ROOT / "newsletters" / f"{SAMPLE}.md").read_text(encoding="utf-8")
+    if images:
+        shutil.copytree(ROOT / "newsletters" / "media", news / "media")
+    else:
+        source = without_images(source)
     front, _, body = source.partition("\n+++\n")
     head, closing = (body.split("<!-- afsluiting -->", 1) + [""])[:2] if "<!-- afsluiting -->" in body else (body, "")
     padded = head
@@ -125,6 +140,9 @@ reply_address = "reacties@verkenning.example.nl"
 bounce_address = "bounces@verkenning.example.nl"
 list_id = "Nieuwsbrief Verkenning <verkenning.example.nl>"
 organisation = "Ministerie van Verkenning (voorbeeld)"
+[media]
+delivery = "embedded"
+cache_dir = "{folder / 'media'}"
 """
     if dkim is not None:
         cfg_text += f"""[dkim]
@@ -301,6 +319,22 @@ def main() -> None:
             print(f"DKIM ratio:   {med('dkim_ratio'):8.2f} (median over rounds; DKIM on / off, target >= 0.5)",
                   flush=True)
             figures["met"] = med("ratio") >= 0.5 and med("dkim_ratio") >= 0.5
+            # Once, after the rounds: the issue with its cover and figure embedded, and smtp-source at
+            # that message size (the sink's own limit for bigger messages).
+            cfg_img = prepare(folder / "images", port, args.subscribers, args.connections, images=True)
+            size_img, html_img = message_size(cfg_img)
+            theirs_img = smtp_source(port, args.connections, args.subscribers, size_img)
+            report_img, _, cpu_img = run_child(cfg_img)
+            embedded = report_img["sent"] / report_img["seconds"]
+            print(f"embedded:     {embedded:8.0f} msg/s ({report_img['sent']} sent, {size_img} bytes a message "
+                  f"with cover and figure, {html_img} bytes of HTML, "
+                  f"{cpu_img / report_img['sent'] * 1e6:.0f} us CPU per message; smtp-source at that size "
+                  f"{theirs_img:.0f} msg/s)", flush=True)
+            figures.update(embedded_msgs_per_s=round(embedded, 1), embedded_message_bytes=size_img,
+                           embedded_html_bytes=html_img, sent_embedded=report_img["sent"],
+                           embedded_cpu_us_per_msg=round(cpu_img / report_img["sent"] * 1e6, 1),
+                           embedded_smtp_source_msgs_per_s=round(theirs_img, 1),
+                           embedded_ratio=round(embedded / theirs_img, 3))
             peaks = {}
             for n in [int(x) for x in args.memory.split(",") if x.strip()]:
                 cfg_n = prepare(folder / f"mem{n}", port, n, args.connections)

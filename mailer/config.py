@@ -131,6 +131,16 @@ class SubscribersConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    delivery: str = "embedded"        # embedded (inline parts) | hosted (base_url/media/<hash>.<ext>)
+    cache_dir: str = "data/media"     # prepared images, named by content hash
+    budget_kb: int = 200              # warn when one prepared image is bigger
+
+
+MEDIA_DELIVERY = ("embedded", "hosted")
+
+
+@dataclass(frozen=True)
 class DigestConfig:
     enabled: bool = False             # the team's digest of new reactions (off by default)
     frequency: str = "daily"          # daily | weekly
@@ -175,6 +185,7 @@ SECTIONS: dict[str, type] = {
     "dkim": DkimConfig,
     "bounces": BouncesConfig,
     "subscribers": SubscribersConfig,
+    "media": MediaConfig,
     "digest": DigestConfig,
     "webhook": WebhookConfig,
 }
@@ -199,6 +210,7 @@ class Config:
     dkim: DkimConfig = field(default_factory=DkimConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
     subscribers: SubscribersConfig = field(default_factory=SubscribersConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     # Folder that relative paths are resolved against: the config file's, else the working folder.
@@ -229,6 +241,10 @@ class Config:
     @property
     def output_dir(self) -> Path:
         return self.path(self.content.output_dir)
+
+    @property
+    def media_cache_dir(self) -> Path:
+        return self.path(self.media.cache_dir)
 
     @property
     def smtp_password(self) -> str:
@@ -412,6 +428,11 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("[web] trusted_proxy_count must be at least 1: fix it in %(source)s", source=cfg.source)
     if cfg.content.language not in ("nl", "en"):
         raise ConfigError("[content] language must be nl or en, got %(language)s", language=repr(cfg.content.language))
+    if cfg.media.delivery not in MEDIA_DELIVERY:
+        raise ConfigError("[media] delivery must be embedded or hosted, got %(delivery)s: fix it in %(source)s",
+                          delivery=repr(cfg.media.delivery), source=cfg.source)
+    if cfg.media.budget_kb < 1:
+        raise ConfigError("[media] budget_kb must be at least 1: fix it in %(source)s", source=cfg.source)
     for key in ("from_address", "reply_address", "bounce_address"):
         if "@" not in getattr(cfg.sender, key):
             raise ConfigError("[sender] %(key)s must be an email address: fix it in %(source)s", key=key, source=cfg.source)

@@ -148,6 +148,13 @@ def _desk_edit_error(page: BrowserPage, site: SimpleNamespace) -> None:
     _submit(page, "#save", "#f-title[aria-invalid=true]")
 
 
+def _desk_upload_error(page: BrowserPage, site: SimpleNamespace) -> None:
+    page.goto(site.url + f"/team/desk/{DRAFT}")
+    page.set_input_files("#f-image", files=[{"name": "kapot.jpg", "mimeType": "image/jpeg", "buffer": b"geen beeld"}])
+    page.fill("#f-alt", "Een beschrijving")
+    _submit(page, "form.upload button[type=submit]", ".flash.error")
+
+
 def _desk_source_error(page: BrowserPage, site: SimpleNamespace) -> None:
     page.goto(site.url + f"/team/desk/{DRAFT}?mode=source")
     page.fill("#f-source", '+++\ntitle = "niet afgesloten\n')
@@ -246,6 +253,7 @@ PAGES = [
     Page("desk-edit-source", "team.desk_edit", _open(f"/team/desk/{DRAFT}?mode=source", "#f-source"), team=True,
          iframes=False),
     Page("desk-edit-source-error", "team.desk_save", _desk_source_error, team=True, method="POST", iframes=False),
+    Page("desk-upload-error", "team.desk_edit", _desk_upload_error, team=True, iframes=False),
     Page("desk-edit-sent", "team.desk_edit", _open(f"/team/desk/{SENT}", "#editor"), team=True, iframes=False),
     Page("desk-send", "team.desk_send", _open(f"/team/desk/{DRAFT}/send", "main h1"), team=True),
     Page("desk-send-sent", "team.desk_send", _open(f"/team/desk/{SENT}/send", "main h1"), team=True),
@@ -290,6 +298,7 @@ NOT_PAGES = {
     "api.themes": "the JSON API: themes",
     "api.newsletters": "the JSON API: newsletters",
     "api.unknown": "the JSON API's 404 for unknown addresses",
+    "media.image": "a prepared image file (JPEG or PNG) of an issue",
 }
 
 

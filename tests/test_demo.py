@@ -99,3 +99,18 @@ def test_demo_serve_stops_cleanly_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_demo_sends_the_cover_and_figure_embedded_and_its_html_shows_them(demo_run):
+    import re
+
+    from PIL import Image
+
+    _proc, folder, _ = demo_run
+    page = (folder / "rendered" / "2026-11-samen-verder.html").read_text(encoding="utf-8")
+    srcs = re.findall(r'<img\b[^>]*\bsrc="([^"]+)"', page)
+    assert len(srcs) == 2 and all(re.fullmatch(r"media/[0-9a-f]{64}\.(jpg|png)", s) for s in srcs)
+    for src in srcs:   # written from the mail's multipart/related parts, beside the HTML
+        with Image.open(folder / "rendered" / src) as img:
+            assert img.format in ("JPEG", "PNG") and img.width <= 1200
+    assert "Bron coverfoto: tekening van de redactie" in page

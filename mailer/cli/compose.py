@@ -9,13 +9,15 @@ from pathlib import Path
 
 import click
 
-from .. import links
+from .. import i18n, links
 from ..stores import newsletters
 from ..compose import compile_newsletter, find_newsletter, personalisation
 from ..compose.model import RenderedParts
+from ..media import issue_figures
 from ..quotes import approved_for
 from ..runtime import Runtime
 from .base import get_runtime, main
+from .language import cli_language
 from .base import t as _t
 
 EXAMPLE_NAME = "Voorbeeldlezer"
@@ -24,9 +26,13 @@ EXAMPLE_SUBSCRIBER_ID = 0
 
 
 def render_example(rt: Runtime, slug: str, language: str | None = None) -> RenderedParts:
-    """The issue as a reader gets it, for an example reader (subscriber id 0) with real signed links."""
+    """The issue as a reader gets it, for an example reader (subscriber id 0) with real signed links.
+    Images: hosted mode's public URLs, or in embedded mode the prepared files on this machine."""
     cfg = rt.config
     nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
+    figures, images = issue_figures(cfg, nl, "files" if cfg.media.delivery == "embedded" else "hosted")
+    for warning in images.warnings:
+        click.echo(_t("Warning: %(warning)s", warning=i18n.error_text(cli_language(), warning)), err=True)
     compiled = compile_newsletter(
         nl,
         cfg.templates_dir,
@@ -34,6 +40,7 @@ def render_example(rt: Runtime, slug: str, language: str | None = None) -> Rende
         language=language or nl.language,
         list_address=cfg.sender.from_address,
         web_url=links.web_version_url(cfg, nl.slug),
+        figures=figures,
         quotes=approved_for(rt.db, nl),
     )
     row = newsletters.sync(rt.db, nl)  # the newsletter id goes into the reply tokens

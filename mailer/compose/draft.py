@@ -22,6 +22,7 @@ from .source import FENCE, OUTRO_MARKER, SEND_AT_FORMAT, SLUG, THEME_MARK, secti
 
 OUTRO_LINE = "<!-- afsluiting -->"
 FIELDS = ("slug", "title", "subject", "preheader", "send_at", "language")
+COVER_FIELDS = ("cover", "cover_alt", "cover_credit")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Draft:
     preheader: str = ""
     send_at: str = ""                   # "YYYY-MM-DD HH:MM" in the configured zone, or ""
     language: str = "nl"
+    cover: str = ""                     # the cover photo's path ("media/foto.jpg"), its alt text, its credit
+    cover_alt: str = ""
+    cover_credit: str = ""
     themes: tuple[Theme, ...] = ()      # as declared in the front matter, in that order
     intro: str = ""
     sections: tuple[DraftSection, ...] = field(default_factory=tuple)
@@ -50,6 +54,7 @@ class Draft:
             self,
             title=one_line(self.title), subject=one_line(self.subject), preheader=one_line(self.preheader),
             send_at=one_line(self.send_at), intro=block(self.intro), outro=block(self.outro),
+            cover=one_line(self.cover), cover_alt=one_line(self.cover_alt), cover_credit=one_line(self.cover_credit),
             sections=tuple(DraftSection(one_line(s.heading), s.theme.strip(), block(s.body)) for s in self.sections),
         )
 
@@ -120,6 +125,7 @@ def read_draft(source: str, path: Path = Path("newsletter.md")) -> Draft:
     return Draft(
         slug=text("slug"), title=text("title"), subject=text("subject"), preheader=text("preheader"),
         send_at=_send_at_text(meta.get("send_at")), language=text("language") or "nl",
+        cover=text("cover"), cover_alt=text("cover_alt"), cover_credit=text("cover_credit"),
         themes=tuple(themes), intro=intro, sections=tuple(sections), outro=outro,
     ).normalised()
 
@@ -134,6 +140,9 @@ def write_draft(draft: Draft) -> str:
     if d.send_at:
         front.append(f"send_at = {toml_string(d.send_at)}")
     front.append(f"language = {toml_string(d.language or 'nl')}")
+    for key in COVER_FIELDS:
+        if getattr(d, key):
+            front.append(f"{key} = {toml_string(getattr(d, key))}")
     for theme in d.themes:
         front += ["", "[[themes]]", f"slug = {toml_string(theme.slug)}", f"name = {toml_string(one_line(theme.name))}"]
     parts = [FENCE + "\n" + "\n".join(front) + "\n" + FENCE]
@@ -158,4 +167,4 @@ def is_slug(text: str) -> bool:
     return bool(SLUG.match(text)) and len(text) <= 120
 
 
-__all__ = ["Draft", "DraftSection", "FIELDS", "OUTRO_LINE", "is_slug", "read_draft", "slugify", "write_draft"]
+__all__ = ["COVER_FIELDS", "Draft", "DraftSection", "FIELDS", "OUTRO_LINE", "is_slug", "read_draft", "slugify", "write_draft"]

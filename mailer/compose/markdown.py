@@ -19,6 +19,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
+from .images import Figures, place_html, place_text
+
 WRAP = 76
 
 # Light-mode colours; templates/email/newsletter.mjml holds the matching dark-mode overrides.
@@ -105,11 +107,13 @@ def tokens(markdown: str) -> list[Token]:
     return parsed
 
 
-def to_html(markdown: str) -> str:
-    """Email-ready HTML for a Markdown fragment (inline styles, classes for dark mode)."""
+def to_html(markdown: str, figures: Figures | None = None) -> str:
+    """Email-ready HTML for a Markdown fragment (inline styles, classes for dark mode); images
+    come from ``figures`` (see compose/images.py)."""
     md = parser()
     parsed = tokens(markdown)
     _style(parsed)
+    parsed = place_html(parsed, figures or Figures(), lambda kids: md.renderer.render(kids, md.options, {}))
     html: str = md.renderer.render(parsed, md.options, {})
     # A wide table scrolls inside its own box on a phone instead of widening the whole mail.
     # Raw HTML is never passed through (html: False), so every "<table" here is our own.
@@ -118,9 +122,10 @@ def to_html(markdown: str) -> str:
                 .replace("</table>", "</table></div>"))
 
 
-def to_text(markdown: str, width: int = WRAP) -> str:
-    """Plain text for a Markdown fragment, wrapped at ``width`` characters."""
-    root = SyntaxTreeNode(tokens(markdown))
+def to_text(markdown: str, width: int = WRAP, image_label: str = "Afbeelding") -> str:
+    """Plain text for a Markdown fragment, wrapped at ``width`` characters; an image reads
+    ``[Afbeelding: alt]``."""
+    root = SyntaxTreeNode(place_text(tokens(markdown), image_label))
     return "\n".join(_blocks(root, width)).strip("\n")
 
 

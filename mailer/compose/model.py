@@ -23,6 +23,25 @@ class Section:
 
 
 @dataclass(frozen=True)
+class ImageRef:
+    """A figure in the Markdown: ``![alt](media/foto.jpg)``, its path relative to the issue's folder."""
+
+    src: str
+    alt: str
+    line: int                # 1-based line in the file, for messages
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The front matter's cover photo (``cover``, ``cover_alt``, ``cover_credit``)."""
+
+    src: str
+    alt: str
+    credit: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Newsletter:
     slug: str
     title: str
@@ -36,6 +55,14 @@ class Newsletter:
     outro_markdown: str = ""          # closing text before the general invitation, if any
     source_path: Path | None = None
     source_sha256: str = ""
+    cover: Cover | None = None
+    figures: tuple[ImageRef, ...] = ()   # every image in the Markdown, in reading order
+
+    @property
+    def images(self) -> tuple[ImageRef, ...]:
+        """The cover (first) and the figures: every file the issue shows."""
+        cover = (ImageRef(self.cover.src, self.cover.alt, self.cover.line),) if self.cover else ()
+        return cover + self.figures
 
     def theme_index(self, slug: str) -> int:
         """1-based index of a theme in this newsletter (0 is 'the whole issue')."""

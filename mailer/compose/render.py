@@ -26,6 +26,7 @@ from mjml import mjml2html
 
 from .. import i18n
 from ..errors import TemplateError
+from .images import LAYOUT_WIDTH, Figures, InlinePart, img_tag
 from .markdown import WRAP, to_html, to_text
 from .model import Newsletter, Personalisation, RenderedParts
 from .quotes import ERROR, ApprovedQuote
@@ -98,6 +99,7 @@ class CompiledNewsletter:
     html_parts: tuple[str, ...]   # literal, key, literal, key, ..., literal
     text_parts: tuple[str, ...]
     default_name: str             # greeting when a subscriber has no name ("lezer")
+    related: tuple[InlinePart, ...] = ()   # embedded images the message carries (multipart/related)
 
     @property
     def subject(self) -> str:
@@ -158,8 +160,21 @@ def _mailto(address: str, subject: str) -> str:
     return f"mailto:{address}?subject={quote(subject)}"
 
 
+def _cover(nl: Newsletter, figures: Figures, language: str) -> dict[str, Any] | None:
+    """The cover for the layout: a full-width image and its credit (no image when the file is not
+    given, as in a check that compiles without preparing pictures)."""
+    if nl.cover is None:
+        return None
+    placed = figures.placed.get(nl.cover.src)
+    credit = _gettext(language, "Cover photo: %(credit)s", credit=nl.cover.credit) if nl.cover.credit else ""
+    return {"html": Markup(img_tag(placed, nl.cover.alt, LAYOUT_WIDTH, "cover-img")) if placed else "",
+            "alt": nl.cover.alt, "credit": credit}
+
+
 def _template_context(nl: Newsletter, markers: _Markers, organisation: str, language: str, list_address: str,
-                      web_url: str = "", web_version: bool = False, signup_url: str = "") -> dict[str, Any]:
+                      web_url: str = "", web_version: bool = False, signup_url: str = "",
+                      figures: Figures | None = None) -> dict[str, Any]:
+    figures = figures or Figures(label=_gettext(language, "Image"))
     sections = []
     for s in nl.sections:
         theme = next((t for t in nl.themes if t.slug == s.theme), None)
@@ -168,7 +183,7 @@ def _template_context(nl: Newsletter, markers: _Markers, organisation: str, lang
             reply_href = Markup(_mailto(markers(f"t{nl.theme_index(theme.slug)}"), theme_reply_subject(nl, theme.name)))
         sections.append({
             "heading": s.heading,
-            "html": Markup(to_html(s.markdown)),
+            "html": Markup(to_html(s.markdown, figures)),
             "theme_name": theme.name if theme else "",
             "theme_slug": s.theme or "",
             "reply_href": reply_href,
@@ -180,8 +195,9 @@ def _template_context(nl: Newsletter, markers: _Markers, organisation: str, lang
         "preheader": nl.preheader,
         "organisation": organisation,
         "list_address": list_address,
-        "intro_html": Markup(to_html(nl.intro_markdown)) if nl.intro_markdown else "",
-        "outro_html": Markup(to_html(nl.outro_markdown)) if nl.outro_markdown else "",
+        "intro_html": Markup(to_html(nl.intro_markdown, figures)) if nl.intro_markdown else "",
+        "outro_html": Markup(to_html(nl.outro_markdown, figures)) if nl.outro_markdown else "",
+        "cover": _cover(nl, figures, language),
         "sections": sections,
         "general_reply_href": Markup(_mailto(markers("reply"), reply_subject(nl))),
         "ph": markers,
@@ -209,24 +225,29 @@ def _text_part(nl: Newsletter, markers: _Markers, organisation: str, language: s
         out += [wrap(nl.preheader), ""]
     if web_url:
         out += [f"{t('View this newsletter in your browser')}: {web_url}", ""]
+    label = t("Image")
+    if nl.cover is not None:
+        out += [wrap(f"[{label}: {nl.cover.alt}]")]
+        out += [wrap(t("Cover photo: %(credit)s", credit=nl.cover.credit)), ""] if nl.cover.credit else [""]
     out += [nl.title, "=" * min(len(nl.title), WRAP), ""]
     out += [t("Dear %(name)s,", name=markers("name")), ""]
     if nl.intro_markdown:
-        out += [to_text(nl.intro_markdown), ""]
+        out += [to_text(nl.intro_markdown, image_label=label), ""]
     for s in nl.sections:
         out += [_rule(), ""]
         theme = next((th for th in nl.themes if th.slug == s.theme), None)
         if theme is not None:
             out += [f"[{theme.name}]"]
         out += [s.heading, "-" * min(len(s.heading), WRAP), ""]
-        if s.text:
-            out += [s.text, ""]
+        text = to_text(s.markdown, image_label=label) if nl.figures else s.text   # labels in this language
+        if text:
+            out += [text, ""]
         if theme is not None:
             link = _mailto(markers(f"t{nl.theme_index(theme.slug)}"), theme_reply_subject(nl, theme.name))
             out += [f"{t('Reply on this theme')}: {link}", ""]
     out += [_rule(), ""]
     if nl.outro_markdown:
-        out += [to_text(nl.outro_markdown), ""]
+        out += [to_text(nl.outro_markdown, image_label=label), ""]
     out += [t("Replies welcome — just reply to this email"), ""]
     out += [wrap(t("A small team reads every reply. To respond to one theme, use the link below its section; "
                    "to respond to the whole issue, reply to this email or use this link:")),
@@ -251,6 +272,7 @@ def compile_newsletter(
     web_url: str = "",
     web_version: bool = False,
     signup_url: str = "",
+    figures: Figures | None = None,
     quotes: Mapping[int, ApprovedQuote] | None = None,
     missing_quotes: str = ERROR,
 ) -> CompiledNewsletter:
@@ -258,8 +280,10 @@ def compile_newsletter(
 
     ``web_url`` adds "view this newsletter in your browser" (its public web version). With
     ``web_version`` the layout is that web page: no personal footer, a sign-up link instead.
+    ``figures``: the prepared images (mailer.media); without them an image shows its alt text.
     ``quotes``: the approved passages its ``{{ citaat N }}`` directives name (see compose.quotes).
     """
+    figures = Figures(figures.placed if figures else {}, _gettext(language, "Image"))
     if language not in i18n.LANGUAGES:
         raise TemplateError("language %(language)s is not available for email: use one of "
                             "%(languages)s", language=repr(language), languages=', '.join(i18n.LANGUAGES))
@@ -270,7 +294,8 @@ def compile_newsletter(
     try:
         template = env.get_template(LAYOUT)
         source = template.render(**_template_context(nl, markers, organisation, language, list_address,
-                                                     "" if web_version else web_url, web_version, signup_url))
+                                                     "" if web_version else web_url, web_version, signup_url,
+                                                     figures))
     except jinja2.TemplateNotFound:
         raise TemplateError("email layout %(layout)s is missing: restore it from the repository", layout=email_dir / LAYOUT) from None
     except jinja2.TemplateSyntaxError as exc:
@@ -290,4 +315,5 @@ def compile_newsletter(
         html_parts=_split(compiled_html, markers, allowed),
         text_parts=_split(text, markers, allowed),
         default_name=_gettext(language, "reader"),
+        related=figures.used([image.src for image in nl.images]),
     )

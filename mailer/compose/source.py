@@ -42,9 +42,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .. import i18n
 from ..errors import InvalidInput, NotFound, TemplateError, Text
+from .images import check_src, find_images
 from .markdown import inline_text, parser, to_text
-from .model import Newsletter, Section, Theme
+from .model import Cover, Newsletter, Section, Theme
 
 FENCE = "+++"
 OUTRO_MARKER = re.compile(r"^\s*<!--\s*(afsluiting|closing)\s*-->\s*$", re.IGNORECASE)
@@ -115,6 +117,29 @@ def _themes(raw: Any, path: Path, front: str, offset: int) -> list[Theme]:
     return themes
 
 
+COVER_KEYS = ("cover", "cover_alt", "cover_credit")
+
+
+def _cover(meta: dict[str, Any], path: Path, front: str, offset: int) -> Cover | None:
+    """The cover photo from the front matter; its alt text is required, its credit optional."""
+    for key in COVER_KEYS:
+        if key in meta and not isinstance(meta[key], str):
+            raise _fail(path, _key_line(front, key, offset), Text("%(key)s must be text", key=key),
+                        Text("write %(key)s = \"...\"", key=key))
+    src = str(meta.get("cover", "")).strip()
+    line = _key_line(front, "cover", offset)
+    if not src:
+        if any(str(meta.get(key, "")).strip() for key in COVER_KEYS[1:]):
+            raise _fail(path, line, Text("cover_alt or cover_credit without a cover"),
+                        Text("add cover = \"media/name.jpg\" or remove them"))
+        return None
+    alt = " ".join(str(meta.get("cover_alt", "")).split())
+    if not alt:
+        raise _fail(path, line, Text("the cover photo has no alt text"),
+                    Text("add cover_alt = \"what the photo shows\" for readers who cannot see it"))
+    return Cover(check_src(src, path, line), alt, " ".join(str(meta.get("cover_credit", "")).split()), line)
+
+
 def section_starts(body: str) -> list[tuple[int, int]]:
     """(first, after) 0-based body lines of each level-2 heading, found by markdown-it (so code
     blocks are skipped; ``after`` also skips a setext underline)."""
@@ -159,7 +184,7 @@ def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
         raise _fail(path, line, Text("front matter is not valid TOML (%(exc)s)", exc=exc),
                     Text("fix the syntax there; strings need quotes, e.g. title = \"Samen verder\"")) from None
 
-    known = {"slug", "title", "subject", "preheader", "send_at", "language", "themes"}
+    known = {"slug", "title", "subject", "preheader", "send_at", "language", "themes", *COVER_KEYS}
     for key in meta:
         if key not in known:
             raise _fail(path, _key_line(front, key, fm_offset), Text("unknown front matter key %(key)s", key=repr(key)),
@@ -181,6 +206,10 @@ def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
     send_at = _send_at(meta.get("send_at"), tz, path, _key_line(front, "send_at", fm_offset))
     declared = _themes(meta.get("themes"), path, front, fm_offset)
     by_slug = {t.slug: t for t in declared}
+
+    cover = _cover(meta, path, front, fm_offset)
+    figures = find_images(parser().parse("\n".join(body_lines)), path, body_offset + 1)
+    image_label = i18n.gettext(language, "email", "Image")
 
     body = "\n".join(body_lines)
     outro_markdown = ""
@@ -215,7 +244,8 @@ def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
         markdown = "\n".join(body_lines[after:end]).strip()
         if theme and theme not in used:
             used.append(theme)
-        sections.append(Section(position=n, heading=heading, markdown=markdown, text=to_text(markdown), theme=theme))
+        sections.append(Section(position=n, heading=heading, markdown=markdown,
+                                text=to_text(markdown, image_label=image_label), theme=theme))
     if not sections:
         raise _fail(path, body_offset + 1, Text("the newsletter has no sections"),
                     Text("start each section with a line '## Heading {theme=slug}'"))
@@ -234,6 +264,8 @@ def parse_newsletter(raw_bytes: bytes, path: Path, tz: ZoneInfo) -> Newsletter:
         outro_markdown=outro_markdown,
         source_path=path.resolve(),
         source_sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        cover=cover,
+        figures=figures,
     )
 
 

@@ -54,6 +54,7 @@ def demo_config(base: Config, folder: Path, smtp_port: int, imap_port: int, web_
         imap={"host": "127.0.0.1", "port": imap_port, "security": "none", "username": DEMO_USER,
               "mailbox": "INBOX", "processed_folder": ""},
         dkim={"enabled": False},
+        media={"cache_dir": str(folder / "media")},
     )
 
 
@@ -118,7 +119,7 @@ def run_demo(base: Config, folder: Path, *, echo: Callable[..., object] = print,
         first = smtp.messages[0]
         html_path = cfg.output_dir / f"{issue.slug}.html"
         html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_bytes(_html_of(first.data))
+        html_path.write_bytes(_html_of(first.data, html_path.parent))
 
         # Readers answer.
         # In subscriber order, so every run gives the same reader the same reply.
@@ -194,15 +195,29 @@ def _write_config(cfg: Config, path: Path) -> None:
         f'[database]\npath = "{cfg.database_path}"\n\n'
         f'[content]\nnewsletters_dir = "{cfg.newsletters_dir}"\n{templates}'
         f'output_dir = "{cfg.output_dir}"\n\n'
+        f'[media]\ncache_dir = "{cfg.media_cache_dir}"\n\n'
         f'[web]\nport = {cfg.web.port}\nbase_url = "{cfg.web.base_url}"\n',
         encoding="utf-8",
     )
 
 
-def _html_of(data: bytes) -> bytes:
+def _html_of(data: bytes, folder: Path) -> bytes:
+    """The message's HTML; its embedded images are written to ``folder``/media and linked from there,
+    so the file shows them when opened in a browser."""
     import email
     import email.policy
 
     msg = email.message_from_bytes(data, policy=email.policy.default)
     part = msg.get_body(("html",))
-    return part.get_content().encode("utf-8") if part is not None else b""
+    if part is None:
+        return b""
+    html = str(part.get_content())
+    for item in msg.walk():
+        cid = str(item.get("Content-ID", "")).strip("<>")
+        filename = item.get_filename()
+        if cid and filename and item.get_content_maintype() == "image":
+            target = folder / "media" / Path(filename).name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(item.get_content())
+            html = html.replace(f"cid:{cid}", f"media/{target.name}")
+    return html.encode("utf-8")

@@ -9,6 +9,9 @@ whole 40 KB body per recipient would cost more than the rest of a send together.
 The values are compose's own, escaped by compose: ``_ValueProbe`` renders a copy of the compiled
 newsletter whose template is just the values, separated by NUL (which no value can hold).
 
+An issue with embedded images sends the HTML in a ``multipart/related`` part beside its images (base64,
+each with the Content-ID its ``<img src="cid:...">`` names); those parts are encoded once too.
+
 Two more things the encoding guarantees, so later steps can skip a pass over every message: no line
 starts with a dot (SMTP dot-stuffing is not needed) and the bodies hold no tabs, runs of spaces or
 trailing white space (DKIM's relaxed body canonicalisation leaves them unchanged).
@@ -16,6 +19,7 @@ trailing white space (DKIM's relaxed body canonicalisation leaves them unchanged
 
 from __future__ import annotations
 
+import base64
 import binascii
 import dataclasses
 import re
@@ -31,6 +35,7 @@ from email.utils import format_datetime, formataddr
 from typing import Protocol
 
 from .. import links, tokens
+from ..compose.images import InlinePart
 from ..compose.model import Newsletter, Personalisation, RenderedParts
 from ..compose.personal import personalisation
 from ..compose.render import CompiledNewsletter
@@ -178,6 +183,14 @@ class _ValueProbe:
                 parts.text.split(SEP) if self.text_slots else [])
 
 
+def inline_part(p: InlinePart) -> bytes:
+    """One embedded image: its headers and base64 body in lines of 76 (no dot, no white space)."""
+    body = base64.encodebytes(p.data).replace(b"\n", CRLF)
+    return (f"Content-Type: {p.content_type}\r\nContent-Transfer-Encoding: base64\r\n"
+            f"Content-ID: <{p.cid}>\r\nContent-Disposition: inline; filename=\"{p.filename}\"\r\n\r\n"
+            ).encode("ascii") + body
+
+
 class MessageBuilder:
     """Builds the bytes of one newsletter for any recipient. Create once per newsletter."""
 
@@ -204,6 +217,12 @@ class MessageBuilder:
         self._text_open = b"--" + b + CRLF + part % b"plain"
         self._html_open = b"--" + b + CRLF + part % b"html"
         self._close = b"--" + b + b"--" + CRLF
+        if compiled.related:   # alternative(text, related(html, images...))
+            r = ("=_nr_" + secrets.token_hex(12)).encode("ascii")
+            self._html_open = (b"--" + b + CRLF + b'Content-Type: multipart/related; boundary="' + r
+                               + b'"; type="text/html"\r\n\r\n--' + r + CRLF + part % b"html")
+            self._close = b"".join(b"--" + r + CRLF + inline_part(p) for p in compiled.related) \
+                + b"--" + r + b"--" + CRLF + self._close
         self._text = QpTemplate(compiled.text_parts)
         self._html = QpTemplate(compiled.html_parts)
         self._probe = _ValueProbe(compiled)

@@ -82,15 +82,26 @@ def load_newsletter(rt: Runtime, slug: str) -> tuple[Newsletter, CompiledNewslet
     """Parse the newsletter file and compile it once (compose's interface), with the approved
     quotes it names; a quote without the reader's permission stops it here, before anything is sent."""
     from ..compose.source import find_newsletter
+
+    nl = find_newsletter(rt.config.newsletters_dir, slug, rt.config.schedule.tz)
+    return nl, compile_issue(rt, nl)
+
+
+def compile_issue(rt: Runtime, nl: Newsletter) -> CompiledNewsletter:
+    """Prepare the issue's images ([media] delivery) and compile it once."""
     from ..compose.render import compile_newsletter
+    from ..media import issue_figures
     from ..quotes import approved_for
 
     cfg = rt.config
-    nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
+    figures, images = issue_figures(cfg, nl)
+    for warning in images.warnings:
+        log.warning("%s", warning)
     compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
                                   language=nl.language, list_address=cfg.sender.from_address,
-                                  web_url=links.web_version_url(cfg, nl.slug), quotes=approved_for(rt.db, nl))
-    return nl, compiled
+                                  web_url=links.web_version_url(cfg, nl.slug), figures=figures,
+                                  quotes=approved_for(rt.db, nl))
+    return compiled
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -111,10 +122,13 @@ def send_newsletter(rt: Runtime, slug: str, *, progress: bool = False, lock_wait
     begun is paused; one under way keeps waiting in the queue), ``SendBusy`` when another process is
     sending it.
     """
+    from ..compose.source import find_newsletter
+
     cfg = rt.config
     db = rt.db
-    nl, compiled = load_newsletter(rt, slug)
-    row = newsletters.sync(db, nl)
+    nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
+    row = newsletters.sync(db, nl)          # known to the desk at once, before the images are prepared
+    compiled = compile_issue(rt, nl)
     report = SendReport(slug=slug)
     with send_lock(cfg.database_path, row.id, wait=lock_wait):
         row = newsletters.get_by_id(db, row.id)

@@ -17,12 +17,14 @@ def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
     from subscribers.web import bp as public_bp
     from .api import bp as api_bp
     from .archive import bp as archive_bp
+    from .media import bp as media_bp
     from .quote_links import bp as quote_links_bp
     from .team import IdConverter, bp as team_bp
 
     app.url_map.converters["id"] = IdConverter
     app.register_blueprint(public_bp)
     app.register_blueprint(archive_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(quote_links_bp)
     app.register_blueprint(team_bp, url_prefix="/team")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -24,6 +24,7 @@ from ..compose.quotes import LEAVE_OUT
 from ..compose.render import compile_newsletter
 from ..quotes import approved_for
 from ..errors import MailerError
+from ..media import issue_figures
 from ..runtime import Runtime
 
 bp = Blueprint("archive", __name__)
@@ -120,10 +121,11 @@ def _web_html(slug: str, lang: str) -> str | None:
         if key in cache.items:
             cache.items.move_to_end(key)
             return cache.items[key]
+    figures, _images = issue_figures(cfg, nl, "hosted", request.script_root)   # /media/..., this site
     compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation or cfg.sender.from_name,
                                   language=nl.language, list_address=cfg.sender.from_address,
-                                  web_version=True, signup_url=links.signup_url(cfg), quotes=quotes,
-                                  missing_quotes=LEAVE_OUT)
+                                  web_version=True, signup_url=links.signup_url(cfg), figures=figures,
+                                  quotes=quotes, missing_quotes=LEAVE_OUT)
     reply = cfg.sender.reply_address   # the plain address: a reply is still filed by its subject
     html = compiled.render_html(Personalisation(email="", reply_address=reply,
                                                 theme_reply_addresses={t.slug: reply for t in nl.themes}))

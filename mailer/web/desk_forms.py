@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..compose.draft import Draft, DraftSection, read_draft, slugify, write_draft
+from ..compose.draft import COVER_FIELDS, Draft, DraftSection, read_draft, slugify, write_draft
 from ..compose.model import Newsletter, Theme
 from ..compose.source import parse_newsletter
 from ..compose.render import compile_newsletter
@@ -134,8 +134,15 @@ def draft_from_form(form: Any, slug: str, declared: tuple[Theme, ...], known: di
         if theme and all(t.slug != theme for t in themes):
             themes.append(Theme(theme, names[theme]))
         built.append(DraftSection(heading, theme, s["body"]))
+    cover, cover_alt, cover_credit = (" ".join(_field(form, key, 2000).split()) for key in COVER_FIELDS)
+    for key, value in (("cover", cover), ("cover_alt", cover_alt), ("cover_credit", cover_credit)):
+        if len(value) > MAX_LINE:
+            errors[key] = _("Too long: at most %(n)s characters.", n=MAX_LINE)
+    if cover and not cover_alt:
+        errors["cover_alt"] = _("Describe the picture for readers who cannot see it: the alt text is required.")
     draft = Draft(slug=slug, title=title, subject=subject, preheader=preheader, send_at=send_at,
-                  language=language, themes=tuple(themes), intro=_field(form, "intro"),
+                  language=language, cover=cover, cover_alt=cover_alt, cover_credit=cover_credit,
+                  themes=tuple(themes), intro=_field(form, "intro"),
                   sections=tuple(built), outro=_field(form, "outro"))
     return draft.normalised(), errors
 

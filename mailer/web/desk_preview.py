@@ -16,6 +16,7 @@ from ..compose.model import Newsletter, Personalisation
 from ..compose.quotes import ApprovedQuote
 from ..compose.render import compile_newsletter
 from ..config import Config
+from ..media import issue_figures
 
 KEEP = 64             # previews kept (a few per editor open at once)
 TTL = 3600.0          # seconds
@@ -28,12 +29,14 @@ class Preview:
 
 
 def render(cfg: Config, nl: Newsletter, language: str | None = None,
-           quotes: Mapping[int, ApprovedQuote] | None = None) -> Preview:
-    """The mail as "Voorbeeldlezer" gets it; reply links go to the plain reply address.
+           quotes: Mapping[int, ApprovedQuote] | None = None, script_root: str = "") -> Preview:
+    """The mail as "Voorbeeldlezer" gets it; reply links go to the plain reply address, images come
+    from this site's /media/ (the preview's frame cannot show inline parts).
     ``quotes``: the approved passages its quote directives name (``mailer.quotes.approved_for``)."""
+    figures, _images = issue_figures(cfg, nl, "hosted", script_root)
     compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation or cfg.sender.from_name,
                                   language=language or nl.language, list_address=cfg.sender.from_address,
-                                  web_url=links.web_version_url(cfg, nl.slug), quotes=quotes)
+                                  web_url=links.web_version_url(cfg, nl.slug), quotes=quotes, figures=figures)
     reply = cfg.sender.reply_address
     parts = compiled.render(Personalisation(
         email="voorbeeldlezer@example.org", name="Voorbeeldlezer", reply_address=reply,

@@ -315,6 +315,8 @@ def desk_preview_render(name: str) -> ResponseReturnValue:
         rendered = desk_preview.render(cfg, checked.newsletter, quotes=approved_for(db(), checked.newsletter))
     except QuoteNotApproved as exc:
         return jsonify({"ok": False, "errors": {"form": error_text(exc)}})
+    except MailerError as exc:   # an image file that is missing or not a picture
+        return jsonify({"ok": False, "errors": {"form": desk_forms.without_path(error_text(exc), f.path)}})
     token = _previews().put(g.user.id, rendered.html)
     return jsonify({"ok": True, "errors": {}, "url": url_for("team.desk_preview_frame", token=token),
                     "text": rendered.text})
@@ -332,4 +334,4 @@ def desk_preview_frame(token: str) -> Response:
     return resp
 
 
-from . import desk_deliveries, desk_send_views  # noqa: E402,F401  (their routes register on bp too)
+from . import desk_deliveries, desk_media, desk_send_views  # noqa: E402,F401  (their routes register on bp too)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import Response, abort, request
 
 from .. import triage
 from ..compose.model import Personalisation
@@ -76,9 +76,12 @@ def render_preview(slug: str) -> tuple[str | None, str]:
     cfg = runtime().config
     try:
         nl = find_newsletter(cfg.newsletters_dir, slug, cfg.schedule.tz)
+        from ..media import issue_figures
+
+        figures, _images = issue_figures(cfg, nl, "hosted", request.script_root)
         compiled = compile_newsletter(nl, cfg.templates_dir, organisation=cfg.sender.organisation,
                                       language=nl.language, list_address=cfg.sender.from_address,
-                                      quotes=approved_for(db(), nl))
+                                      figures=figures, quotes=approved_for(db(), nl))
         reply = cfg.sender.reply_address
         person = Personalisation(
             email="lezer@example.org", name="Voorbeeldlezer", reply_address=reply,
