@@ -1,3 +1,3 @@
 """Themed newsletters out, reader reactions in."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
