@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import resources
 from .errors import ConfigError, Text
@@ -24,155 +24,26 @@ DEFAULT_CONFIG = resources.default_config()
 BUILT_IN = "built-in defaults"
 
 
-@dataclass(frozen=True)
-class DatabaseConfig:
-    path: str = "data/mailer.db"
+from .config_sections import (  # noqa: F401  re-exported: callers import the sections from here
+    DatabaseConfig as DatabaseConfig,
+    DEFAULT_TEMPLATES_DIR as DEFAULT_TEMPLATES_DIR,
+    ContentConfig as ContentConfig,
+    SmtpConfig as SmtpConfig,
+    ImapConfig as ImapConfig,
+    SenderConfig as SenderConfig,
+    ScheduleConfig as ScheduleConfig,
+    WebConfig as WebConfig,
+    DkimConfig as DkimConfig,
+    BouncesConfig as BouncesConfig,
+    SubscribersConfig as SubscribersConfig,
+    MediaConfig as MediaConfig,
+    MEDIA_DELIVERY as MEDIA_DELIVERY,
+    DigestConfig as DigestConfig,
+    WebhookConfig as WebhookConfig,
+    WEEKDAYS as WEEKDAYS,
+    PROXY_HEADERS as PROXY_HEADERS,
+)
 
-
-DEFAULT_TEMPLATES_DIR = "templates"
-
-
-@dataclass(frozen=True)
-class ContentConfig:
-    newsletters_dir: str = "newsletters"
-    templates_dir: str = DEFAULT_TEMPLATES_DIR
-    output_dir: str = "data/rendered"
-    language: str = "nl"
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str = "127.0.0.1"
-    port: int = 8025
-    security: str = "none"
-    username: str = ""
-    timeout: float = 30.0
-    connections: int = 2
-    rate_per_second: float = 0.0
-    rate_per_hour: int = 0
-    daily_quota: int = 0
-    max_attempts: int = 4           # tries of one delivery within one send; later ones are the queue's
-    retry_initial: float = 30.0     # seconds before the first retry of a temporary failure; doubles
-    retry_max: float = 3600.0       # longest wait between two tries
-    retry_lifetime: float = 86400.0  # after this long since its first try, a delivery fails for good
-
-
-@dataclass(frozen=True)
-class ImapConfig:
-    host: str = "127.0.0.1"
-    port: int = 1143
-    security: str = "none"
-    username: str = "demouser"
-    mailbox: str = "INBOX"
-    processed_folder: str = ""
-    poll_interval: int = 60
-    max_message_bytes: int = 25 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class SenderConfig:
-    from_name: str = "Nieuwsbrief"
-    from_address: str = "nieuwsbrief@example.org"
-    reply_address: str = "reacties@example.org"
-    bounce_address: str = "bounces@example.org"
-    list_id: str = "Nieuwsbrief <nieuwsbrief.example.org>"
-    organisation: str = ""
-
-    @property
-    def domain(self) -> str:
-        return self.from_address.rpartition("@")[2]
-
-
-@dataclass(frozen=True)
-class ScheduleConfig:
-    timezone: str = "Europe/Amsterdam"
-    grace_hours: float = 24.0
-    check_interval: int = 20  # seconds between looks for due newsletters in ``mailer serve``
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True)
-class WebConfig:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    base_url: str = "http://127.0.0.1:8080"
-    signup_limit: int = 5             # sign-up posts per client address per window (0 = no limit)
-    signup_window: int = 3600         # seconds
-    threads: int = 8                  # requests handled at once (waitress worker threads)
-    connection_limit: int = 100       # open client connections at once; more wait in the listen queue
-    trusted_proxy: str = ""           # address of the reverse proxy whose headers are believed ("" = none)
-    trusted_proxy_count: int = 1      # how many proxies in a chain add to X-Forwarded-For
-    trusted_proxy_headers: str = "x-forwarded-for x-forwarded-proto"
-
-    @property
-    def proxy_headers(self) -> set[str]:
-        return set(self.trusted_proxy_headers.lower().replace(",", " ").split())
-
-
-@dataclass(frozen=True)
-class DkimConfig:
-    enabled: bool = False
-    selector: str = "mail"
-    domain: str = ""
-    key_path: str = ""
-
-
-@dataclass(frozen=True)
-class BouncesConfig:
-    soft_bounce_limit: int = 3
-
-
-@dataclass(frozen=True)
-class SubscribersConfig:
-    welcome_mail: bool = True         # a welcome mail after a confirmed sign-up
-
-
-@dataclass(frozen=True)
-class MediaConfig:
-    delivery: str = "embedded"        # embedded (inline parts) | hosted (base_url/media/<hash>.<ext>)
-    cache_dir: str = "data/media"     # prepared images, named by content hash
-    budget_kb: int = 200              # warn when one prepared image is bigger
-
-
-MEDIA_DELIVERY = ("embedded", "hosted")
-
-
-@dataclass(frozen=True)
-class DigestConfig:
-    enabled: bool = False             # the team's digest of new reactions (off by default)
-    frequency: str = "daily"          # daily | weekly
-    time: str = "08:00"               # HH:MM in [schedule] timezone
-    weekday: str = "monday"           # for weekly: monday ... sunday
-    recipients: str = ""              # addresses, separated by commas
-    per_theme: int = 20               # reactions listed per theme (all are counted)
-
-    @property
-    def addresses(self) -> list[str]:
-        return [a.strip() for a in self.recipients.replace(";", ",").split(",") if a.strip()]
-
-
-@dataclass(frozen=True)
-class WebhookConfig:
-    url: str = ""                     # "" = no webhook
-    secret_env: str = "MAILER_WEBHOOK_SECRET"   # the environment variable holding the signing secret
-    timeout: float = 10.0             # seconds a receiver may take to answer
-    max_attempts: int = 8             # tries of one reaction before giving up
-    retry_initial: float = 30.0       # seconds before the second try; doubles
-    retry_max: float = 3600.0         # longest wait between two tries
-
-    @property
-    def secret(self) -> str:
-        return os.environ.get(self.secret_env, "") if self.secret_env else ""
-
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-# The proxy headers waitress can read the client's address, scheme, host and port from.
-PROXY_HEADERS = {"forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
-                 "x-forwarded-by"}
 
 SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
@@ -370,9 +241,7 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
             kwargs[key] = _coerce(section, key, raw, hints[key], origin)
         built[section] = cls(**kwargs)
     cfg = Config(**built, base_dir=base_dir, source=origin)
-    from .config_checks import validate  # the checks read this module's constants
-
-    validate(cfg)
+    _validate(cfg)
     return cfg
 
 
@@ -388,3 +257,85 @@ def _check_key(section: str, key: str, origin: str) -> None:
         )
     if key not in known:
         raise ConfigError("unknown key '%(key)s' in [%(section)s] (%(origin)s): %(suggest)s", key=key, section=section, origin=origin, suggest=_suggest(key, known))
+
+
+def _validate(cfg: Config) -> None:
+    for name in ("smtp", "imap"):
+        sec = getattr(cfg, name)
+        if sec.security not in ("none", "starttls", "tls"):
+            raise ConfigError(
+                "[%(name)s] security must be none, starttls or tls, got %(security)s: fix "
+                "it in %(source)s",
+                name=name, security=repr(sec.security), source=cfg.source,
+            )
+        if not 0 < sec.port < 65536:
+            raise ConfigError("[%(name)s] port %(port)s is out of range: use 1-65535", name=name, port=sec.port)
+    for key in ("retry_initial", "retry_max", "retry_lifetime", "timeout"):
+        if getattr(cfg.smtp, key) <= 0:
+            raise ConfigError("[smtp] %(key)s must be a number of seconds above 0: fix it "
+                              "in %(source)s", key=key, source=cfg.source)
+    if cfg.smtp.max_attempts < 1 or cfg.smtp.connections < 1:
+        raise ConfigError("[smtp] max_attempts and connections must be at least 1: fix them "
+                          "in %(source)s", source=cfg.source)
+    try:
+        ZoneInfo(cfg.schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "[schedule] timezone %(timezone)s is not a known time zone: use e.g. Europe/Amsterdam",
+            timezone=repr(cfg.schedule.timezone),
+        ) from None
+    web = cfg.web
+    if web.threads < 1 or web.connection_limit < 1:
+        raise ConfigError("[web] threads and connection_limit must be at least 1: fix them "
+                          "in %(source)s", source=cfg.source)
+    unknown = web.proxy_headers - PROXY_HEADERS
+    if unknown or (web.trusted_proxy and not web.proxy_headers):
+        raise ConfigError("[web] trusted_proxy_headers must name one or more of %(headers)s "
+                          "(got %(trusted_proxy_headers)s): fix it in %(source)s", headers=', '.join(sorted(PROXY_HEADERS)), trusted_proxy_headers=repr(web.trusted_proxy_headers), source=cfg.source)
+    if "forwarded" in web.proxy_headers and len(web.proxy_headers) > 1:
+        raise ConfigError("[web] trusted_proxy_headers: 'forwarded' cannot be combined with "
+                          "the x-forwarded-* headers: pick one kind in %(source)s", source=cfg.source)
+    if web.trusted_proxy_count < 1:
+        raise ConfigError("[web] trusted_proxy_count must be at least 1: fix it in %(source)s", source=cfg.source)
+    if cfg.content.language not in ("nl", "en"):
+        raise ConfigError("[content] language must be nl or en, got %(language)s", language=repr(cfg.content.language))
+    if cfg.media.delivery not in MEDIA_DELIVERY:
+        raise ConfigError("[media] delivery must be embedded or hosted, got %(delivery)s: fix it in %(source)s",
+                          delivery=repr(cfg.media.delivery), source=cfg.source)
+    if cfg.media.budget_kb < 1:
+        raise ConfigError("[media] budget_kb must be at least 1: fix it in %(source)s", source=cfg.source)
+    for key in ("from_address", "reply_address", "bounce_address"):
+        if "@" not in getattr(cfg.sender, key):
+            raise ConfigError("[sender] %(key)s must be an email address: fix it in %(source)s", key=key, source=cfg.source)
+    _validate_digest(cfg)
+    _validate_webhook(cfg)
+
+
+def _validate_digest(cfg: Config) -> None:
+    d = cfg.digest
+    if d.frequency not in ("daily", "weekly"):
+        raise ConfigError("[digest] frequency must be daily or weekly, got %(value)s: fix it in %(source)s",
+                          value=repr(d.frequency), source=cfg.source)
+    if d.weekday.lower() not in WEEKDAYS:
+        raise ConfigError("[digest] weekday must be one of %(days)s, got %(value)s: fix it in %(source)s",
+                          days=", ".join(WEEKDAYS), value=repr(d.weekday), source=cfg.source)
+    hh, _, mm = d.time.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60 and len(mm) == 2):
+        raise ConfigError("[digest] time must be HH:MM (e.g. 08:00), got %(value)s: fix it in %(source)s",
+                          value=repr(d.time), source=cfg.source)
+    if d.per_theme < 1:
+        raise ConfigError("[digest] per_theme must be at least 1: fix it in %(source)s", source=cfg.source)
+    bad = [a for a in d.addresses if "@" not in a]
+    if bad or (d.enabled and not d.addresses):
+        raise ConfigError("[digest] recipients must be email addresses separated by commas (got %(value)s): "
+                          "fix it in %(source)s", value=repr(d.recipients), source=cfg.source)
+
+
+def _validate_webhook(cfg: Config) -> None:
+    w = cfg.webhook
+    if w.url and not w.url.lower().startswith(("http://", "https://")):
+        raise ConfigError("[webhook] url must start with http:// or https://, got %(value)s: fix it in %(source)s",
+                          value=repr(w.url), source=cfg.source)
+    if w.max_attempts < 1 or w.timeout <= 0 or w.retry_initial <= 0 or w.retry_max <= 0:
+        raise ConfigError("[webhook] max_attempts must be at least 1 and timeout, retry_initial and retry_max "
+                          "above 0: fix them in %(source)s", source=cfg.source)
