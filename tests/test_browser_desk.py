@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from support.waiting import wait_for
 
 from mailer.stores import newsletters
 from mailer.config import load_config
@@ -39,16 +40,6 @@ PASSWORD = "browser-desk-password"
 SENT = "2026-11-samen-verder"
 WIDTHS = (375, 1280)
 SHOTS = os.environ.get("MAILER_SCREENSHOTS", "")   # read at import: the tests' environment drops MAILER_*
-
-
-def wait_for(condition, timeout: float = 30.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def shots_dir(tmp_path_factory) -> Path:
