@@ -11,10 +11,9 @@ import logging
 from urllib.parse import urlsplit
 from typing import Any
 
-import sqlite_utils
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 
-from mailer import db as dbmod
+from mailer.request_db import request_db
 from mailer import i18n, links, tokens
 from mailer.errors import InvalidInput, MailerError, SmtpUnavailable, TokenError
 from mailer.runtime import Runtime
@@ -35,23 +34,7 @@ def _runtime() -> Runtime:
     return rt
 
 
-def _db() -> sqlite_utils.Database:
-    """A connection per request: the server is threaded and SQLite transactions are per connection."""
-    if "public_db" not in g:
-        rt = _runtime()
-        if not current_app.extensions.get("public_db_migrated"):
-            rt.db  # noqa: B018  first use migrates the file
-            current_app.extensions["public_db_migrated"] = True
-        g.public_db = dbmod.connect(rt.config.database_path, migrate=False)
-    db: sqlite_utils.Database = g.public_db
-    return db
-
-
-@bp.teardown_app_request
-def _close_db(exc: BaseException | None) -> None:
-    conn = g.pop("public_db", None)
-    if conn is not None:
-        conn.conn.close()
+_db = request_db
 
 
 def _limiters() -> tuple[SlidingWindow, SlidingWindow]:

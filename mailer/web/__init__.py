@@ -13,6 +13,9 @@ def create_app(runtime: Runtime, *, testing: bool = False) -> Flask:
     app.config["TESTING"] = testing
     app.config["SECRET_KEY"] = runtime.key
     app.extensions["mailer_runtime"] = runtime
+    from ..request_db import close_request_db
+
+    app.teardown_request(close_request_db)
 
     from subscribers.web import bp as public_bp
     from .api import bp as api_bp

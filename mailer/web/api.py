@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, json, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import db as dbmod
+from ..request_db import request_db
 from .. import triage
 from ..errors import MailerError, NotFound
 from ..i18n import error_text, gettext
@@ -54,19 +54,7 @@ def _(message: str, **params: object) -> str:
     return gettext(_lang(), "team", message, **params)
 
 
-def _db() -> Any:
-    """A connection for this request (requests run on many threads; see team.db)."""
-    if "api_db" not in g:
-        _runtime().db  # noqa: B018 - migrations ran once, on the shared connection
-        g.api_db = dbmod.connect(_runtime().config.database_path, migrate=False)
-    return g.api_db
-
-
-@bp.teardown_request
-def _close_db(exc: BaseException | None) -> None:
-    conn = g.pop("api_db", None)
-    if conn is not None:
-        conn.conn.close()
+_db = request_db
 
 
 def _json(body: object, status: int = 200) -> Response:

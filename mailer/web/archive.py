@@ -10,11 +10,10 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
 from babel.dates import format_date
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 
-from .. import db as dbmod
+from ..request_db import request_db
 from .. import i18n, links
 from ..stores import newsletters
 from ..compose.draft import is_slug
@@ -39,19 +38,7 @@ def _runtime() -> Runtime:
     return rt
 
 
-def _db() -> sqlite_utils.Database:
-    if "archive_db" not in g:
-        _runtime().db  # noqa: B018  (first use migrates the file)
-        g.archive_db = dbmod.connect(_runtime().config.database_path, migrate=False)
-    db: sqlite_utils.Database = g.archive_db
-    return db
-
-
-@bp.teardown_app_request
-def _close(exc: BaseException | None) -> None:
-    conn = g.pop("archive_db", None)
-    if conn is not None:
-        conn.conn.close()
+_db = request_db
 
 
 @bp.after_request

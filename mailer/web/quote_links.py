@@ -13,10 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 
-from .. import db as dbmod
+from ..request_db import request_db
 from .. import i18n, links, quotes
 from ..errors import InvalidInput, TokenError
 from ..runtime import Runtime
@@ -33,20 +32,7 @@ def _runtime() -> Runtime:
     return rt
 
 
-def _db() -> sqlite_utils.Database:
-    """A connection per request (the server is threaded; SQLite transactions are per connection)."""
-    if "quote_db" not in g:
-        _runtime().db  # noqa: B018  (first use migrates the file)
-        g.quote_db = dbmod.connect(_runtime().config.database_path, migrate=False)
-    db: sqlite_utils.Database = g.quote_db
-    return db
-
-
-@bp.teardown_app_request
-def _close(exc: BaseException | None) -> None:
-    conn = g.pop("quote_db", None)
-    if conn is not None:
-        conn.conn.close()
+_db = request_db
 
 
 @bp.after_request

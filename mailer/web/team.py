@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from .. import db as dbmod
+from ..request_db import request_db
 from ..i18n import LANGUAGES, translations
 from ..i18n import error_text as error_text_in
 from ..errors import MailerError
@@ -67,20 +67,7 @@ def runtime() -> Runtime:
     return rt
 
 
-def db() -> Any:
-    """A connection for this request: the app serves requests on many threads, and a SQLite
-    connection carries one transaction at a time, so each request opens its own."""
-    if "team_db" not in g:
-        runtime().db  # noqa: B018 - make sure migrations ran once, on the shared connection
-        g.team_db = dbmod.connect(runtime().config.database_path, migrate=False)
-    return g.team_db
-
-
-@bp.teardown_request
-def _close_db(exc: BaseException | None) -> None:
-    conn = g.pop("team_db", None)
-    if conn is not None:
-        conn.conn.close()
+db = request_db
 
 
 def language() -> str:
