@@ -6,7 +6,6 @@ import threading
 import time
 
 import pytest
-from imapclient import IMAPClient
 
 from conftest import write_config
 from mailer.config import load_config
@@ -37,17 +36,12 @@ def server(tmp_path):
         d.cleanup()
 
 
-def _client(d: dovecot.LocalDovecot) -> IMAPClient:
-    c = IMAPClient("127.0.0.1", port=d.port, ssl=False, timeout=10)
-    c.login(d.user, d.password)
-    return c
-
 
 def test_restart_mid_fetch_files_every_message_exactly_once(tmp_path, server, monkeypatch):
     messages = [samples.reply(from_address=f"lezer{i}@x.example", subject=f"Reactie {i}",
                               body=f"Gedachte {i}: " + "tekst " * 50, message_id=f"<restart-{i}@x.example>")
                 for i in range(N)]
-    with _client(server) as c:
+    with server.client() as c:
         for start in range(0, N, 50):
             c.multiappend("INBOX", messages[start:start + 50])
     monkeypatch.setenv("MAILER_IMAP_PASSWORD", server.password)
@@ -87,7 +81,7 @@ def test_restart_mid_fetch_files_every_message_exactly_once(tmp_path, server, mo
     assert reaction_store.counts(watch) == {"raw_messages": N, "reactions": N}
     ids = [r[0] for r in watch.execute("SELECT message_id FROM reactions")]
     assert len(set(ids)) == N
-    with _client(server) as c:
+    with server.client() as c:
         c.select_folder("INBOX", readonly=True)
         flags = c.get_flags(c.search("ALL"))
     assert len(flags) == N
@@ -101,7 +95,7 @@ def test_a_backlog_on_dovecot_is_filed_and_flagged_whole(tmp_path, server, monke
     messages = [samples.reply(from_address=f"lezer{i}@x.example", subject=f"Reactie {i}",
                               body=f"Gedachte {i}: " + "tekst " * 20, message_id=f"<backlog-{i}@x.example>")
                 for i in range(600)]
-    with _client(server) as c:
+    with server.client() as c:
         for start in range(0, len(messages), 100):
             c.multiappend("INBOX", messages[start:start + 100])
     monkeypatch.setenv("MAILER_IMAP_PASSWORD", server.password)
@@ -109,7 +103,7 @@ def test_a_backlog_on_dovecot_is_filed_and_flagged_whole(tmp_path, server, monke
     report = poll.poll_once(rt, batch_size=50)
     assert (report.fetched, report.filed, report.duplicates) == (600, 600, 0)
     assert reaction_store.counts(rt.db) == {"raw_messages": 600, "reactions": 600}
-    with _client(server) as c:
+    with server.client() as c:
         c.select_folder("INBOX", readonly=True)
         flags = c.get_flags(c.search("ALL"))
     assert len(flags) == 600 and all(b"\\Seen" in f for f in flags.values())

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from imapclient import IMAPClient
 
 from conftest import write_config
 from mailer.config import load_config
@@ -41,16 +40,11 @@ def server():
         d.cleanup()
 
 
-def _client(d: dovecot.LocalDovecot) -> IMAPClient:
-    c = IMAPClient("127.0.0.1", port=d.port, ssl=False, timeout=10)
-    c.login(d.user, d.password)
-    return c
-
 
 def _load(d: dovecot.LocalDovecot, n: int) -> None:
     messages = [samples.reply(from_address=f"lezer{i}@x.example", subject=f"Reactie {i}",
                               body=f"Gedachte {i}: " + "tekst " * 40) for i in range(n)]
-    with _client(d) as c:
+    with d.client() as c:
         for start in range(0, n, 250):
             c.multiappend("INBOX", messages[start:start + 250])
 
@@ -107,7 +101,7 @@ def test_six_polls_killed_mid_filing_then_the_seventh_files_everything_once(tmp_
         assert filed_before + report.filed == n
         assert reaction_store.counts(watch) == {"raw_messages": n, "reactions": n}
         assert watch.execute("SELECT COUNT(DISTINCT raw_message_id) FROM reactions").fetchone()[0] == n
-        with _client(server) as c:
+        with server.client() as c:
             c.select_folder("INBOX", readonly=True)
             assert len(c.search(["SEEN"])) == n
     finally:
@@ -118,7 +112,7 @@ def test_six_polls_killed_mid_filing_then_the_seventh_files_everything_once(tmp_
 def test_a_login_refused_for_too_many_connections_says_so(tmp_path, server, monkeypatch):
     monkeypatch.setenv("MAILER_IMAP_PASSWORD", server.password)
     rt = Runtime(load_config(write_config(tmp_path, 8025, server.port, imap={"username": server.user})))
-    held = [_client(server) for _ in range(server.max_connections)]
+    held = [server.client() for _ in range(server.max_connections)]
     try:
         with pytest.raises(ImapUnavailable, match="too many connections are open for this account") as err:
             poll.poll_once(rt)
@@ -155,7 +149,7 @@ def test_sigterm_ends_a_long_poll_within_5_s_after_the_batch_in_hand(tmp_path, s
         assert 0 < counts["reactions"] == counts["raw_messages"] < n  # the batch in hand was finished
         report = poll.poll_once(rt)
         assert counts["reactions"] + report.filed == n and report.resumed == 0
-        with _client(server) as c:
+        with server.client() as c:
             c.select_folder("INBOX", readonly=True)
             assert len(c.search(["SEEN"])) == n
     finally:

@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from imapclient import IMAPClient
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
 UID = GID = 65534
@@ -110,6 +112,12 @@ service imap-login {{
         """Remove the folder if this object created it (call after ``stop``)."""
         if self._own_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+    def client(self, timeout: float = 10) -> IMAPClient:
+        """An IMAPClient logged in as the test user (use it in a ``with`` block)."""
+        c = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=timeout)
+        c.login(self.user, self.password)
+        return c
 
     def save(self, raw: bytes, mailbox: str = "INBOX") -> None:
         """Deliver one message straight into the mailbox (doveadm save)."""
