@@ -94,10 +94,19 @@ def plans(tmp_path_factory):
     db.conn.set_trace_callback(None)
     db.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY)")
     out = {name: {sql: _plan(db, sql) for sql in stmts} for name, stmts in seen.items()}
+    out["_reads_table"] = {sql: _reads_table(db, sql) for sql in out["list"] if "INDEXED BY reactions_cube" in sql}
     out["_indexes"] = {r[0]: "" for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reactions' AND sql IS NOT NULL")}
     yield out
     db.conn.close()
+
+
+def _reads_table(db, sql: str) -> bool:
+    """Whether the statement's program reads a column of a table row (not only of an index):
+    a table cursor is opened with its column count, an index cursor with its key description."""
+    program = db.execute("EXPLAIN " + sql).fetchall()
+    tables = {row[2] for row in program if row[1] == "OpenRead" and not str(row[5]).startswith("k(")}
+    return any(row[1] == "Column" and row[2] in tables for row in program)
 
 
 def _all(plans) -> dict[str, str]:
@@ -160,7 +169,10 @@ def test_the_main_team_queries_search_by_index(plans):
         assert "(assignee=?)" in plan, (sql, plan)
     # The total and the counts per filter value: one grouped pass over one index, in its order.
     for sql, plan in _one(plans, "list", r"^SELECT r\.newsletter_id, .* FROM reactions r INDEXED BY reactions_cube WHERE 1 GROUP BY"):
-        assert plan == "SCAN r USING COVERING INDEX reactions_cube", (sql, plan)
+        # The plan says "USING INDEX": SQLite does not count the generated column ``uncertain``
+        # (0024) as covered, but the program reads it from the index and no row of the table.
+        assert plan == "SCAN r USING INDEX reactions_cube", (sql, plan)
+        assert not plans["_reads_table"][sql], sql
     # j/k: the next one in time, by a range search.
     for sql, plan in _one(plans, "neighbours", r"WHERE r\.kind IN \('reaction'\) AND \(r\.received_at, r\.id\) >"):
         assert "(kind=? AND received_at>?)" in plan, (sql, plan)

@@ -2,7 +2,7 @@
 search the passage of each reader's words where the words were found.
 
 The counts come from one grouped query (the "cube": reactions per newsletter, theme, status, kind, assignee, with how
-many were filed with low confidence) reads the covering index ``reactions_cube`` (0023) once; the
+many were filed with low confidence) reads the covering index ``reactions_cube`` (0024) once; the
 total and every facet's counts are then sums over its few hundred cells, each facet leaving its
 own filter out. Filters that are not facets (search words, a tag, a sender, ...) narrow the cube
 in SQL through ``reactions_query.where``, so a filter added there is honoured here too. Tags are
@@ -60,30 +60,30 @@ def cube(db: sqlite_utils.Database, f: ReactionFilter, hits: int | None = None) 
     return cells
 
 
-def _matcher(f: ReactionFilter, newsletter_ids: dict[str, int], skip: str = "") -> Callable[[Cell], bool]:
-    """A test of one cell against the filter's facet conditions (as ``where`` writes them)."""
-    tests: list[Callable[[Cell], bool]] = []
-    if skip != "newsletter" and f.newsletter:
+def _failing(f: ReactionFilter, newsletter_ids: dict[str, int]) -> Callable[[Cell], frozenset[str]]:
+    """The facets whose condition (as ``where`` writes it) a cell fails: a cell counts for the
+    list when it fails none, and for a facet's values when it fails at most that facet."""
+    tests: list[tuple[str, Callable[[Cell], bool]]] = []
+    if f.newsletter:
         wanted = None if f.newsletter == q.NONE else newsletter_ids.get(f.newsletter, -1)
-        tests.append(lambda c: c.newsletter_id == wanted)
-    if skip != "theme" and f.theme:
+        tests.append(("newsletter", lambda c: c.newsletter_id == wanted))
+    if f.theme:
         theme = None if f.theme == q.NONE else f.theme
-        tests.append(lambda c: c.theme_slug == theme)
-    if skip != "status" and f.status == "open":
-        tests.append(lambda c: c.status in q.OPEN_STATUSES)
-    elif skip != "status" and f.status and f.status != "all":
-        tests.append(lambda c: c.status == f.status)
-    if skip != "uncertain" and f.uncertain:
-        tests.append(lambda c: c.uncertain)
-    if skip != "kind":
-        if not f.kind:
-            tests.append(lambda c: c.kind in q.DEFAULT_KINDS)
-        elif f.kind != "all":
-            tests.append(lambda c: c.kind == f.kind)
-    if skip != "assignee" and f.assignee:
+        tests.append(("theme", lambda c: c.theme_slug == theme))
+    if f.status == "open":
+        tests.append(("status", lambda c: c.status in q.OPEN_STATUSES))
+    elif f.status and f.status != "all":
+        tests.append(("status", lambda c: c.status == f.status))
+    if f.uncertain:
+        tests.append(("uncertain", lambda c: c.uncertain))
+    if not f.kind:
+        tests.append(("kind", lambda c: c.kind in q.DEFAULT_KINDS))
+    elif f.kind != "all":
+        tests.append(("kind", lambda c: c.kind == f.kind))
+    if f.assignee:
         who = "" if f.assignee == q.NONE else f.assignee
-        tests.append(lambda c: c.assignee == who)
-    return lambda c: all(t(c) for t in tests)
+        tests.append(("assignee", lambda c: c.assignee == who))
+    return lambda c: frozenset(name for name, test in tests if not test(c))
 
 
 def _newsletters(db: sqlite_utils.Database) -> list[tuple[int, str, str, str]]:
@@ -96,18 +96,17 @@ def total_and_facets(db: sqlite_utils.Database, f: ReactionFilter, hits: int | N
                      with_facets: bool = True) -> tuple[int, dict[str, list[FacetValue]]]:
     """The number of reactions the filter shows and, for each filter, its values with how many
     reactions each would show (the other filters kept)."""
-    cells = cube(db, f, hits)
     nls = _newsletters(db)
-    ids = {slug: nid for nid, slug, _t, _w in nls}
-    total = sum(c.n for c in cells if _matcher(f, ids)(c))
+    failing = _failing(f, {slug: nid for nid, slug, _t, _w in nls})
+    cells = [(c, failing(c)) for c in cube(db, f, hits)]
+    total = sum(c.n for c, failed in cells if not failed)
     if not with_facets:
         return total, {}
 
     def per(facet: str, key: Callable[[Cell], object]) -> dict[object, int]:
         counts: dict[object, int] = {}
-        keep = _matcher(f, ids, skip=facet)
-        for c in cells:
-            if keep(c):
+        for c, failed in cells:
+            if not failed or failed == {facet}:
                 counts[key(c)] = counts.get(key(c), 0) + c.n
         return counts
 
@@ -131,7 +130,7 @@ def total_and_facets(db: sqlite_utils.Database, f: ReactionFilter, hits: int | N
     by_who = per("assignee", lambda c: c.assignee)
     out["assignee"] = [FacetValue(str(a) or q.NONE, str(a) or q.NONE, n)
                        for a, n in sorted(by_who.items(), key=lambda kv: (-kv[1], str(kv[0])))]
-    unsure = sum(c.n for c in cells if c.uncertain and _matcher(f, ids)(c))
+    unsure = sum(c.n for c, failed in cells if c.uncertain and not failed)
     out["uncertain"] = [FacetValue("1", "1", unsure)]
     out["quote"] = quote_counts(db, f, hits is not None)
     return total, out
@@ -142,7 +141,8 @@ def quote_counts(db: sqlite_utils.Database, f: ReactionFilter, hits: bool) -> li
     asked about have a state, so this reads quote_states, not every reaction."""
     cond, params = q.where(f, skip="quote", hits=hits)
     per_state = {str(r[0]): int(r[1]) for r in db.execute(
-        f"SELECT st.state, count(*) FROM quote_states st JOIN reactions r ON r.id = st.reaction_id"
+        # CROSS JOIN: read the few asked-about reactions first, not every reaction of the filter.
+        f"SELECT st.state, count(*) FROM quote_states st CROSS JOIN reactions r ON r.id = st.reaction_id"
         f" WHERE {cond} GROUP BY st.state", params)}
     per_state["approved"] = per_state.get("named", 0) + per_state.get("anonymous", 0)
     return [FacetValue(v, v, per_state.get(v, 0)) for v in q.QUOTE_VIEWS]

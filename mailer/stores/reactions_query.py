@@ -177,9 +177,8 @@ def load_hits(db: sqlite_utils.Database, q: str) -> int | None:
     return int(cur.rowcount)
 
 
-# Filed with low confidence (the counts sum it per group, reactions_page.py; the filter tests it).
-UNCERTAIN = (f"r.attribution != 'manual' AND (r.confidence < {LOW_CONFIDENCE} OR"
-             f" (r.theme_slug IS NOT NULL AND r.theme_confidence < {LOW_CONFIDENCE}))")
+# Filed with low confidence: a generated column (0024_uncertain_column.sql, with LOW_CONFIDENCE).
+UNCERTAIN = "r.uncertain"
 
 
 def order_by(f: ReactionFilter) -> str:

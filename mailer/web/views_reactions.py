@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -55,8 +56,15 @@ def _list_url(filters: triage.Filters) -> str:
 
 
 def _detail_url(reaction_id: int, filters: triage.Filters) -> str:
+    return _detail_urls(filters)(reaction_id)
+
+
+def _detail_urls(filters: triage.Filters) -> Callable[[int], str]:
+    """Reaction id -> its page's address in this view; the view's part is built once for a list."""
     params = filters.as_params()
-    return url_for("team.reaction", reaction_id=reaction_id) + ("?" + urlencode(params) if params else "")
+    query = "?" + urlencode(params) if params else ""
+    stem = url_for("team.reaction", reaction_id=1).removesuffix("1")
+    return lambda reaction_id: f"{stem}{int(reaction_id)}{query}"
 
 
 def _passage(text: str) -> Markup:
@@ -75,7 +83,7 @@ def reactions() -> Response:
         page_no = 1
     page = triage.list_reactions(db(), filters, page=page_no)
     html = render("reactions.html", page=page, f=filters, list_url=_list_url(filters),
-                  detail_url=lambda rid: _detail_url(rid, filters), users=auth.user_names(db()),
+                  detail_url=_detail_urls(filters), users=auth.user_names(db()),
                   nl_themes=triage.themes_by_newsletter(db()), newsletters=triage.newsletter_choices(db()),
                   statuses=triage.STATUSES, open_statuses=triage.OPEN_STATUSES, passage=_passage,
                   kinds=triage.KINDS)
@@ -155,7 +163,7 @@ def reaction(reaction_id: int) -> Response | str:
         newer_url=_detail_url(newer, filters) if newer else "",
         older_url=_detail_url(older, filters) if older else "",
         after_done_url=_detail_url(after_done, filters) if after_done else _list_url(filters),
-        here_url=_detail_url(reaction_id, filters), detail_url=lambda rid: _detail_url(rid, filters),
+        here_url=_detail_url(reaction_id, filters), detail_url=_detail_urls(filters),
         users=auth.user_names(db()), nl_themes=triage.themes_by_newsletter(db()),
         newsletters=triage.newsletter_choices(db(), include_unsent=with_unsent, keep=s.newsletter_slug),
         with_unsent=with_unsent, statuses=triage.STATUSES, kinds=triage.KINDS,
