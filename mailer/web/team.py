@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, current_app, g, has_request_context, redirect, render_template, request, session,
+                   url_for)
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
@@ -80,7 +81,13 @@ def error_text(exc: MailerError) -> str:
 
 
 def _(message: str, **params: object) -> str:
-    text = translations(language(), "team").gettext(message)
+    # A list page asks for a few hundred texts: the catalogue is looked up once a request.
+    catalogue = g.get("team_catalogue") if has_request_context() else None
+    if catalogue is None:
+        catalogue = translations(language(), "team")
+        if has_request_context():
+            g.team_catalogue = catalogue
+    text = catalogue.gettext(message)
     return text % params if params else text
 
 
@@ -90,6 +97,7 @@ def _guard() -> ResponseReturnValue | None:
     if wanted in LANGUAGES:
         session["lang"] = wanted
     g.team_lang = session.get("lang") if session.get("lang") in LANGUAGES else runtime().config.content.language
+    g.pop("team_catalogue", None)
     if request.endpoint in ("team.static",):
         return None
     g.user = None
@@ -166,6 +174,7 @@ def _client_error(exc: HTTPException) -> ResponseReturnValue:
         return error_page(exc.code or 400)
     if request.blueprint != "team":  # no route matched, so the guard did not run: read the language
         g.team_lang = session.get("lang") if session.get("lang") in LANGUAGES else runtime().config.content.language
+    g.pop("team_catalogue", None)
     if exc.code == 404:
         title, message = _("Not found"), _("This page does not exist.")
     else:
