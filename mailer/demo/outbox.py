@@ -33,6 +33,11 @@ class Caught:
     subject: str
     text: str
     html: str
+    headers: tuple[tuple[str, str], ...] = ()   # the ones a person checks: sender, threading, date
+
+
+# Shown above a caught mail, so someone trying the demo can see an answer's threading.
+SHOWN_HEADERS = ("From", "To", "Reply-To", "Date", "Message-ID", "In-Reply-To", "References")
 
 
 def caught(messages: list[ReceivedMessage], number: int) -> Caught | None:
@@ -44,7 +49,9 @@ def caught(messages: list[ReceivedMessage], number: int) -> Caught | None:
     text_part, html_part = msg.get_body(("plain",)), msg.get_body(("html",))
     text = text_part.get_content() if isinstance(text_part, EmailMessage) else ""
     html = html_part.get_content() if isinstance(html_part, EmailMessage) else ""
-    return Caught(number, ", ".join(m.rcpt_tos), str(msg.get("Subject", "")), text.replace("\r\n", "\n"), html)
+    headers = tuple((name, str(msg[name])) for name in SHOWN_HEADERS if msg[name] is not None)
+    return Caught(number, ", ".join(m.rcpt_tos), str(msg.get("Subject", "")), text.replace("\r\n", "\n"), html,
+                  headers)
 
 
 def linkify(text: str) -> Markup:
@@ -68,6 +75,8 @@ PAGE = """<!doctype html>
   pre { white-space:pre-wrap; overflow-wrap:anywhere; background:#fff; border:1px solid #dde1e7; padding:.8rem; font-size:.9rem; }
   iframe { width:100%; height:70vh; border:1px solid #dde1e7; background:#fff; }
   .muted { color:#5b6472; }
+  dl { display:grid; grid-template-columns:max-content 1fr; gap:.2rem .8rem; margin:0; font-size:.9rem; }
+  dt { font-weight:600; } dd { margin:0; overflow-wrap:anywhere; font-family:ui-monospace, monospace; }
 </style></head>
 <body><main>
 <p><a href="/">{{ _("Sent mail (demo)") }}</a>{% if lang == "nl" %} · <a href="?lang=en" hreflang="en" lang="en">English</a>{% else %} · <a href="?lang=nl" hreflang="nl" lang="nl">Nederlands</a>{% endif %}</p>
@@ -80,6 +89,9 @@ PAGE = """<!doctype html>
 {% else %}
 <h1>{{ message.subject or _("(no subject)") }}</h1>
 <p class="muted">{{ _("To") }}: {{ message.to }}</p>
+<h2>{{ _("Headers") }}</h2>
+<dl>{% for name, value in message.headers %}<dt>{{ name }}</dt><dd>{{ value }}</dd>{% endfor %}</dl>
+<p><a href="/{{ message.number }}/source">{{ _("The whole message as sent (source)") }}</a></p>
 {% if message.html %}<h2>{{ _("As the reader sees it") }}</h2>
 <iframe sandbox="" src="/{{ message.number }}/html" title="{{ message.subject }}"></iframe>{% endif %}
 <h2>{{ _("Text (with working links)") }}</h2>
@@ -126,6 +138,12 @@ def outbox_app(messages: list[ReceivedMessage], default_language: str = "nl") ->
         if message is None:
             abort(404)
         return page(message)
+
+    @app.get("/<int:number>/source")
+    def one_source(number: int) -> Response:
+        if not 1 <= number <= len(messages):
+            abort(404)
+        return Response(messages[number - 1].data, mimetype="text/plain")
 
     @app.get("/<int:number>/html")
     def one_html(number: int) -> Response:

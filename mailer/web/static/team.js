@@ -55,11 +55,24 @@
       });
     });
   });
+  function openAnswer() {
+    var box = document.getElementById("answer"), body = document.getElementById("answer-body");
+    if (!box || !body) return;
+    box.open = true;
+    body.focus();
+  }
   function submit(id) { var f = document.getElementById(id); if (f) f.submit(); }
   function go(id) { var a = document.getElementById(id); if (a) window.location.href = a.href; }
 
   document.addEventListener("keydown", function (ev) {
     var t = ev.target;
+    // Ctrl+Enter (Cmd+Enter) in the answer sends it.
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && t && t.id === "answer-body") {
+      var answer = document.getElementById("answer-form");
+      if (answer && answer.reportValidity()) answer.submit();
+      ev.preventDefault();
+      return;
+    }
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) {
       if (ev.key === "Escape") t.blur();
@@ -89,6 +102,7 @@
       else if (key === "e") submit("done-form");
       else if (key === "#") submit("archive-form");
       else if (key === "u") go("back-link");
+      else if (key === "r") { openAnswer(); }
       else return;
       ev.preventDefault();
     }
