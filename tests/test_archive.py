@@ -57,8 +57,8 @@ def test_the_mail_links_to_a_web_version_without_personal_links(client, rt, smtp
     html_part = mail.get_body(("html",)).get_content()
     text_part = mail.get_body(("plain",)).get_content()
     url = f"{BASE}/archief/{SLUG}"
-    assert f'href="{url}"' in html_part and "Bekijk deze nieuwsbrief in je browser" in html_part
-    assert f"Bekijk deze nieuwsbrief in je browser: {url}" in text_part
+    assert f'href="{url}"' in html_part and "Bekijk deze nieuwsbrief in uw browser" in html_part
+    assert f"Bekijk deze nieuwsbrief in uw browser: {url}" in text_part
 
     r = client.get(urlsplit(url).path)
     assert r.status_code == 200

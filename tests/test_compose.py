@@ -429,8 +429,8 @@ def test_mail_links_to_its_web_version_and_the_web_version_has_no_personal_links
     mail = compile_newsletter(nl, TEMPLATES, organisation="M", web_url=url).render(
         Personalisation(email="lezer@example.org", reply_address="r+tok@example.org",
                         unsubscribe_url="https://x/afmelden/T", preferences_url="https://x/voorkeuren/T"))
-    assert (url, "Bekijk deze nieuwsbrief in je browser") in links_of(mail.html)
-    assert f"Bekijk deze nieuwsbrief in je browser: {url}" in mail.text
+    assert (url, "Bekijk deze nieuwsbrief in uw browser") in links_of(mail.html)
+    assert f"Bekijk deze nieuwsbrief in uw browser: {url}" in mail.text
     english = compile_newsletter(nl, TEMPLATES, language="en", web_url=url).render(Personalisation(email="a@b.nl"))
     assert "View this newsletter in your browser" in english.html
 

@@ -72,7 +72,7 @@ def test_send_test_to_own_address_and_colleagues(client, rt, smtp_server):
     assert sorted(m["To"] for m in msgs) == ["collega@example.nl", "cxo@example.nl"]
     assert all(m["Subject"].startswith("[TEST] ") for m in msgs)
     body = msgs[0].get_body(("html",)).get_content()
-    assert f"/archief/{SLUG}" in body and "Bekijk deze nieuwsbrief in je browser" in body
+    assert f"/archief/{SLUG}" in body and "Bekijk deze nieuwsbrief in uw browser" in body
     assert "cxo@example.nl\ncollega@example.nl</textarea>" in page       # remembered for next time
     assert 'id="recent-tests"' in page
     row = newsletters.get(rt.db, SLUG)

@@ -5,6 +5,7 @@ in an issue: rendered with the name or "een lezer", refused when the reader did 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -260,6 +261,14 @@ def test_the_list_filters_reactions_with_permission_per_theme(rt, smtp_server):
     assert {i.id for i in list_page(rt.db, ReactionFilter(quote="approved")).items} == {a, c}
     counts = {v.value: v.count for v in page.facets["quote"]}
     assert counts["approved"] == 1 and counts["refused"] == 1
+    # The same filter from the command line.
+    listed = CliRunner().invoke(main, ["--config", rt.config.source, "reactions", "list", "--quote", "approved",
+                                       "--json"], env={"MAILER_SECRET_KEY": "test-secret-key"})
+    assert listed.exit_code == 0, listed.output
+    assert {r["id"] for r in json.loads(listed.output)} == {a, c}
+    wrong = CliRunner().invoke(main, ["--config", rt.config.source, "reactions", "list", "--quote", "ja"],
+                               env={"MAILER_SECRET_KEY": "test-secret-key"})
+    assert wrong.exit_code != 0 and "Traceback" not in wrong.output and "approved" in wrong.output
     client = create_app(rt, testing=True).test_client()
     from test_web_team import login
     assert login(client, "bram").status_code == 302
