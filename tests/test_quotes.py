@@ -379,3 +379,33 @@ def test_the_archive_shows_an_approved_quote_and_drops_it_once_withdrawn(rt, smt
     quotes.answer(rt.db, rt.key, token, "nee", "", "")
     page = client.get(f"/archief/{SLUG}")
     assert page.status_code == 200 and "Samen leren we het meest." not in page.get_data(as_text=True)
+
+
+def test_scheduling_an_issue_with_a_quote_still_waiting_warns_and_keeps_the_time(rt, smtp_server, tmp_path):
+    from test_web_team import csrf_of, login
+
+    rid = reaction(rt, 61)
+    quotes.ask(rt.config, rt.db, rt.key, rid, "Tien jaar.", "bram")
+    add_directive(rt, f"{{{{ citaat {rid} }}}}")
+    result = CliRunner().invoke(main, ["--config", rt.config.source, "schedule", SLUG, "--at", "2099-01-05 09:00"],
+                                env={"MAILER_SECRET_KEY": "test-secret-key"})
+    assert result.exit_code == 0, result.output
+    assert "staat ingepland voor 2099-01-05 09:00" in result.output
+    assert f"Let op: reactie {rid} mag niet geciteerd worden" in result.output
+    assert "pauzeert de verzending op het geplande tijdstip" in result.output
+    assert newsletters.find(rt.db, SLUG).status == "scheduled"
+    # Approved before the time: scheduling again says nothing about quotes.
+    token = re.search(r"/citaat/([a-z0-9-]+)/", links_in(smtp_server)["naam"]).group(1)
+    quotes.answer(rt.db, rt.key, token, "anoniem", "", "127.0.0.1")
+    again = CliRunner().invoke(main, ["--config", rt.config.source, "schedule", SLUG, "--at", "2099-01-06 09:00"],
+                               env={"MAILER_SECRET_KEY": "test-secret-key"})
+    assert again.exit_code == 0 and "Let op" not in again.output, again.output
+    # The desk says the same when the reader has said no.
+    _approve(rt, smtp_server, rid, "Tien jaar.", "nee")
+    client = create_app(rt, testing=True).test_client()
+    assert login(client, "bram").status_code == 302
+    page = client.get(f"/team/desk/{SLUG}").get_data(as_text=True)
+    done = client.post(f"/team/desk/{SLUG}/schedule", data={"csrf_token": csrf_of(page), "send_at": "2099-01-07T09:00"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Ingepland voor" in done and f"reactie {rid} mag niet geciteerd worden" in done
+    assert "de lezer zei nee" in done

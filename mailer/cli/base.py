@@ -116,6 +116,11 @@ def word(table: dict[str, str], code: str) -> str:
     return t(table[code]) if code in table else code
 
 
+def error_line(exc: MailerError) -> str:
+    """A domain error's line in the operator's language, for a note rather than a failure."""
+    return i18n.error_text(cli_language(), exc)
+
+
 def stored_text(text: str) -> str:
     """A note stored in English (a pause reason, a time note) in the operator's language."""
     return i18n.translate_stored(cli_language(), "errors", text)

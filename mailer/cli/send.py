@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .base import get_runtime, main, status_word, stored_text
+from .base import error_line, get_runtime, main, status_word, stored_text
 from .base import t as _t
 
 if TYPE_CHECKING:
@@ -192,6 +192,9 @@ def schedule_cmd(slug: str, at: str | None) -> None:
     if result.note:
         click.echo(_t("Note: %(note)s", note=stored_text(result.note)), err=True)
     click.echo(_t("'%(slug)s' is scheduled for %(when)s.", slug=slug, when=result.local))
+    if result.quote_problem is not None:
+        click.echo(_t("Note: %(note)s", note=error_line(result.quote_problem).rstrip(".")) + ". "
+                   + _t("If that does not change, the send pauses at its time with this reason."), err=True)
 
 
 @main.command("unschedule")

@@ -51,6 +51,9 @@ class Scheduled:
     row: newsletters.NewsletterRow
     local: str   # the send time in the configured zone, e.g. "2026-11-26 09:00 CET"
     note: str    # set for an ambiguous wall time
+    # A quote the issue may not use yet: scheduled all the same (the reader may still answer), but
+    # the send pauses with this reason if nothing changes before then.
+    quote_problem: MailerError | None = None
 
 
 def schedule(rt: Runtime, slug: str, at: str | None, now: datetime | None = None) -> Scheduled:
@@ -79,7 +82,22 @@ def schedule(rt: Runtime, slug: str, at: str | None, now: datetime | None = None
                            started_at=_iso(row.started_at))
     local = format_local(when, tz)
     newsletters.log_event(rt.db, f"{slug}: scheduled for {local}", row.id)
-    return Scheduled(newsletters.get_by_id(rt.db, row.id), local, note)
+    return Scheduled(newsletters.get_by_id(rt.db, row.id), local, note, _quote_problem(rt, slug))
+
+
+def _quote_problem(rt: Runtime, slug: str) -> MailerError | None:
+    """Why the issue's quotes would stop its send today, if they would (quotes/approved.py)."""
+    from ..compose.quotes import QuoteNotApproved
+    from ..compose.source import find_newsletter
+    from ..quotes.approved import approved_for
+
+    try:
+        approved_for(rt.db, find_newsletter(rt.config.newsletters_dir, slug, rt.config.schedule.tz))
+    except QuoteNotApproved as exc:
+        return exc
+    except MailerError:
+        return None  # no file (a newsletter known only to the database): its send says what is wrong
+    return None
 
 
 def unschedule(rt: Runtime, slug: str) -> newsletters.NewsletterRow:

@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from subscribers import store as subscribers
 
@@ -21,6 +21,9 @@ from ..config import Config
 from ..errors import MailerError
 from .desk_i18n import error_text
 from ..runtime import Runtime
+
+if TYPE_CHECKING:
+    from ..schedule.planning import Scheduled
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +48,12 @@ def send_tests(rt: Runtime, slug: str, addresses: list[str]) -> list[TestResult]
     return results
 
 
-def schedule(rt: Runtime, slug: str, local_time: str) -> tuple[newsletters.NewsletterRow, str, str]:
-    """Schedule at a wall-clock time in [schedule] timezone -> (row, local time shown, note)."""
+def schedule(rt: Runtime, slug: str, local_time: str) -> Scheduled:
+    """Schedule at a wall-clock time in [schedule] timezone: the row, the local time shown, a note
+    on an ambiguous time, and why a quote would stop the send (if one would)."""
     from ..schedule.planning import schedule as schedule_at
 
-    result = schedule_at(rt, slug, local_time)
-    return result.row, result.local, result.note
+    return schedule_at(rt, slug, local_time)
 
 
 def unschedule(rt: Runtime, slug: str) -> newsletters.NewsletterRow:

@@ -146,13 +146,16 @@ def desk_schedule(name: str) -> ResponseReturnValue:
         flash(problem, "error")
         return _back(name)
     try:
-        _new_row, local, note = desk_actions.schedule(desk_runtime(), f.slug, at)
+        result = desk_actions.schedule(desk_runtime(), f.slug, at)
     except MailerError as exc:
         flash(_("Not scheduled: %(error)s", error=error_text(exc)), "error")
         return _back(name)
-    flash(_("Scheduled for %(time)s.", time=local), "ok")
-    if note:
+    flash(_("Scheduled for %(time)s.", time=result.local), "ok")
+    if result.note:
         flash(_("%(time)s happens twice that night (the clocks go back): the first one is meant.", time=at), "warn")
+    if result.quote_problem is not None:
+        flash(_("Note: %(problem)s. If that does not change, the send pauses at its time with this reason.",
+                problem=error_text(result.quote_problem).rstrip(".")), "warn")
     return _back(name)
 
 
