@@ -137,6 +137,7 @@ def test_forget_and_show(tmp_path: Path) -> None:
 
     r = run(cfg_path, "forget", "ilse@buurtmaalnoord.example.nl", input="n\n")
     assert r.exit_code == 1 and store.find_by_email(db, "ilse@buurtmaalnoord.example.nl") is not None
+    assert "[j/N]" in r.output and r.output.strip().endswith("Afgebroken.") and "Aborted" not in r.output
     r = run(cfg_path, "forget", "ilse@buurtmaalnoord.example.nl", "--yes")
     assert r.exit_code == 0, r.output
     assert "1 reacties geanonimiseerd" in r.output

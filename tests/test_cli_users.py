@@ -37,6 +37,19 @@ def test_add_prompts_twice_for_the_password(cfg_path):
     result = run(cfg_path, "add", "bram", input="geheim-genoeg\ngeheim-genoeg\n")
     assert result.exit_code == 0, result.output
     assert "geheim-genoeg" not in result.output
+    # Two different passwords: said in Dutch, and asked again.
+    again = run(cfg_path, "add", "cas", input="geheim-genoeg\nanders-genoeg\ngeheim-genoeg\ngeheim-genoeg\n")
+    assert again.exit_code == 0, again.output
+    assert "De twee wachtwoorden verschillen: typ ze opnieuw." in again.output
+    assert again.output.count("Wachtwoord:") == 2 and "Herhaal ter bevestiging" in again.output
+
+
+def test_version_and_ctrl_c_speak_the_operators_language(cfg_path):
+    assert CliRunner().invoke(main, ["--version"]).output.strip().startswith("mailer, versie ")
+    english = CliRunner().invoke(main, ["--version"], env={"MAILER_CONTENT__LANGUAGE": "en"})
+    assert english.output.strip().startswith("mailer, version ")
+    stopped = run(cfg_path, "add", "dirk")   # no input: the prompt meets the end of input, as with Ctrl-D
+    assert stopped.exit_code == 1 and stopped.output.strip().endswith("Afgebroken.")
 
 
 def test_bad_input_gives_one_line_errors(cfg_path):

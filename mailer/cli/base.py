@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 from typing import IO, Any
 
 import click
@@ -20,6 +21,11 @@ def N_(message: str) -> str:
 
 
 ERROR_LINE = N_("Error: %(message)s")
+ABORTED = N_("Aborted.")
+VERSION_LINE = N_("%(prog)s, version %(version)s")
+YES_NO, YES_WORDS = N_("[y/N]"), (N_("y"), N_("yes"))
+PASSWORD, PASSWORD_AGAIN = N_("Password"), N_("Repeat for confirmation")
+PASSWORDS_DIFFER = N_("The two passwords differ: type them again.")
 
 
 class MailerGroup(HelpGroup):
@@ -32,6 +38,19 @@ class MailerGroup(HelpGroup):
         except MailerError as exc:
             language = cli_language(ctx)
             raise TranslatedError(i18n.error_text(language, exc), language) from None
+        except (click.Abort, KeyboardInterrupt):  # a "no" to a question, or Ctrl-C: click's "Aborted!"
+            raise Aborted(cli_language(ctx)) from None
+
+
+class Aborted(click.ClickException):
+    """A stop by the operator, said in their language (exit status 1, as click's own)."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(i18n.gettext(language, "cli", ABORTED))
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(file=file or sys.stderr)  # after a prompt or ^C, start on a line of its own
+        click.echo(self.format_message(), file=file or sys.stderr)
 
 
 class TranslatedError(click.ClickException):
@@ -55,7 +74,8 @@ class TranslatedError(click.ClickException):
     is_eager=True,  # read before --help, so the help is in that file's language
     help="config.toml to use (default: $MAILER_CONFIG, ./config.toml, then the built-in defaults).",
 )
-@click.version_option(package_name="mailer")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, help="Show the version and exit.",
+              callback=lambda ctx, _param, value: _version(ctx, value))
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Themed newsletters out, reader reactions in.
@@ -66,6 +86,30 @@ def main(ctx: click.Context, config_path: str | None) -> None:
       mailer render verbinden-2026-11 --text
     """
     ctx.obj = LazyRuntime(config_path)
+
+
+def _version(ctx: click.Context, wanted: bool) -> None:
+    if not wanted or ctx.resilient_parsing:
+        return
+    click.echo(i18n.gettext(cli_language(ctx), "cli", VERSION_LINE, prog="mailer", version=metadata.version("mailer")))
+    ctx.exit()
+
+
+def confirm(question: str) -> None:
+    """Asks a yes/no question in the operator's language ("[j/N]" in Dutch); anything but yes stops
+    the command (click.confirm only knows y and n, and says so in English)."""
+    answer = click.prompt(f"{question} {t(YES_NO)}", default="", show_default=False)
+    if answer.strip().lower() not in {*(t(word) for word in YES_WORDS), *YES_WORDS}:
+        raise click.Abort()
+
+
+def new_password() -> str:
+    """A password typed twice without echo; asked again until both match (in the operator's language)."""
+    while True:
+        first = click.prompt(t(PASSWORD), hide_input=True)
+        if first == click.prompt(t(PASSWORD_AGAIN), hide_input=True):
+            return str(first)
+        click.echo(t(PASSWORDS_DIFFER), err=True)
 
 
 def get_runtime(ctx: click.Context | None = None) -> Runtime:

@@ -15,7 +15,7 @@ from subscribers.unsubscribe import unsubscribe
 
 from mailer.errors import NotFound
 
-from .base import N_, get_runtime, main, stored_text
+from .base import N_, confirm, get_runtime, main, stored_text
 from .base import t as _t
 
 # Subscriber states in words; the codes stay in the database and in --json.
@@ -181,8 +181,7 @@ def forget_cmd(email: str, yes: bool) -> None:
         raise NotFound("no subscriber with address %(address)s: check the spelling with 'mailer subscribers list'",
                        address=email)
     if not yes:
-        click.confirm(_t("Erase %(email)s and anonymise their reactions? This cannot be undone", email=sub.email),
-                      abort=True)
+        confirm(_t("Erase %(email)s and anonymise their reactions? This cannot be undone", email=sub.email))
     r = privacy.forget(rt.db, email)
     click.echo(_t("forgotten: subscriber %(id)s; %(reactions)s reactions anonymised, %(raw)s raw messages and "
                   "%(attachments)s attachments erased, %(deliveries)s deliveries kept without address",

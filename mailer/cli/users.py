@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..web import auth
-from .base import get_runtime, main
+from .base import get_runtime, main, new_password
 from .base import t as _t
 
 
@@ -25,7 +25,7 @@ def users() -> None:
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt(_t("Password"), hide_input=True, confirmation_prompt=_t("Repeat for confirmation"))
+    return new_password()
 
 
 @users.command("add")
