@@ -88,6 +88,8 @@ def test_a_refusal_is_one_dutch_line_and_changes_nothing(page, site):
     page.set_viewport_size({"width": 375, "height": 900})
     page.eval_on_selector("#upload", "el => el.scrollIntoView({block: 'end'})")
     page.screenshot(path=str(site.shots / "desk-upload-error-375.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.wait_for_selector("#preview-status:has-text('Voorbeeld bijgewerkt.')")   # no frame loads under the click
 
     # saved, then corrected with no text focused since: the line goes to the end of the last section
     page.click("#save")
@@ -98,3 +100,15 @@ def test_a_refusal_is_one_dutch_line_and_changes_nothing(page, site):
     page.wait_for_selector("#upload-status.flash.ok:has-text('aan het eind van de laatste sectie')")
     assert page.get_attribute("#f-alt", "aria-invalid") is None
     assert body.input_value() == f"{FIRST}\n\n![Een markt met kramen](media/achteraan.png)"
+
+
+def test_an_expired_form_says_so_and_keeps_the_text(page, site):
+    new_issue(page, site, "Verlopen formulier")
+    body = page.locator("#f-sections-0-body")
+    body.fill(FIRST)
+    before = media(site)
+    page.eval_on_selector("#upload input[name=csrf_token]", "el => { el.value = 'verlopen'; }")
+    choose_picture(page, "verlopen.png", ALT)
+    page.click("#upload-button")
+    page.wait_for_selector("#upload-status.flash.error:has-text('deze pagina is verlopen, of u bent uitgelogd')")
+    assert body.input_value() == FIRST and media(site) == before

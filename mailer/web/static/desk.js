@@ -130,11 +130,8 @@
         }).then(function (response) {
           var type = response.headers.get("Content-Type") || "";
           if (type.indexOf("application/json") === 0) return response.json();
-          // e.g. the form expired (a plain-text line) or the log-in lapsed (a page)
-          return response.text().then(function (body) {
-            var line = type.indexOf("text/plain") === 0 ? body.trim().split("\n")[0] : "";
-            return { ok: false, error: line || failed };
-          });
+          // the form's token or the log-in lapsed: reloading now would lose the unsaved text
+          return { ok: false, error: response.status >= 500 ? failed : upload.getAttribute("data-msg-expired") };
         }).then(function (result) {
           if (result.ok) {
             var target = targetText();
@@ -143,7 +140,8 @@
               changed();
             }
             fields.forEach(function (input) { input.value = ""; });
-            say(upload.getAttribute(target && target.atCursor ? "data-msg-placed" : "data-msg-placed-end"), "ok");
+            say(target ? upload.getAttribute(target.atCursor ? "data-msg-placed" : "data-msg-placed-end")
+              : result.markdown, "ok");
           } else {
             say(result.error || failed, "error");
             var bad = document.getElementById(result.field === "alt" ? "f-alt" : "f-image");
