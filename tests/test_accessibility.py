@@ -38,6 +38,7 @@ from mailer.send.sender import send_newsletter
 from mailer.web import auth, create_app
 from mailer.web.server import ServerThread
 from subscribers import optin, store
+from support import pictures
 from support.browser import log_in, need_chromium
 from support.web_sample import SampleReaction, insert_reaction
 
@@ -148,11 +149,21 @@ def _desk_edit_error(page: BrowserPage, site: SimpleNamespace) -> None:
     _submit(page, "#save", "#f-title[aria-invalid=true]")
 
 
-def _desk_upload_error(page: BrowserPage, site: SimpleNamespace) -> None:
+def _desk_upload(page: BrowserPage, site: SimpleNamespace, data: bytes, ready: str) -> None:
+    """The editor after its script sent the upload form (no reload): ``ready`` is the answer shown."""
     page.goto(site.url + f"/team/desk/{DRAFT}")
-    page.set_input_files("#f-image", files=[{"name": "kapot.jpg", "mimeType": "image/jpeg", "buffer": b"geen beeld"}])
+    page.set_input_files("#f-image", files=[{"name": "beeld.png", "mimeType": "image/png", "buffer": data}])
     page.fill("#f-alt", "Een beschrijving")
-    _submit(page, "form.upload button[type=submit]", ".flash.error")
+    page.click("form.upload button[type=submit]")
+    page.wait_for_selector(ready)
+
+
+def _desk_upload_error(page: BrowserPage, site: SimpleNamespace) -> None:
+    _desk_upload(page, site, b"geen beeld", "#upload-status.flash.error")
+
+
+def _desk_upload_done(page: BrowserPage, site: SimpleNamespace) -> None:
+    _desk_upload(page, site, pictures.chart_png(240, 120), "#upload-status.flash.ok")
 
 
 def _desk_source_error(page: BrowserPage, site: SimpleNamespace) -> None:
@@ -254,6 +265,7 @@ PAGES = [
          iframes=False),
     Page("desk-edit-source-error", "team.desk_save", _desk_source_error, team=True, method="POST", iframes=False),
     Page("desk-upload-error", "team.desk_edit", _desk_upload_error, team=True, iframes=False),
+    Page("desk-upload-done", "team.desk_edit", _desk_upload_done, team=True, iframes=False),
     Page("desk-edit-sent", "team.desk_edit", _open(f"/team/desk/{SENT}", "#editor"), team=True, iframes=False),
     Page("desk-send", "team.desk_send", _open(f"/team/desk/{DRAFT}/send", "main h1"), team=True),
     Page("desk-send-sent", "team.desk_send", _open(f"/team/desk/{SENT}/send", "main h1"), team=True),

@@ -104,3 +104,78 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(client, folder):
 def test_an_unknown_issue_is_404(client):
     resp = _upload(client, pictures.chart_png(), name="bestaat-niet")
     assert resp.status_code == 404
+
+
+# -- the editor's script: the same checks, answered in JSON ------------------------------------------
+
+JSON = {"Accept": "application/json"}
+
+
+def _post_json(client, data: bytes | None, filename: str = "markt.png", alt: str = "Een markt met kramen",
+               name: str = SAMPLE):
+    page = client.get(f"/team/desk/{SAMPLE}").get_data(as_text=True)
+    form = {"csrf_token": csrf_of(page), "alt": alt}
+    if data is not None:
+        form["image"] = (io.BytesIO(data), filename, "image/png")
+    return client.post(f"/team/desk/{name}/media", data=form, content_type="multipart/form-data", headers=JSON)
+
+
+def test_the_script_gets_the_line_as_json_and_no_message_is_left_for_the_next_page(client, folder):
+    resp = _post_json(client, pictures.chart_png())
+    assert resp.status_code == 200 and resp.is_json
+    assert resp.get_json() == {"ok": True, "src": "media/markt.png",
+                               "markdown": "![Een markt met kramen](media/markt.png)"}
+    assert (folder / "media" / "markt.png").is_file()
+    page = html.unescape(client.get(f"/team/desk/{SAMPLE}").get_data(as_text=True))
+    assert "Geüpload als" not in page      # the script placed the line: no flash waits for a reload
+    assert 'id="upload-status" class="upload-status" role="status"' in page
+    assert "Hij komt op de plek van de cursor" in page
+
+
+@pytest.mark.parametrize("data, alt, status, field, words", [
+    (pictures.chart_png(), "  ", 400, "alt", "de alt-tekst is verplicht"),
+    (pictures.chart_png(), "x" * 301, 400, "alt", "te lang"),
+    (None, "Iets", 400, "image", "Kies een afbeelding"),
+    (b"geen beeld", "Iets", 400, "image", "Niet geüpload: "),
+])
+def test_the_script_gets_a_refusal_as_one_dutch_line(client, folder, data, alt, status, field, words):
+    before = _media(folder)
+    resp = _post_json(client, data, alt=alt)
+    body = resp.get_json()
+    assert resp.status_code == status and body["ok"] is False and body["field"] == field
+    assert words in body["error"] and "\n" not in body["error"]
+    assert _media(folder) == before
+    assert "flash" not in client.get(f"/team/desk/{SAMPLE}").get_data(as_text=True).split("<main>")[0]
+
+
+def test_the_script_gets_413_404_and_409_as_json(rt, client, folder):
+    from mailer.compose import find_newsletter
+    from mailer.stores import newsletters
+
+    before = _media(folder)
+    page = client.get(f"/team/desk/{SAMPLE}").get_data(as_text=True)
+    big = b"\xff\xd8" + b"\x00" * (11 * 1024 * 1024)
+    resp = client.post(f"/team/desk/{SAMPLE}/media", content_type="multipart/form-data", headers=JSON,
+                       data={"csrf_token": csrf_of(page), "alt": "x", "image": (io.BytesIO(big), "groot.jpg")})
+    assert resp.status_code == 413 and resp.get_json()["error"] == "De afbeelding is te groot: hoogstens 10 MB."
+
+    resp = _post_json(client, pictures.chart_png(), name="bestaat-niet")
+    assert resp.status_code == 404 and resp.get_json()["ok"] is False
+
+    row = newsletters.sync(rt.db, find_newsletter(folder, SAMPLE, rt.config.schedule.tz))
+    newsletters.set_status(rt.db, row.id, "sent", started_at="2027-01-14T08:00:00+00:00")
+    resp = _post_json(client, pictures.chart_png())
+    assert resp.status_code == 409 and resp.get_json()["error"].startswith("Dit nummer is verstuurd:")
+    assert _media(folder) == before
+
+
+def test_a_plain_form_post_still_redirects_with_the_line_in_a_message(client, folder):
+    page = client.get(f"/team/desk/{SAMPLE}").get_data(as_text=True)
+    resp = client.post(f"/team/desk/{SAMPLE}/media", content_type="multipart/form-data",
+                       headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+                       data={"csrf_token": csrf_of(page), "alt": "Een grafiek",
+                             "image": (io.BytesIO(pictures.chart_png()), "grafiek.png")})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/team/desk/{SAMPLE}")
+    shown = html.unescape(client.get(resp.headers["Location"]).get_data(as_text=True))
+    assert re.search(r'<p class="flash ok" role="status">Geüpload als media/grafiek.png\. .*'
+                     r'!\[Een grafiek\]\(media/grafiek\.png\)</p>', shown)

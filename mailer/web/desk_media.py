@@ -1,6 +1,7 @@
 """The desk's picture upload: a JPEG or PNG with its alt text goes into the media folder beside the
 issues (``newsletters/media/``), prepared as a send would prepare it (metadata stripped, at most twice
-the layout's width), and the editor shows the Markdown line that places it.
+the layout's width). The editor's script puts its Markdown line at the writer's cursor, unsaved text
+and all; without JavaScript the editor reloads and shows the line to paste.
 
 Anything else is refused with one clear line and nothing is written: no file, an empty alt text, a
 file too big, a file that is not a sound JPEG or PNG (whatever its name or declared type says).
@@ -11,14 +12,17 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from flask import flash, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..compose.draft import slugify
 from ..errors import InvalidInput
 from ..media import prepare_bytes
+from .desk_files import IssueFile
 from .desk_i18n import _, error_text
 from .desk_views import LOCKED, _open, _row_status, not_found
 from .team import bp, runtime
@@ -62,37 +66,69 @@ def store_upload(newsletters_dir: Path, filename: str, data: bytes) -> str:
     return f"{MEDIA_FOLDER}/{path.name}"
 
 
-@bp.route("/desk/<name>/media", methods=["POST"], endpoint="media_upload")
-def media_upload(name: str) -> ResponseReturnValue:
-    cfg = runtime().config
-    f = _open(name)
-    if f is None:
-        return not_found()
-    back = redirect(url_for("team.desk_edit", name=name), code=303)
+@dataclass(frozen=True)
+class Refusal:
+    """Why an upload was refused: one line for the writer, the HTTP status, and the field at fault."""
+    message: str
+    status: int = 400
+    field: str = ""
+
+
+def wants_json() -> bool:
+    """The editor's script asks for JSON (``Accept: application/json``); a plain form post gets HTML."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _take_upload(f: IssueFile) -> tuple[str, str] | Refusal:
+    """Check and store the posted picture; (src, Markdown line) or why not. Nothing is written on a refusal."""
     if _row_status(f.slug) in LOCKED:
-        flash(_("This issue has gone out: its file can no longer be changed here."), "error")
-        return back
+        return Refusal(_("This issue has gone out: its file can no longer be changed here."), 409)
     upload = request.files.get("image")
     alt = " ".join(str(request.form.get("alt", ""))[:MAX_ALT + 1].split())
     if upload is None or not upload.filename:
-        flash(_("Choose a picture (JPEG or PNG) to upload."), "error")
-        return back
+        return Refusal(_("Choose a picture (JPEG or PNG) to upload."), field="image")
     if not alt:
-        flash(_("Describe the picture for readers who cannot see it: the alt text is required."), "error")
-        return back
+        return Refusal(_("Describe the picture for readers who cannot see it: the alt text is required."),
+                       field="alt")
     if len(alt) > MAX_ALT:
-        flash(_("The description is too long: at most %(n)s characters.", n=MAX_ALT), "error")
-        return back
+        return Refusal(_("The description is too long: at most %(n)s characters.", n=MAX_ALT), field="alt")
     data = upload.stream.read(UPLOAD_MAX + 1)
     if len(data) > UPLOAD_MAX:
-        flash(_("The picture is too big: at most %(n)s MB.", n=UPLOAD_MAX // (1024 * 1024)), "error")
-        return back
+        return Refusal(_("The picture is too big: at most %(n)s MB.", n=UPLOAD_MAX // (1024 * 1024)), 413, "image")
     try:
-        src = store_upload(cfg.newsletters_dir, os.path.basename(upload.filename), data)
+        src = store_upload(runtime().config.newsletters_dir, os.path.basename(upload.filename), data)
     except InvalidInput as exc:
-        flash(_("Not uploaded: %(error)s", error=error_text(exc)), "error")
-        return back
-    markdown = "![" + alt.replace("[", "(").replace("]", ")") + "](" + src + ")"
-    flash(_("Uploaded as %(src)s. Put this line where the picture belongs, with a caption on the next line "
-            "if you like: %(markdown)s", src=src, markdown=markdown), "ok")
-    return back
+        return Refusal(_("Not uploaded: %(error)s", error=error_text(exc)), field="image")
+    return src, "![" + alt.replace("[", "(").replace("]", ")") + "](" + src + ")"
+
+
+@bp.route("/desk/<name>/media", methods=["POST"], endpoint="media_upload")
+def media_upload(name: str) -> ResponseReturnValue:
+    """Store a picture. The editor's script gets JSON and places the line itself, keeping unsaved text;
+    a plain form post is redirected back to the editor with the line in a message."""
+    f = _open(name)
+    if f is None:
+        if wants_json():
+            return jsonify({"ok": False, "error": _("This newsletter file does not exist.")}), 404
+        return not_found()
+    taken = _take_upload(f)
+    if wants_json():
+        if isinstance(taken, Refusal):
+            return jsonify({"ok": False, "error": taken.message, "field": taken.field}), taken.status
+        return jsonify({"ok": True, "src": taken[0], "markdown": taken[1]})
+    if isinstance(taken, Refusal):
+        flash(taken.message, "error")
+    else:
+        src, markdown = taken
+        flash(_("Uploaded as %(src)s. Put this line where the picture belongs, with a caption on the next line "
+                "if you like: %(markdown)s", src=src, markdown=markdown), "ok")
+    return redirect(url_for("team.desk_edit", name=name), code=303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A body over the limit, refused before it was read: JSON for the editor's script, else as before."""
+    if request.endpoint == ENDPOINT and wants_json():
+        message = _("The picture is too big: at most %(n)s MB.", n=UPLOAD_MAX // (1024 * 1024))
+        return jsonify({"ok": False, "error": message, "field": "image"}), 413
+    return exc

@@ -76,6 +76,88 @@
     };
     form.addEventListener("input", changed);
     form.addEventListener("change", changed);
+
+    // The picture upload, sent in the background: its Markdown line goes to the cursor of the text
+    // the writer last worked in, so nothing unsaved is lost (without script the form posts as usual).
+    var upload = document.getElementById("upload");
+    var lastText = null;
+    form.addEventListener("focusin", function (event) {
+      if (event.target.tagName === "TEXTAREA") lastText = event.target;
+    });
+    var targetText = function () {
+      if (lastText && form.contains(lastText)) return { box: lastText, atCursor: true };
+      var bodies = form.querySelectorAll("textarea[name$='-body'], textarea[name=source]");
+      return bodies.length ? { box: bodies[bodies.length - 1], atCursor: false } : null;
+    };
+    // The line as a paragraph of its own at the cursor: blank lines around it as needed; only the
+    // spaces between two words where the line splits them go.
+    var placeLine = function (box, line, atCursor) {
+      var value = box.value;
+      var pos = atCursor ? box.selectionEnd : value.replace(/\s+$/, "").length;
+      var before = value.slice(0, pos);
+      var after = value.slice(pos);
+      var start = pos;
+      var end = pos;
+      if (/[^\s][ \t]+$/.test(before)) start = before.replace(/[ \t]+$/, "").length;
+      if (/[^\s][ \t]*$/.test(before)) end = pos + (after.length - after.replace(/^[ \t]+/, "").length);
+      before = value.slice(0, start);
+      after = value.slice(end);
+      var lead = before === "" || /\n\n$/.test(before) ? "" : (/\n$/.test(before) ? "\n" : "\n\n");
+      var trail = after === "" || /^\n\n/.test(after) ? "" : (/^\n/.test(after) ? "\n" : "\n\n");
+      box.setRangeText(lead + line + trail, start, end, "start");
+      var caret = start + lead.length + line.length;
+      box.setSelectionRange(caret, caret);
+    };
+    if (upload && window.fetch && window.FormData) {
+      var uploadStatus = document.getElementById("upload-status");
+      var busy = false;
+      var say = function (message, kind) {
+        uploadStatus.textContent = message;
+        uploadStatus.className = "upload-status" + (kind ? " flash " + kind : "");
+      };
+      var fields = [document.getElementById("f-image"), document.getElementById("f-alt")];
+      upload.addEventListener("submit", function (event) {
+        event.preventDefault();
+        if (busy) return;
+        busy = true;
+        upload.setAttribute("aria-busy", "true");
+        fields.forEach(function (input) { input.removeAttribute("aria-invalid"); });
+        say(upload.getAttribute("data-msg-uploading"), "");
+        var failed = upload.getAttribute("data-msg-failed");
+        fetch(upload.action, {
+          method: "POST", body: new FormData(upload), credentials: "same-origin",
+          headers: { "Accept": "application/json" }
+        }).then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (type.indexOf("application/json") === 0) return response.json();
+          // the form's token or the log-in lapsed: reloading now would lose the unsaved text
+          return { ok: false, error: response.status >= 500 ? failed : upload.getAttribute("data-msg-expired") };
+        }).then(function (result) {
+          if (result.ok) {
+            var target = targetText();
+            if (target) {
+              placeLine(target.box, result.markdown, target.atCursor);
+              changed();
+            }
+            fields.forEach(function (input) { input.value = ""; });
+            say(target ? upload.getAttribute(target.atCursor ? "data-msg-placed" : "data-msg-placed-end")
+              : result.markdown, "ok");
+          } else {
+            say(result.error || failed, "error");
+            var bad = document.getElementById(result.field === "alt" ? "f-alt" : "f-image");
+            if (result.field) {
+              bad.setAttribute("aria-invalid", "true");
+              bad.focus();
+            }
+          }
+        }).catch(function () {
+          say(failed, "error");
+        }).then(function () {
+          busy = false;
+          upload.removeAttribute("aria-busy");
+        });
+      });
+    }
   }
 
   // The send page and the deliveries page follow a send the same way.
