@@ -376,18 +376,20 @@ def neighbours(db: sqlite_utils.Database, filters: ReactionFilter,
 def attribution_summary(db: sqlite_utils.Database) -> list[dict[str, object]]:
     """Reactions per newsletter, theme, kind and attribution method (the demo's table).
 
-    Each dict: newsletter (slug or None), theme (slug or None), kind, attribution, theme_attribution, count.
+    Each dict: newsletter (slug or None), theme (slug or None), theme_name (its name, else the slug),
+    kind, attribution, theme_attribution, count.
     """
     rows = db.execute(
-        "SELECT n.slug, r.theme_slug, r.kind, r.attribution, r.theme_attribution, COUNT(*)"
-        " FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id"
+        "SELECT n.slug, r.theme_slug, r.kind, r.attribution, r.theme_attribution, COUNT(*),"
+        " coalesce(max(t.name), r.theme_slug)"
+        " FROM reactions r LEFT JOIN newsletters n ON n.id = r.newsletter_id LEFT JOIN themes t ON t.slug = r.theme_slug"
         " GROUP BY n.slug, r.theme_slug, r.kind, r.attribution, r.theme_attribution"
         " ORDER BY n.slug IS NULL, n.slug, r.kind != 'reaction', r.kind, r.theme_slug IS NULL, r.theme_slug,"
         " r.attribution"
     ).fetchall()
     return [
-        {"newsletter": r[0], "theme": r[1], "kind": r[2], "attribution": r[3], "theme_attribution": r[4],
-         "count": r[5]}
+        {"newsletter": r[0], "theme": r[1], "theme_name": r[6], "kind": r[2], "attribution": r[3],
+         "theme_attribution": r[4], "count": r[5]}
         for r in rows
     ]
 
