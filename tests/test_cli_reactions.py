@@ -45,6 +45,11 @@ def test_list_json_and_filters(filed):
     assert [r["attribution"] for r in json.loads(result.output)] == ["subject"]
     result = runner.invoke(main, ["--config", str(path), "reactions", "list", "--status", "afgehandeld", "--json"])
     assert json.loads(result.output) == []
+    # Search as in the team list: every word, as a prefix, accents folded.
+    result = runner.invoke(main, ["--config", str(path), "reactions", "list", "--search", "GROEÏ", "--json"])
+    assert [r["reply_text"] for r in json.loads(result.output)] == ["Over groeipijn."]
+    result = runner.invoke(main, ["--config", str(path), "reactions", "list", "--search", "groei hallo", "--json"])
+    assert json.loads(result.output) == []
 
 
 def test_list_unfiled_and_by_kind(filed):

@@ -119,18 +119,20 @@ def reactions_group() -> None:
 @click.option("--theme", default=None, metavar="SLUG", help="Only reactions filed under this theme ('-': under none).")
 @click.option("--status", default=None, help="nieuw | in_behandeling | afgehandeld | gearchiveerd")
 @click.option("--kind", default=None, help="reaction | auto_reply | bounce | other (default: every kind)")
+@click.option("--search", "words", default=None, help="Only reactions with all these words (as the team list's search).")
 @click.option("--quote", default=None,
               help="Permission to quote: approved | named | anonymous | asked | refused | no_answer")
 @click.option("--limit", default=None, type=int, help="At most this many (newest first).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def reactions_list(newsletter: str | None, theme: str | None, status: str | None, kind: str | None,
-                   quote: str | None, limit: int | None, as_json: bool) -> None:
+                   words: str | None, quote: str | None, limit: int | None, as_json: bool) -> None:
     """List filed reactions, newest first, with how each was attributed.
 
     \b
     Example:
       mailer reactions list --theme groeipijn --status nieuw
       mailer reactions list --theme groeipijn --quote approved
+      mailer reactions list --search "energie coöperatie" --json
     """
     from ..stores import newsletters, reactions
 
@@ -138,7 +140,7 @@ def reactions_list(newsletter: str | None, theme: str | None, status: str | None
     if newsletter and newsletter != reactions.NONE:
         newsletters.get(rt.db, newsletter)  # NotFound with the fix when the slug is wrong
     wanted = reactions.ReactionFilter(newsletter=newsletter or "", theme=theme or "", status=status or "",
-                                      kind=kind or "all", quote=quote or "")
+                                      kind=kind or "all", quote=quote or "", q=words or "")
     rows = reactions.list_rows(rt.db, wanted, limit=limit)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
