@@ -18,9 +18,10 @@ from ..errors import InvalidInput, NotFound
 from .reactions_query import (
     DEFAULT_KINDS, EVERY_KIND, FACETS, HIT_END, HIT_START, KINDS, LOW_CONFIDENCE, NONE, OPEN_STATUSES, ORDERS, PER_PAGE,
     STATUSES, FacetValue, ReactionFilter, ReactionPage,
-    ReactionRow, ReactionSummary, attribution_summary, counts, export_rows, fts_query,
+    ReactionRow, ReactionSummary, attribution_summary, counts, export_rows,
     list_rows, neighbours, summaries, summary,
 )
+from .reactions_search import fts_query
 from .reactions_page import facet_counts, list_page
 
 __all__ = [

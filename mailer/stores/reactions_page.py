@@ -5,8 +5,9 @@ The counts come from one grouped query (the "cube": reactions per newsletter, th
 many were filed with low confidence) reads the covering index ``reactions_cube`` (0024) once; the
 total and every facet's counts are then sums over its few hundred cells, each facet leaving its
 own filter out. Filters that are not facets (search words, a tag, a sender, ...) narrow the cube
-in SQL through ``reactions_query.where``, so a filter added there is honoured here too. Tags are
-counted by their own query: a reaction can carry several.
+in SQL through ``reactions_query.where``, so a filter added there is honoured here too; a search
+for a word in most letters is the cube without it less the cube of its misses
+(reactions_search.py). Tags are counted by their own query: a reaction can carry several.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from dataclasses import dataclass, replace
 import sqlite_utils
 
 from . import reactions_query as q
+from . import reactions_search
 from .reactions_query import PER_PAGE, FacetValue, ReactionFilter, ReactionPage
+from .reactions_search import Search
 
 # Over this many search hits, scanning the narrow covering index beats a table look-up per hit.
 SCAN_INDEX_ABOVE = 2000
@@ -43,16 +46,37 @@ def _neutral(f: ReactionFilter) -> ReactionFilter:
     return replace(f, newsletter="", theme="", status="", kind="all", assignee="", uncertain="")
 
 
-def cube(db: sqlite_utils.Database, f: ReactionFilter, hits: int | None = None) -> list[Cell]:
-    """The cells of the reactions the non-facet filters leave; ``hits``: the number of search
-    hits loaded into temp.search_hits (None when no search was loaded)."""
-    cond, params = q.where(_neutral(f), hits=hits is not None)
-    index = "" if hits is not None and hits <= SCAN_INDEX_ABOVE else " INDEXED BY reactions_cube"
-    sql = (f"SELECT r.newsletter_id, r.theme_slug, r.status, r.kind, r.assignee, count(*), sum({q.UNCERTAIN})"
-           f" FROM reactions r{index} WHERE {cond} GROUP BY 1, 2, 3, 4, 5")
+def cube(db: sqlite_utils.Database, f: ReactionFilter, search: Search | None = None) -> list[Cell]:
+    """The cells of the reactions the non-facet filters leave; ``search``: the filter's words as
+    loaded on this connection (None when there are none)."""
+    if search is not None and search.misses:
+        # A word in most letters: the counts without it, less those of the letters without it.
+        plain, params = q.where(replace(_neutral(f), q=""))
+        everything = _grouped(db, f"SELECT {CUBE_COLUMNS} FROM reactions r INDEXED BY reactions_cube"
+                                  f" WHERE {plain} AND r.id <= ? GROUP BY 1, 2, 3, 4, 5", [*params, search.upto])
+        missed = _grouped(db, f"SELECT {CUBE_COLUMNS} FROM temp.search_misses m CROSS JOIN reactions r"
+                              f" ON r.id = m.id WHERE {plain} GROUP BY 1, 2, 3, 4, 5", params)
+        return _cells({key: (n - missed.get(key, (0, 0))[0], unsure - missed.get(key, (0, 0))[1])
+                       for key, (n, unsure) in everything.items()})
+    cond, params = q.where(_neutral(f), search=search)
+    index = "" if search is not None and search.hits <= SCAN_INDEX_ABOVE else " INDEXED BY reactions_cube"
+    return _cells(_grouped(db, f"SELECT {CUBE_COLUMNS} FROM reactions r{index} WHERE {cond} GROUP BY 1, 2, 3, 4, 5",
+                           params))
+
+
+CUBE_COLUMNS = f"r.newsletter_id, r.theme_slug, r.status, r.kind, r.assignee, count(*), sum({q.UNCERTAIN})"
+CellKey = tuple[int | None, str | None, str, str, str]
+
+
+def _grouped(db: sqlite_utils.Database, sql: str, params: list[object]) -> dict[CellKey, tuple[int, int]]:
+    """(newsletter, theme, status, kind, assignee) -> (reactions, of which uncertain)."""
+    return {(nl, theme, status, kind, who): (int(n), int(unsure or 0))
+            for nl, theme, status, kind, who, n, unsure in db.execute(sql, params).fetchall()}
+
+
+def _cells(groups: dict[CellKey, tuple[int, int]]) -> list[Cell]:
     cells: list[Cell] = []
-    for nl, theme, status, kind, assignee, n, unsure in db.execute(sql, params).fetchall():
-        unsure = int(unsure or 0)
+    for (nl, theme, status, kind, assignee), (n, unsure) in groups.items():
         if unsure:
             cells.append(Cell(nl, theme, status, kind, assignee, True, unsure))
         if n - unsure:
@@ -92,13 +116,13 @@ def _newsletters(db: sqlite_utils.Database) -> list[tuple[int, str, str, str]]:
             for r in db.execute("SELECT id, slug, title, coalesce(send_at, created_at) FROM newsletters")]
 
 
-def total_and_facets(db: sqlite_utils.Database, f: ReactionFilter, hits: int | None = None,
+def total_and_facets(db: sqlite_utils.Database, f: ReactionFilter, search: Search | None = None,
                      with_facets: bool = True) -> tuple[int, dict[str, list[FacetValue]]]:
     """The number of reactions the filter shows and, for each filter, its values with how many
     reactions each would show (the other filters kept)."""
     nls = _newsletters(db)
     failing = _failing(f, {slug: nid for nid, slug, _t, _w in nls})
-    cells = [(c, failing(c)) for c in cube(db, f, hits)]
+    cells = [(c, failing(c)) for c in cube(db, f, search)]
     total = sum(c.n for c, failed in cells if not failed)
     if not with_facets:
         return total, {}
@@ -126,20 +150,20 @@ def total_and_facets(db: sqlite_utils.Database, f: ReactionFilter, hits: int | N
     # Every kind stays in the filter, also when none is left of it (a correction may move one there).
     by_kind = per("kind", lambda c: c.kind)
     out["kind"] = [FacetValue(k, k, by_kind.get(k, 0)) for k in q.KINDS]
-    out["tag"] = tag_counts(db, f, hits is not None)
+    out["tag"] = tag_counts(db, f, search)
     by_who = per("assignee", lambda c: c.assignee)
     out["assignee"] = [FacetValue(str(a) or q.NONE, str(a) or q.NONE, n)
                        for a, n in sorted(by_who.items(), key=lambda kv: (-kv[1], str(kv[0])))]
     unsure = sum(c.n for c, failed in cells if c.uncertain and not failed)
     out["uncertain"] = [FacetValue("1", "1", unsure)]
-    out["quote"] = quote_counts(db, f, hits is not None)
+    out["quote"] = quote_counts(db, f, search)
     return total, out
 
 
-def quote_counts(db: sqlite_utils.Database, f: ReactionFilter, hits: bool) -> list[FacetValue]:
+def quote_counts(db: sqlite_utils.Database, f: ReactionFilter, search: Search | None) -> list[FacetValue]:
     """Reactions per permission-to-quote state (its own filter left out); only reactions someone
     asked about have a state, so this reads quote_states, not every reaction."""
-    cond, params = q.where(f, skip="quote", hits=hits)
+    cond, params = q.where(f, skip="quote", search=search)
     per_state = {str(r[0]): int(r[1]) for r in db.execute(
         # CROSS JOIN: read the few asked-about reactions first, not every reaction of the filter.
         f"SELECT st.state, count(*) FROM quote_states st CROSS JOIN reactions r ON r.id = st.reaction_id"
@@ -148,9 +172,9 @@ def quote_counts(db: sqlite_utils.Database, f: ReactionFilter, hits: bool) -> li
     return [FacetValue(v, v, per_state.get(v, 0)) for v in q.QUOTE_VIEWS]
 
 
-def tag_counts(db: sqlite_utils.Database, f: ReactionFilter, hits: bool) -> list[FacetValue]:
+def tag_counts(db: sqlite_utils.Database, f: ReactionFilter, search: Search | None) -> list[FacetValue]:
     """The tags of the filter's reactions (its tag filter left out), most used first."""
-    cond, params = q.where(f, skip="tag", hits=hits)
+    cond, params = q.where(f, skip="tag", search=search)
     return [FacetValue(str(r[0]), str(r[0]), int(r[1])) for r in db.execute(
         f"SELECT g.tag, count(*) AS c FROM reaction_tags g JOIN reactions r ON r.id = g.reaction_id WHERE {cond}"
         " GROUP BY g.tag ORDER BY c DESC, g.tag LIMIT 40", params)]
@@ -159,18 +183,18 @@ def tag_counts(db: sqlite_utils.Database, f: ReactionFilter, hits: bool) -> list
 def list_page(db: sqlite_utils.Database, filters: ReactionFilter, page: int = 1, per_page: int = PER_PAGE,
               with_facets: bool = True) -> ReactionPage:
     """One page of a filter's reactions, newest first, with the total and the counts per filter value."""
-    hits = q.load_hits(db, filters.q) if filters.q else None
-    total, facets = total_and_facets(db, filters, hits, with_facets)
+    search = reactions_search.load(db, filters.q) if filters.q else None
+    total, facets = total_and_facets(db, filters, search, with_facets)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    cond, params = q.where(filters, hits=hits is not None)
+    cond, params = q.where(filters, search=search)
     # The page's ids first (an index walk), then the full lines of only those: a late page does not
     # build the lines of every reaction before it.
     ids = [int(r[0]) for r in db.execute(f"SELECT r.id FROM reactions r WHERE {cond} {q.order_by(filters)}"
                                          " LIMIT ? OFFSET ?", [*params, per_page, (page - 1) * per_page])]
     rows = list(db.query(f"{q.SUMMARY_SELECT} WHERE r.id IN (SELECT value FROM json_each(?)) {q.order_by(filters)}",
                          [json.dumps(ids)]))
-    if hits and rows:
+    if search is not None and rows:
         found = passages(db, filters.q, ids)
         rows = [{**r, "passage": found.get(r["id"], "")} for r in rows]
     return ReactionPage(filters, [q.summary_of(r) for r in rows], total, page, pages, facets)
@@ -191,10 +215,10 @@ def passages(db: sqlite_utils.Database, words: str, ids: list[int]) -> dict[int,
                " WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])
     return {int(r[0]): str(r[1]) for r in db.execute(
         "SELECT rowid, snippet(page_words, 0, char(2), char(3), '…', 24) FROM temp.page_words"
-        " WHERE page_words MATCH ?", [q.fts_query(words)])}
+        " WHERE page_words MATCH ?", [reactions_search.fts_query(words)])}
 
 
 def facet_counts(db: sqlite_utils.Database, filters: ReactionFilter) -> dict[str, list[FacetValue]]:
     """For each filter, its values with how many reactions each would show (other filters kept)."""
-    hits = q.load_hits(db, filters.q) if filters.q else None
-    return total_and_facets(db, filters, hits)[1]
+    search = reactions_search.load(db, filters.q) if filters.q else None
+    return total_and_facets(db, filters, search)[1]

@@ -2,14 +2,13 @@
 
 The team's list with its total and counts per filter value, the CSV export, the j/k neighbours
 and a sender's earlier letters in the reading pane, ``mailer reactions list`` and the demo's
-table all build their WHERE clause here, from one ``ReactionFilter``. Full-text search is FTS5
-over subject, sender and reply text, accent folded (0011_search_index_without_column_sizes.sql).
+table all build their WHERE clause here, from one ``ReactionFilter``. Full-text search:
+reactions_search.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import InvalidInput
+from .reactions_search import Search, fts_query
 
 STATUSES = ("nieuw", "in_behandeling", "afgehandeld", "gearchiveerd")
 KINDS = ("reaction", "auto_reply", "bounce", "other")
@@ -156,27 +156,6 @@ class ReactionRow:
 
 # ---------------------------------------------------------------- the builder
 
-def fts_query(text: str) -> str:
-    """User words -> an FTS5 query: every word must occur, as a prefix ("samenwerk" finds
-    "samenwerking", a poor man's stemming). Quoting each word keeps FTS5 syntax out of reach."""
-    words = re.findall(r"[\w@.'-]+", text, flags=re.UNICODE)
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words[:12])
-
-
-def load_hits(db: sqlite_utils.Database, q: str) -> int | None:
-    """Run the full-text query once into a per-connection temp table, so a list, its total and
-    its counts do not each run it again; returns the number of hits, None when the words give
-    no query at all."""
-    match = fts_query(q)
-    if not match:
-        return None
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY)")
-    db.execute("DELETE FROM temp.search_hits")
-    cur = db.execute("INSERT INTO temp.search_hits (id) SELECT rowid FROM reactions_fts WHERE reactions_fts MATCH ?",
-                     [match])
-    return int(cur.rowcount)
-
-
 # Filed with low confidence: a generated column (0024_uncertain_column.sql, with LOW_CONFIDENCE).
 UNCERTAIN = "r.uncertain"
 
@@ -185,9 +164,10 @@ def order_by(f: ReactionFilter) -> str:
     return OLDEST_FIRST if f.order == "oldest" else NEWEST_FIRST
 
 
-def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, list[object]]:
+def where(f: ReactionFilter, skip: str = "", search: Search | None = None) -> tuple[str, list[object]]:
     """SQL conditions (on alias r) and their parameters for a filter; ``skip`` leaves one facet
-    out (for its counts); ``hits``: the search was loaded with ``load_hits`` on this connection."""
+    out (for its counts); ``search``: the filter's words as loaded on this connection (otherwise
+    the full-text query runs inside the statement)."""
     conds: list[str] = []
     params: list[object] = []
     if skip != "newsletter" and f.newsletter:
@@ -229,8 +209,10 @@ def where(f: ReactionFilter, skip: str = "", hits: bool = False) -> tuple[str, l
     if f.sender:
         conds.append("r.from_address = ?")
         params.append(f.sender)
-    if f.q and hits:
-        conds.append("r.id IN (SELECT id FROM temp.search_hits)")
+    if f.q and search is not None:
+        found, found_params = search.condition()
+        conds.append(found)
+        params.extend(found_params)
     elif f.q:
         match = fts_query(f.q)
         if match:
