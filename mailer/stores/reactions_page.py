@@ -174,6 +174,15 @@ def quote_counts(db: sqlite_utils.Database, f: ReactionFilter, search: Search | 
 
 def tag_counts(db: sqlite_utils.Database, f: ReactionFilter, search: Search | None) -> list[FacetValue]:
     """The tags of the filter's reactions (its tag filter left out), most used first."""
+    if search is not None and search.misses:  # as the cube: without the words, less the misses
+        cond, params = q.where(replace(f, q=""), skip="tag")
+        per_tag = dict(db.execute(f"SELECT g.tag, count(*) FROM reaction_tags g JOIN reactions r ON r.id = g.reaction_id"
+                                  f" WHERE {cond} AND r.id <= ? GROUP BY g.tag", [*params, search.upto]).fetchall())
+        for tag, n in db.execute(f"SELECT g.tag, count(*) FROM temp.search_misses m CROSS JOIN reactions r ON r.id = m.id"
+                                 f" JOIN reaction_tags g ON g.reaction_id = r.id WHERE {cond} GROUP BY g.tag", params):
+            per_tag[tag] = per_tag.get(tag, 0) - n
+        ranked = sorted(((str(t), int(n)) for t, n in per_tag.items() if n > 0), key=lambda tn: (-tn[1], tn[0]))
+        return [FacetValue(t, t, n) for t, n in ranked[:40]]
     cond, params = q.where(f, skip="tag", search=search)
     return [FacetValue(str(r[0]), str(r[0]), int(r[1])) for r in db.execute(
         f"SELECT g.tag, count(*) AS c FROM reaction_tags g JOIN reactions r ON r.id = g.reaction_id WHERE {cond}"
