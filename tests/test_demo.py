@@ -7,18 +7,16 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from conftest import PROJECT_ROOT
+from support.demo_serve import demo_serving, mailer_command
 
 
 def _mailer() -> list[str]:
-    script = Path(sys.executable).parent / "mailer"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from mailer.cli import main; main()"]
+    return mailer_command()
 
 
 @pytest.fixture(scope="module")
@@ -72,34 +70,13 @@ def test_demo_rendered_html_and_config_are_left_for_a_person(demo_run):
 
 def test_demo_serve_stops_cleanly_on_sigterm(tmp_path):
     import signal
-    import threading
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
-    env["COLUMNS"] = "200"
-    proc = subprocess.Popen(_mailer() + ["demo", "--serve", "--dir", str(tmp_path / "out")], cwd=tmp_path,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if "Ctrl-C" in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        assert ready.wait(120), "".join(lines)
+    with demo_serving(tmp_path) as (proc, lines):
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0, "".join(lines)
         assert time.monotonic() - started < 5.0
         assert "Traceback" not in "".join(lines)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_demo_sends_the_cover_and_figure_embedded_and_its_html_shows_them(demo_run):

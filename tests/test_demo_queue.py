@@ -8,11 +8,8 @@ from __future__ import annotations
 import email
 import email.policy
 import html
-import os
 import re
 import sqlite3
-import subprocess
-import threading
 import urllib.request
 from pathlib import Path
 
@@ -21,8 +18,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from support.browser import WCAG, need_chromium
+from support.demo_serve import demo_serving
 from support.waiting import wait_for
-from test_demo import _mailer
 
 pytestmark = pytest.mark.browser
 
@@ -31,35 +28,14 @@ pytestmark = pytest.mark.browser
 def served(tmp_path_factory):
     need_chromium()
     tmp = tmp_path_factory.mktemp("demo-serve")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
-    env["COLUMNS"] = "200"
-    proc = subprocess.Popen(_mailer() + ["demo", "--serve", "--dir", str(tmp / "out")], cwd=tmp, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if "Ctrl-C" in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        assert ready.wait(120), "".join(lines)
+    with demo_serving(tmp) as (proc, lines):
         text = "".join(lines)
         team = re.search(r"(http://127\.0\.0\.1:\d+)/team\s+gebruiker: demo\s+wachtwoord: (\S+)", text)
         outbox = re.search(r"Verzonden post \(alle mail van de demo\): (http://127\.0\.0\.1:\d+)/", text)
         assert team and outbox, text
         yield team.group(1), team.group(2), outbox.group(1), tmp / "out", lines
-    finally:
         proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        proc.wait(timeout=10)
 
 
 def _get(url: str) -> str:
