@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from mailer.request_db import request_db
+from mailer.request_db import runtime as _runtime
 from mailer import i18n, links, tokens
 from mailer.errors import InvalidInput, MailerError, SmtpUnavailable, TokenError
-from mailer.runtime import Runtime
 
 from . import consent, optin, store, templating
 from .ratelimit import SlidingWindow
@@ -27,11 +27,6 @@ log = logging.getLogger(__name__)
 
 HONEYPOT = "website"          # a field people never see; bots fill it in
 PER_ADDRESS_LIMIT = 3         # opt-in mails to one address per hour, whoever asks
-
-
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["mailer_runtime"]
-    return rt
 
 
 _db = request_db

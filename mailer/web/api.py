@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, json, request, url_for
+from flask import Blueprint, Response, g, json, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..request_db import request_db
+from ..request_db import runtime as _runtime
 from .. import triage
 from ..errors import MailerError, NotFound
 from ..i18n import error_text, gettext
-from ..runtime import Runtime
 from ..stores.reactions import FACETS
 from ..stores.reactions_query import STATUS_VIEWS
 from ..triage import as_json
@@ -39,11 +39,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["mailer_runtime"]
-    return rt
 
 
 def _lang() -> str:

@@ -14,6 +14,7 @@ from babel.dates import format_date
 from flask import Blueprint, Response, current_app, request
 
 from ..request_db import request_db
+from ..request_db import runtime as _runtime
 from .. import i18n, links
 from ..stores import newsletters
 from ..compose.draft import is_slug
@@ -24,18 +25,12 @@ from ..compose.render import compile_newsletter
 from ..quotes import approved_for
 from ..errors import MailerError
 from ..media import issue_figures
-from ..runtime import Runtime
 
 bp = Blueprint("archive", __name__)
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 CACHE = 16          # compiled web versions kept (by slug and file checksum)
-
-
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["mailer_runtime"]
-    return rt
 
 
 _db = request_db

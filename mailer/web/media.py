@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, send_file
 
 from ..media import prepare_all
 from ..media.prepare import CONTENT_TYPES, NAME, cached_file
-from ..runtime import Runtime
+from ..request_db import runtime
 
 bp = Blueprint("media", __name__)
 
@@ -35,13 +35,12 @@ def _refill() -> None:
         if state.last is not None and time.monotonic() - state.last < REFILL_EVERY:
             return
         state.last = time.monotonic()
-        rt: Runtime = current_app.extensions["mailer_runtime"]
-        prepare_all(rt.config)
+        prepare_all(runtime().config)
 
 
 @bp.get("/media/<name>")
 def image(name: str) -> Response:
-    rt: Runtime = current_app.extensions["mailer_runtime"]
+    rt = runtime()
     path = cached_file(rt.config.media_cache_dir, name)
     if path is None and NAME.match(name):
         _refill()

@@ -13,23 +13,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from ..request_db import request_db
+from ..request_db import runtime as _runtime
 from .. import i18n, links, quotes
 from ..errors import InvalidInput, TokenError
-from ..runtime import Runtime
 from ..stores.quotes import QuoteRequest
 
 bp = Blueprint("quote_links", __name__)
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
-
-
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["mailer_runtime"]
-    return rt
 
 
 _db = request_db

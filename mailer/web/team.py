@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import (Blueprint, Response, current_app, g, has_request_context, redirect, render_template, request, session,
+from flask import (Blueprint, Response, g, has_request_context, redirect, render_template, request, session,
                    url_for)
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from ..request_db import request_db
+from ..request_db import runtime as runtime  # the blueprints' runtime, imported from here
 from ..i18n import LANGUAGES, translations
 from ..i18n import error_text as error_text_in
 from ..errors import MailerError
@@ -61,11 +62,6 @@ def _configure(state: BlueprintSetupState) -> None:
     # The cookie lapses with the server-side session: 12 hours after the last request.
     app.config["PERMANENT_SESSION_LIFETIME"] = auth.IDLE_LIMIT
     app.extensions["mailer_login_guard"] = auth.LoginGuard()
-
-
-def runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["mailer_runtime"]
-    return rt
 
 
 db = request_db
