@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
 
@@ -17,23 +16,11 @@ from mailer.runtime import Runtime
 from mailer.stores import newsletters, reactions
 from mailer.web import auth, create_app
 from subscribers import store as subs
+from support.samples import reader_mail
 from support.web_sample import add_newsletter
 from conftest import append_to
 
 PASSWORD = "answer-reply-password"
-
-
-def mail(body: str, message_id: str, to: str, subject: str = "Re: Samen verder", **headers: str) -> bytes:
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = "Anna de Vries <anna@example.org>"
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = "Mon, 30 Nov 2026 09:15:00 +0100"
-    msg["Message-ID"] = message_id
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body)
-    return msg.as_bytes()
 
 
 @pytest.fixture
@@ -55,7 +42,7 @@ def test_the_readers_reply_to_an_answer_joins_the_conversation_filed_alike(rt, s
     anna = subs.add(rt.db, "anna@example.org", "Anna de Vries")
     # Her first letter answers the second theme through its signed reply address.
     to = tokens.reply_address(rt.key, rt.config.sender.reply_address, nl.id, anna.id, theme_index=2)
-    append_to(imap_server.port, mail("Over groeipijn: wij lopen vast op de regels.", "<brief-1@example.org>", to))
+    append_to(imap_server.port, reader_mail("Over groeipijn: wij lopen vast op de regels.", "<brief-1@example.org>", to=to))
     assert poll.poll_once(rt).filed == 1
     [first] = [r.id for r in reactions.list_rows(rt.db)]
     filed = reactions.get_record(rt.db, first)
@@ -75,7 +62,7 @@ def test_the_readers_reply_to_an_answer_joins_the_conversation_filed_alike(rt, s
     assert answer["In-Reply-To"] == "<brief-1@example.org>" and "<brief-1@example.org>" in answer["References"]
 
     # Her reply to the answer, from her mail program: to the plain reactions address, no token.
-    reply = mail("Ja hoor, met mijn naam.", "<brief-2@example.org>", rt.config.sender.reply_address,
+    reply = reader_mail("Ja hoor, met mijn naam.", "<brief-2@example.org>", to=rt.config.sender.reply_address,
                  subject="Re: Re: Samen verder", In_Reply_To=answer["Message-ID"],
                  References=f"{answer['References']} {answer['Message-ID']}")
     append_to(imap_server.port, reply)
@@ -97,7 +84,7 @@ def test_the_readers_reply_to_an_answer_joins_the_conversation_filed_alike(rt, s
 def test_a_reply_naming_an_unknown_message_is_not_filed_as_an_answer(rt, imap_server):
     nl = add_newsletter(rt.db)
     newsletters.set_status(rt.db, nl.id, "sent")
-    append_to(imap_server.port, mail("Ja hoor.", "<brief-3@example.org>", rt.config.sender.reply_address,
+    append_to(imap_server.port, reader_mail("Ja hoor.", "<brief-3@example.org>", to=rt.config.sender.reply_address,
                                      In_Reply_To="<niet-van-ons@example.nl>"))
     assert poll.poll_once(rt).filed == 1
     [row] = reactions.list_rows(rt.db)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
 
@@ -17,24 +16,12 @@ from mailer.inbox.pipeline import file_message
 from mailer.localservers import free_port
 from mailer.runtime import Runtime
 from mailer.web import auth, create_app
+from support.samples import reader_mail
 from support.web_sample import add_newsletter
 from conftest import write_config
 
 LETTER = ("Dank voor het stuk over de coöperatie in onze wijk. Wij werken al tien\n"
           "jaar samen met de gemeente.\n\nGroet,\nAnna")
-
-
-def reader_mail(body: str, message_id: str, subject: str = "Re: Samen verder", **headers: str) -> bytes:
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = "Anna de Vries <anna@example.org>"
-    msg["To"] = "reacties@example.org"
-    msg["Subject"] = subject
-    msg["Date"] = "Mon, 30 Nov 2026 09:15:00 +0100"
-    msg["Message-ID"] = message_id
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body)
-    return msg.as_bytes()
 
 
 @pytest.fixture

@@ -20,16 +20,7 @@ from mailer.web import api_tokens, auth, create_app
 from support.web_sample import SampleReaction, add_newsletter, insert_reaction, seed
 from conftest import write_config
 
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def rt(tmp_path):
-    runtime = Runtime(load_config(write_config(tmp_path)))
-    auth.create_user(runtime.db, "anna", PASSWORD)
-    auth.create_user(runtime.db, "bram", PASSWORD)
-    yield runtime
-    runtime.close()
+from test_web_team import PASSWORD, rt  # noqa: F401  (rt: the team's fixture, anna and bram)
 
 
 @pytest.fixture

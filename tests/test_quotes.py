@@ -10,7 +10,6 @@ import re
 import shutil
 import time
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -29,23 +28,12 @@ from mailer.stores import quotes as quote_store
 from mailer.stores.reactions import ReactionFilter, list_page
 from mailer.web import auth, create_app
 from subscribers import store as subscribers
+from support.samples import reader_mail
 
 SLUG = "2026-11-samen-verder"
 PASSWORD = "correct horse battery"
 LETTER = ("Wij werken al tien jaar samen met de gemeente, en *elke* keer leren we iets nieuws.\n"
           "Dat is [groeipijn](http://x.example), maar het hoort erbij.\n\nGroet,\nAnna")
-
-
-def reader_mail(body: str, message_id: str, sender: str = "Anna de Vries <anna@example.org>",
-                subject: str = "Re: Samen verder") -> bytes:
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = sender
-    msg["To"] = "reacties@example.org"
-    msg["Subject"] = subject
-    msg["Date"] = "Mon, 30 Nov 2026 09:15:00 +0100"
-    msg["Message-ID"] = message_id
-    msg.set_content(body)
-    return msg.as_bytes()
 
 
 @pytest.fixture
@@ -66,7 +54,7 @@ def reaction(rt: Runtime, n: int, sender: str = "Anna de Vries <anna@example.org
 
     nl, _ = load_newsletter(rt, SLUG)
     newsletters.sync(rt.db, nl)
-    rid = file_message(rt, reader_mail(LETTER, f"<brief-{n}@example.org>", sender), source="import:test").reaction_id
+    rid = file_message(rt, reader_mail(LETTER, f"<brief-{n}@example.org>", sender=sender), source="import:test").reaction_id
     triage.refile(rt.db, [rid], SLUG, theme, "bram")
     return rid
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -84,6 +84,18 @@ QUOTE_HEADERS = [
     "Op 12 nov 2026, om 09:00 heeft Verkenner Publieke Zaak <nieuwsbrief@verkenning.example.nl> het volgende"
     " geschreven:",
 ]
+
+
+# When Anna wrote, in the tests of answers and quotes (their expected dates follow from it).
+ANNA_WROTE = datetime(2026, 11, 30, 9, 15, tzinfo=timezone(timedelta(hours=1)))
+
+
+def reader_mail(body: str, message_id: str, *, sender: str = "Anna de Vries <anna@example.org>",
+                to: str = "reacties@example.org", subject: str = "Re: Samen verder", **headers: str) -> bytes:
+    """A reader's plain letter without a quoted issue; ``headers`` as keywords (In_Reply_To=...)."""
+    name, address = parseaddr(sender)
+    return reply(from_address=address, from_name=name, to=to, subject=subject, body=body, message_id=message_id,
+                 date=ANNA_WROTE, extra_headers={k.replace("_", "-"): v for k, v in headers.items()})
 
 
 def reply(*, from_address: str, from_name: str = "", to: str = "reacties@verkenning.example.nl", subject: str,
